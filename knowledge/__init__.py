@@ -1,0 +1,31 @@
+"""The knowledge base: loaders, chunking, embeddings, the FAISS index, retrieval and answers.
+
+Names are imported lazily (module ``__getattr__``) so that ``import knowledge`` stays cheap and
+torch, FAISS or litellm load only when a caller touches what needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from knowledge.errors import InputError
+
+_LAZY = {
+    "Embedder": "knowledge.embedder",
+}
+
+__all__ = ["InputError", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'knowledge' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
