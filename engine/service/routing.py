@@ -1,0 +1,224 @@
+"""Routing: who takes which queued conversation.
+
+The policy is pure functions over small frozen snapshots, so every rule is tested without a
+database; `route` and `route_all` are the thin layer that loads snapshots and applies the
+plan through the conversation service (the one place state changes).
+
+Rules, in order:
+
+1. Urgency orders the queue: VIP contacts and a higher `priority` go first, and time already
+   waited ages every conversation upward (``priority_step_seconds`` of waiting is worth one
+   priority level), so nobody starves behind a stream of urgent arrivals.
+2. An operator is eligible when online, below capacity, in one of the conversation's allowed
+   teams (its own team, plus its backup once it has waited longer than the team's
+   ``overflow_after_seconds``, and so on down the chain) and speaking its language.
+3. Among eligible operators: most matching skills first (topics, channel), then least loaded
+   (open conversations over capacity), then round robin (longest since last assignment).
+
+Skills are plain strings with a prefix: ``lang:en``, ``channel:sms``, ``topic:billing``.
+A conversation's ``lang:*`` skills are hard requirements (an operator who cannot read the
+visitor cannot help); the rest only rank candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+ONLINE = "online"
+LANGUAGE_PREFIX = "lang:"
+DEFAULT_PRIORITY_STEP_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class OperatorSnapshot:
+    """What routing needs to know of one operator at one instant."""
+
+    id: int
+    status: str = ONLINE
+    skills: frozenset[str] = frozenset()
+    capacity: int = 3
+    load: int = 0
+    team_id: int | None = None
+    last_assigned_at: datetime | None = None
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.load)
+
+
+@dataclass(frozen=True)
+class TeamSnapshot:
+    id: int
+    skills: frozenset[str] = frozenset()
+    backup_team_id: int | None = None
+    overflow_after_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class QueuedSnapshot:
+    """One conversation waiting in the queue."""
+
+    id: int
+    queued_at: datetime
+    skills: frozenset[str] = frozenset()
+    team_id: int | None = None
+    priority: int = 0
+    vip: bool = False
+
+
+@dataclass(frozen=True)
+class Assignment:
+    conversation_id: int
+    operator_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    priority_step_seconds: float = DEFAULT_PRIORITY_STEP_SECONDS
+    vip_bonus: int = 1
+
+
+def derive_skills(packet: Mapping[str, Any] | None, *, channel: str | None = None,
+                  language: str | None = None, tags: Iterable[str] = ()) -> list[str]:
+    """Skills a conversation asks for, from its handoff packet, channel and language.
+
+    Topic tags come from the knowledge hits the bot retrieved (``packet["tried"]`` entries or
+    ``packet["topics"]``) and from the conversation's own tags; the result is sorted so that it
+    is stable in storage.
+    """
+    skills: set[str] = set()
+    packet = packet or {}
+    language = language or packet.get("language")
+    if language:
+        skills.add(f"{LANGUAGE_PREFIX}{str(language).lower().split('-')[0]}")
+    channel = channel or packet.get("channel")
+    if channel:
+        skills.add(f"channel:{str(channel).lower()}")
+    topics: list[str] = list(tags) + list(packet.get("topics") or [])
+    for tried in packet.get("tried") or []:
+        if isinstance(tried, Mapping):
+            topics.extend(tried.get("tags") or [])
+    skills.update(f"topic:{str(t).strip().lower()}" for t in topics if str(t).strip())
+    return sorted(skills)
+
+
+def waited_seconds(conversation: QueuedSnapshot, now: datetime) -> float:
+    return max(0.0, (now - conversation.queued_at).total_seconds())
+
+
+def urgency(conversation: QueuedSnapshot, now: datetime, policy: RoutingPolicy = RoutingPolicy()) -> float:
+    """Higher goes first: priority levels (VIP adds ``vip_bonus``) in seconds-of-wait units."""
+    level = conversation.priority + (policy.vip_bonus if conversation.vip else 0)
+    return level * policy.priority_step_seconds + waited_seconds(conversation, now)
+
+
+def queue_order(queued: Iterable[QueuedSnapshot], now: datetime,
+                policy: RoutingPolicy = RoutingPolicy()) -> list[QueuedSnapshot]:
+    """The queue as operators and visitors see it: most urgent first, ties by arrival then id."""
+    return sorted(queued, key=lambda c: (-urgency(c, now, policy), c.queued_at, c.id))
+
+
+def allowed_teams(conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot],
+                  now: datetime) -> set[int] | None:
+    """Teams whose members may take the conversation; None means anyone.
+
+    Starts with the conversation's team and follows ``backup_team_id`` each time the
+    cumulative wait passes the current team's ``overflow_after_seconds``.
+    """
+    if conversation.team_id is None:
+        return None
+    waited = waited_seconds(conversation, now)
+    allowed: set[int] = set()
+    threshold = 0.0
+    current_id: int | None = conversation.team_id
+    while current_id is not None and current_id not in allowed:
+        allowed.add(current_id)
+        team = teams.get(current_id)
+        if team is None or team.backup_team_id is None or team.overflow_after_seconds is None:
+            break
+        threshold += team.overflow_after_seconds
+        if waited < threshold:
+            break
+        current_id = team.backup_team_id
+    return allowed
+
+
+def overflowed(conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot], now: datetime) -> bool:
+    """Whether the conversation may now go beyond its own team."""
+    allowed = allowed_teams(conversation, teams, now)
+    return allowed is not None and len(allowed) > 1
+
+
+def eligible(operator: OperatorSnapshot, conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot],
+             now: datetime) -> bool:
+    if operator.status != ONLINE or operator.free <= 0:
+        return False
+    allowed = allowed_teams(conversation, teams, now)
+    if allowed is not None and operator.team_id not in allowed:
+        return False
+    required = {s for s in conversation.skills if s.startswith(LANGUAGE_PREFIX)}
+    return required <= _operator_skills(operator, teams)
+
+
+def _operator_skills(operator: OperatorSnapshot, teams: Mapping[int, TeamSnapshot]) -> frozenset[str]:
+    """An operator has their own skills and their team's."""
+    team = teams.get(operator.team_id) if operator.team_id is not None else None
+    return operator.skills | (team.skills if team else frozenset())
+
+
+def _rank(operator: OperatorSnapshot, conversation: QueuedSnapshot,
+          teams: Mapping[int, TeamSnapshot]) -> tuple[Any, ...]:
+    matched = len(conversation.skills & _operator_skills(operator, teams))
+    load_ratio = operator.load / operator.capacity if operator.capacity else 1.0
+    last = operator.last_assigned_at.timestamp() if operator.last_assigned_at else float("-inf")
+    return (-matched, load_ratio, operator.load, last, operator.id)
+
+
+def pick_operator(conversation: QueuedSnapshot, operators: Iterable[OperatorSnapshot],
+                  teams: Mapping[int, TeamSnapshot], now: datetime) -> OperatorSnapshot | None:
+    """Best eligible operator for one conversation, or None when nobody can take it now."""
+    candidates = [op for op in operators if eligible(op, conversation, teams, now)]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda op: _rank(op, conversation, teams))
+
+
+@dataclass
+class _Plan:
+    operators: dict[int, OperatorSnapshot]
+    assignments: list[Assignment] = field(default_factory=list)
+
+
+def plan(queued: Iterable[QueuedSnapshot], operators: Sequence[OperatorSnapshot],
+         teams: Mapping[int, TeamSnapshot], now: datetime,
+         policy: RoutingPolicy = RoutingPolicy()) -> list[Assignment]:
+    """Assign as much of the queue as free capacity allows, most urgent first.
+
+    Each assignment updates the chosen operator's load and last-assignment time, so the next
+    pick in the same pass sees it (that is what makes ties go round robin).
+    """
+    state = _Plan({op.id: op for op in operators})
+    for conversation in queue_order(queued, now, policy):
+        chosen = pick_operator(conversation, state.operators.values(), teams, now)
+        if chosen is None:
+            continue
+        outside_team = conversation.team_id is not None and chosen.team_id != conversation.team_id
+        reason = "overflow" if outside_team else "routed"
+        state.assignments.append(Assignment(conversation.id, chosen.id, reason))
+        state.operators[chosen.id] = replace(chosen, load=chosen.load + 1, last_assigned_at=now)
+    return state.assignments
+
+
+async def route(ctx: Any, conversation_id: int | None = None) -> list[Assignment]:
+    """Called by the conversation service when a conversation becomes ``queued`` (and by the
+    periodic task with ``conversation_id=None`` to re-run the whole queue).
+
+    Loads snapshots of the queue, the operators and the teams, plans, and assigns each planned
+    conversation through the conversation service; returns what it assigned. ``ctx`` is what the
+    service passes around (session, bus, settings).
+    """
+    raise NotImplementedError("wired once engine.db and the conversation service land")
