@@ -1,0 +1,37 @@
+"""The engine's tables and their API shapes, split by concept. Importing this package registers
+every table on ``SQLModel.metadata`` (the migrations compare against it)."""
+
+from engine.models.base import utcnow
+from engine.models.contact import Channel, Contact, ContactIdentity, ContactPublic
+from engine.models.conversation import (
+    Conversation,
+    ConversationPublic,
+    HandoffEvent,
+    Message,
+    MessagePublic,
+    Role,
+    State,
+    Transition,
+    TransitionPublic,
+    Visibility,
+)
+from engine.models.operator import (
+    CannedResponse,
+    CannedResponseCreate,
+    CannedResponsePublic,
+    Operator,
+    OperatorCreate,
+    OperatorPublic,
+    Status,
+    Team,
+    TeamCreate,
+    TeamPublic,
+)
+from engine.models.operator import Role as OperatorRole
+
+__all__ = [
+    "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "Contact", "ContactIdentity",
+    "ContactPublic", "Conversation", "ConversationPublic", "HandoffEvent", "Message", "MessagePublic",
+    "Operator", "OperatorCreate", "OperatorPublic", "OperatorRole", "Role", "State", "Status", "Team",
+    "TeamCreate", "TeamPublic", "Transition", "TransitionPublic", "Visibility", "utcnow",
+]

@@ -1,0 +1,80 @@
+"""One settings class for the engine, read from ``BATON_*`` variables and an optional ``baton.toml``.
+
+Reached through the cached :func:`get_settings` so that nothing builds settings at import time and
+tests can pass their own :class:`Settings` to ``create_app`` instead.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "dev-secret-change-me", "secret"})
+DEV_SECRET = "dev-secret-change-me"
+VAR_DIR = Path("var")
+
+
+def _toml_path() -> Path:
+    """``BATON_CONFIG`` names the TOML file; ``baton.toml`` in the working directory otherwise."""
+    return Path(os.environ.get("BATON_CONFIG", "baton.toml"))
+
+
+class Settings(BaseSettings):
+    """Everything the engine can be told. Validated once at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="BATON_", extra="forbid")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{VAR_DIR / 'baton.db'}"
+    index_dir: Path = VAR_DIR / "index"
+    embedding_model: str | None = None
+    embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
+    llm_model: str = "baton/extractive"  # knowledge.BUILTIN_MODEL, spelled out so settings stay torch-free
+    llm_timeout_seconds: float = 20.0
+    handoff_config: Path | None = None
+    secret_key: str = DEV_SECRET
+    operator_token_ttl_seconds: int = 12 * 3600
+    max_message_chars: int = Field(default=4000, ge=1)
+    max_request_bytes: int = Field(default=64 * 1024, ge=1024)
+    allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+    history_turns: int = Field(default=12, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment != "development" and self.secret_key in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "BATON_SECRET_KEY is a placeholder; set a long random value outside development "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments win over the environment, which wins over ``baton.toml``."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_toml_path()))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
