@@ -1,0 +1,100 @@
+"""Every event the engine publishes, as a typed model with a literal ``type``.
+
+Conversation events carry ``seq``: the conversation's ``last_seq`` when the event happened.
+Messages take a new seq each; a state change carries the seq of the latest message, so a client
+that resumes from its last seq gets the missed messages and then the current state.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from engine.models import MessagePublic
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QueueInfo(_Event):
+    """Where a queued conversation stands: 1-based position and an estimated wait (None if unknown)."""
+
+    position: int
+    wait_seconds: float | None = None
+
+
+class MessageCreated(_Event):
+    type: Literal["message.created"] = "message.created"
+    conversation_id: int
+    seq: int
+    message: MessagePublic
+
+
+class ConversationChanged(_Event):
+    """A state change or an update of the conversation's routing fields (tags, team, owner)."""
+
+    type: Literal["conversation.queued", "conversation.assigned", "conversation.resolved",
+                  "conversation.updated"]
+    conversation_id: int
+    seq: int
+    state: str
+    from_state: str
+    assignee_id: int | None = None
+    team_id: int | None = None
+    tags: list[str] = []
+    actor: str
+    reason: str = ""
+    queue: QueueInfo | None = None
+
+
+class Typing(_Event):
+    type: Literal["typing"] = "typing"
+    conversation_id: int
+    role: Literal["visitor", "operator"]
+    on: bool
+    operator_id: int | None = None
+
+
+class Read(_Event):
+    """``role`` read every message of the other side up to ``seq``."""
+
+    type: Literal["read"] = "read"
+    conversation_id: int
+    role: Literal["visitor", "operator"]
+    seq: int
+
+
+class DraftCreated(_Event):
+    type: Literal["draft.created"] = "draft.created"
+    conversation_id: int
+    draft_id: int
+    text: str
+    meta: dict[str, Any] = {}
+
+
+class QueueUpdated(_Event):
+    type: Literal["queue.updated"] = "queue.updated"
+    queued: int
+    positions: dict[int, QueueInfo] = {}
+
+
+class PresenceUpdated(_Event):
+    type: Literal["presence.updated"] = "presence.updated"
+    operator_id: int
+    status: Literal["online", "away", "offline"]
+
+
+Event = Annotated[
+    MessageCreated | ConversationChanged | Typing | Read | DraftCreated | QueueUpdated | PresenceUpdated,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(data: str | bytes | dict[str, Any]) -> Event:
+    """An event back from its JSON form (what a bus between workers carries)."""
+    if isinstance(data, dict):
+        return EVENT_ADAPTER.validate_python(data)
+    return EVENT_ADAPTER.validate_json(data)

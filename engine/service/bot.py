@@ -1,0 +1,153 @@
+"""The bot's turn: retrieve, compose an answer, ask the detector; nothing here touches the store.
+
+The conversation service reads a :class:`TurnInput`, calls :meth:`Bot.turn` outside any
+transaction (model calls take milliseconds to seconds), then applies the :class:`BotOutcome` in a
+transaction of its own. Retrieval and detection go through :class:`MicroBatcher`, so concurrent
+turns share one embedding batch instead of queueing for the model one by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import anyio.to_thread
+
+I = TypeVar("I")  # noqa: E741
+O = TypeVar("O")  # noqa: E741
+
+ROLE_TO_TURN = {"visitor": "user", "bot": "bot", "operator": "agent"}
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    """A snapshot of the conversation for one turn: history as (role, text, confidence), oldest first,
+    ending with the visitor's new message."""
+
+    conversation_id: int
+    state: str
+    history: list[tuple[str, str, float | None]]
+    vip: bool = False
+    tags: list[str] = field(default_factory=list)
+    channel: str = "web"
+    offered: bool = False
+
+    @property
+    def question(self) -> str:
+        return self.history[-1][1]
+
+
+@dataclass
+class BotOutcome:
+    """What the bot wants to do; the service decides whether it still may (state can change meanwhile)."""
+
+    action: str  # continue / offer / escalate
+    text: str = ""
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    confidence: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    explanation: str = ""
+    packet: dict[str, Any] | None = None
+
+    @classmethod
+    def escalation(cls, reason: str, explanation: str) -> BotOutcome:
+        return cls(action="escalate", reasons=[reason], scores={reason: 1.0}, explanation=explanation,
+                   packet={"summary": explanation, "reasons": [reason]})
+
+
+class MicroBatcher(Generic[I, O]):
+    """Calls ``fn_many(items)`` in a worker thread for everyone who asked while the previous call ran.
+
+    A lone caller runs at once (no waiting window, so no added latency); under load, callers that
+    arrive during a batch form the next one, up to ``max_batch``.
+    """
+
+    def __init__(self, fn_many: Callable[[list[I]], Sequence[O]], max_batch: int = 64) -> None:
+        self._fn_many = fn_many
+        self._max_batch = max_batch
+        self._pending: list[tuple[I, asyncio.Future[O]]] = []
+        self._worker: asyncio.Task[None] | None = None
+        self.batches: list[int] = []  # sizes of the batches run, for benchmarks and tests
+
+    async def __call__(self, item: I) -> O:
+        future: asyncio.Future[O] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch:]
+            self.batches.append(len(batch))
+            try:
+                results = await anyio.to_thread.run_sync(self._fn_many, [item for item, _ in batch])
+            except Exception as exc:  # every caller of this batch sees the error
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+class Bot:
+    """The knowledge base, the answer model and the handoff detector, wired for concurrent turns."""
+
+    def __init__(self, knowledge_base: Any, detector: Any, *, model: str, timeout: float = 20.0) -> None:
+        self.knowledge_base = knowledge_base
+        self.detector = detector
+        self.model = model
+        self.timeout = timeout
+        self.retrieve = MicroBatcher(knowledge_base.retrieve_many)
+        self.decide = MicroBatcher(detector.decide_many)
+
+    @classmethod
+    def load(cls, settings: Any, embedder: Any | None = None) -> Bot:
+        """Open the index folder and the detector configuration named in the settings."""
+        import handoff
+        import knowledge
+
+        if embedder is None:
+            embedder = knowledge.Embedder(settings.embedding_model, backend=settings.embedding_backend)
+        knowledge_base = knowledge.KnowledgeBase(settings.index_dir, embedder)
+        detector = handoff.Detector(handoff.HandoffConfig.load(settings.handoff_config), embedder)
+        return cls(knowledge_base, detector, model=settings.llm_model, timeout=settings.llm_timeout_seconds)
+
+    async def turn(self, snapshot: TurnInput, *, accepted_offer: bool = False) -> BotOutcome:
+        import handoff
+        import knowledge
+
+        question = snapshot.question
+        retrieval = await self.retrieve(question)
+        history = [{"role": "assistant" if role == "bot" else "user", "content": text}
+                   for role, text, _ in snapshot.history[:-1] if role in ("visitor", "bot")]
+        answer = await knowledge.compose(question, retrieval, history, model=self.model, timeout=self.timeout)
+        turns = [handoff.Turn(role=ROLE_TO_TURN[role], text=text, confidence=confidence)
+                 for role, text, confidence in snapshot.history if role in ROLE_TO_TURN]
+        turns.append(handoff.Turn(role="bot", text=answer.text, confidence=answer.confidence))
+        transcript = handoff.Transcript(
+            turns=turns, offered=snapshot.offered,
+            contact=handoff.ContactInfo(vip=snapshot.vip, topics=snapshot.tags, channel=snapshot.channel),
+        )
+        if accepted_offer:
+            decision = handoff.Decision(action="escalate", reasons=["explicit_request"],
+                                        scores={"explicit_request": 1.0},
+                                        explanation="the visitor accepted the offer of a person", signals=[])
+        else:
+            decision = await self.decide(transcript)
+        packet = None
+        if decision.action == "escalate":
+            packet = handoff.build_packet(transcript, decision, [retrieval]).to_dict()
+        return BotOutcome(
+            action=decision.action, text=answer.text,
+            citations=[{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "title": c.title, "url": c.url,
+                        "score": float(c.score)} for c in answer.citations],
+            confidence=float(answer.confidence), reasons=list(decision.reasons),
+            scores={k: float(v) for k, v in decision.scores.items()}, explanation=decision.explanation,
+            packet=packet,
+        )

@@ -1,0 +1,514 @@
+"""The conversation state machine: the only place a conversation, its messages or its state change.
+
+Routes, WebSocket handlers and channel adapters parse and authorise, then call one of the ``async``
+actions below. Each action runs one transaction in a worker thread (``ctx.act``) and its events
+are published after the commit. Invariants held here and nowhere else:
+
+* in ``queued`` and ``assigned`` the bot sends nothing visible but system notices;
+* an operator who replies takes the conversation; an assigned conversation has exactly one owner;
+* internal notes go to the internal stream only, so no visitor socket or payload carries them;
+* every state change is stored as a ``Transition`` with its actor and reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from engine.bus import OPERATORS, conversation_stream
+from engine.events import ConversationChanged, MessageCreated, QueueInfo, Read
+from engine.models import (
+    Contact,
+    Conversation,
+    HandoffEvent,
+    Message,
+    MessagePublic,
+    Operator,
+    Role,
+    State,
+    Team,
+    Transition,
+    Visibility,
+    utcnow,
+)
+from engine.service import routing
+from engine.service.bot import BotOutcome, TurnInput
+from engine.service.errors import Conflict, Invalid, NotFound
+from engine.service.runtime import Outbox, ServiceContext
+
+log = logging.getLogger(__name__)
+
+TALK_TO_PERSON = "Talk to a person"
+BOT_STATES = (State.bot, State.offered)
+HUMAN_STATES = (State.queued, State.assigned)
+
+
+@dataclass
+class VisitorTurn:
+    """What a visitor's message produced: the stored message and what was said back."""
+
+    message: Message
+    replies: list[Message] = field(default_factory=list)
+    duplicate: bool = False
+
+
+# --- helpers (inside a transaction) -------------------------------------------------------------
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def operator_actor(operator_id: int) -> str:
+    return f"operator:{operator_id}"
+
+
+def public(message: Message) -> MessagePublic:
+    return MessagePublic.model_validate(message, from_attributes=True)
+
+
+def lock(session: Session, conversation_id: int) -> Conversation:
+    """The conversation row, locked for this transaction (SQLite already holds the write lock)."""
+    conversation = session.exec(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    ).first()
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation
+
+
+def queue_info(session: Session, conversation: Conversation) -> QueueInfo | None:
+    """1-based position among queued conversations, oldest first; None unless queued."""
+    if conversation.state != State.queued or conversation.queued_at is None:
+        return None
+    ahead = session.exec(
+        select(func.count()).select_from(Conversation).where(
+            Conversation.state == State.queued,
+            (col(Conversation.queued_at) < conversation.queued_at)
+            | ((Conversation.queued_at == conversation.queued_at) & (col(Conversation.id) < conversation.id)),
+        )
+    ).one()
+    return QueueInfo(position=int(ahead) + 1, wait_seconds=None)
+
+
+def append(session: Session, outbox: Outbox, conversation: Conversation, role: Role, text: str, *,
+           visibility: Visibility = Visibility.public, client_id: str | None = None,
+           author_id: int | None = None, citations: list[dict[str, Any]] | None = None,
+           quick_replies: list[str] | None = None, confidence: float | None = None,
+           draft_id: int | None = None) -> Message:
+    """Store a message with the conversation's next seq and queue its event."""
+    conversation.last_seq += 1
+    message = Message(conversation_id=conversation.id, seq=conversation.last_seq, role=role, text=text,
+                      visibility=visibility, client_id=client_id, author_id=author_id,
+                      citations=citations or [], quick_replies=quick_replies or [], confidence=confidence,
+                      draft_id=draft_id)
+    session.add(conversation)
+    session.add(message)
+    session.flush()
+    internal = visibility == Visibility.internal
+    outbox.add(conversation_stream(conversation.id, internal=internal),
+               MessageCreated(conversation_id=conversation.id, seq=message.seq, message=public(message)))
+    return message
+
+
+def transition(session: Session, outbox: Outbox, conversation: Conversation, to_state: State, *, actor: str,
+               reason: str) -> None:
+    """Move to ``to_state`` (or record a same-state change such as a transfer) and announce it."""
+    from_state = State(conversation.state)
+    now = utcnow()
+    conversation.state = to_state
+    if to_state == State.queued:
+        conversation.queued_at = now
+        conversation.assignee_id = None
+    elif to_state == State.assigned:
+        conversation.assigned_at = now
+    elif to_state == State.resolved:
+        conversation.resolved_at = now
+    elif to_state == State.bot:
+        conversation.assignee_id = None
+    session.add(Transition(conversation_id=conversation.id, from_state=from_state, to_state=to_state,
+                           actor=actor, reason=reason))
+    session.add(conversation)
+    session.flush()
+    announce(session, outbox, conversation, from_state=from_state, actor=actor, reason=reason)
+
+
+def announce(session: Session, outbox: Outbox, conversation: Conversation, *, from_state: State, actor: str,
+             reason: str) -> None:
+    kinds = {State.queued: "conversation.queued", State.assigned: "conversation.assigned",
+             State.resolved: "conversation.resolved"}
+    kind = kinds.get(State(conversation.state), "conversation.updated")
+    if from_state == conversation.state and kind != "conversation.assigned":
+        kind = "conversation.updated"
+    event = ConversationChanged(type=kind, conversation_id=conversation.id, seq=conversation.last_seq,
+                                state=conversation.state, from_state=from_state,
+                                assignee_id=conversation.assignee_id, team_id=conversation.team_id,
+                                tags=list(conversation.tags), actor=actor, reason=reason,
+                                queue=queue_info(session, conversation))
+    outbox.add(conversation_stream(conversation.id), event)
+    outbox.add(OPERATORS, event)
+
+
+def operator_or_404(session: Session, operator_id: int) -> Operator:
+    operator = session.get(Operator, operator_id)
+    if operator is None:
+        raise NotFound(f"operator {operator_id} does not exist")
+    return operator
+
+
+def check_text(ctx: ServiceContext, text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise Invalid("text is empty")
+    limit = ctx.settings.max_message_chars
+    if len(text) > limit:
+        raise Invalid(f"text is {len(text)} characters; the limit is {limit}")
+    return text
+
+
+def existing(session: Session, conversation_id: int, client_id: str | None) -> Message | None:
+    if client_id is None:
+        return None
+    return session.exec(select(Message).where(Message.conversation_id == conversation_id,
+                                              Message.client_id == client_id)).first()
+
+
+def escalation_notice(queue: QueueInfo | None) -> str:
+    """Honest words for the visitor: a person is coming, and roughly when if we know."""
+    text = "I'm bringing in a person from our team to help you with this."
+    if queue is not None:
+        text += f" You're number {queue.position} in line"
+        if queue.wait_seconds is not None:
+            minutes = max(1, round(queue.wait_seconds / 60))
+            text += f", about {minutes} minute{'s' if minutes != 1 else ''}"
+        text += "."
+    return text + " You can keep writing here in the meantime."
+
+
+# --- visitor actions ------------------------------------------------------------------------------
+
+async def start(ctx: ServiceContext, *, name: str | None = None, email: str | None = None,
+                channel: str = "web", contact_id: int | None = None,
+                subject: str | None = None) -> tuple[Conversation, str]:
+    """Open a conversation; returns it and the visitor token (shown once, stored only as a hash)."""
+    token = secrets.token_urlsafe(32)
+
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        contact = session.get(Contact, contact_id) if contact_id is not None else None
+        if contact_id is not None and contact is None:
+            raise NotFound(f"contact {contact_id} does not exist")
+        if contact is None and email:
+            contact = session.exec(select(Contact).where(Contact.email == email.lower())).first()
+        if contact is None:
+            contact = Contact(name=name, email=email.lower() if email else None)
+            session.add(contact)
+            session.flush()
+        conversation = Conversation(contact_id=contact.id, channel=channel, token_hash=hash_token(token),
+                                    subject=subject)
+        session.add(conversation)
+        session.flush()
+        return conversation
+
+    return await ctx.act(work), token
+
+
+def by_token(session: Session, token: str) -> Conversation | None:
+    return session.exec(select(Conversation).where(Conversation.token_hash == hash_token(token))).first()
+
+
+async def receive(ctx: ServiceContext, conversation_id: int, text: str,
+                  client_id: str | None = None) -> VisitorTurn:
+    """A visitor's message: store it (once per client id), then let the bot take its turn if the
+    conversation is the bot's. Returns only after everything it produced is stored."""
+    text = check_text(ctx, text)
+
+    def store(session: Session, outbox: Outbox) -> tuple[VisitorTurn, bool]:
+        conversation = lock(session, conversation_id)
+        found = existing(session, conversation_id, client_id)
+        if found is not None:
+            return VisitorTurn(found, duplicate=True), False
+        if conversation.state == State.resolved:
+            conversation.reopened_at = utcnow()
+            transition(session, outbox, conversation, State.bot, actor="visitor",
+                       reason="new visitor message")
+        accepted_offer = conversation.state == State.offered and text.casefold() == TALK_TO_PERSON.casefold()
+        message = append(session, outbox, conversation, Role.visitor, text, client_id=client_id)
+        return VisitorTurn(message), accepted_offer
+
+    turn, accepted_offer = await ctx.act(store)
+    if turn.duplicate:
+        return turn
+    snapshot = await ctx.read(turn_input, conversation_id, ctx.settings.history_turns)
+    if snapshot.state not in BOT_STATES:
+        return turn  # a person has it: the bot stays silent
+    if ctx.bot is None:
+        outcome = BotOutcome.escalation("rule", "no knowledge base is loaded, so a person answers")
+    else:
+        outcome = await ctx.bot.turn(snapshot, accepted_offer=accepted_offer)
+    turn.replies = await ctx.act(apply_bot_turn, conversation_id, turn.message.id, outcome)
+    if outcome.action == "escalate" and turn.replies:
+        await route(ctx, conversation_id)
+    return turn
+
+
+def turn_input(session: Session, conversation_id: int, limit: int) -> TurnInput:
+    """What the bot reads for one turn: the recent public messages and who the visitor is."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    contact = session.get(Contact, conversation.contact_id)
+    rows = session.exec(select(Message).where(Message.conversation_id == conversation_id,
+                                              Message.visibility == Visibility.public)
+                        .order_by(col(Message.seq).desc()).limit(limit)).all()
+    return TurnInput(conversation_id=conversation_id, state=State(conversation.state),
+                     history=[(m.role, m.text, m.confidence) for m in reversed(rows)],
+                     vip=bool(contact and contact.vip), tags=list(conversation.tags),
+                     channel=conversation.channel, offered=conversation.offered)
+
+
+def apply_bot_turn(session: Session, outbox: Outbox, conversation_id: int, message_id: int,
+                   outcome: BotOutcome) -> list[Message]:
+    """Record the decision, then act on it if the bot still has the conversation."""
+    conversation = lock(session, conversation_id)
+    session.add(HandoffEvent(conversation_id=conversation_id, message_id=message_id, action=outcome.action,
+                             reasons=outcome.reasons, scores=outcome.scores, packet=outcome.packet))
+    if conversation.state not in BOT_STATES:
+        return []  # a person took over while the bot was thinking: it says nothing
+    if outcome.action == "escalate":
+        transition(session, outbox, conversation, State.queued, actor="bot", reason=outcome.explanation)
+        notice = append(session, outbox, conversation, Role.system, escalation_notice(
+            queue_info(session, conversation)))
+        return [notice]
+    quick_replies = [TALK_TO_PERSON] if outcome.action == "offer" else []
+    reply = append(session, outbox, conversation, Role.bot, outcome.text, citations=outcome.citations,
+                   confidence=outcome.confidence, quick_replies=quick_replies)
+    if outcome.action == "offer" and conversation.state == State.bot:
+        conversation.offered = True
+        transition(session, outbox, conversation, State.offered, actor="bot", reason=outcome.explanation)
+    elif outcome.action == "continue" and conversation.state == State.offered:
+        transition(session, outbox, conversation, State.bot, actor="visitor",
+                   reason="the visitor went on with the bot")
+    return [reply]
+
+
+async def record_csat(ctx: ServiceContext, conversation_id: int, score: int, comment: str | None) -> None:
+    if not 1 <= score <= 5:
+        raise Invalid(f"score must be between 1 and 5, got {score}")
+
+    def work(session: Session, outbox: Outbox) -> None:
+        conversation = lock(session, conversation_id)
+        if conversation.state != State.resolved:
+            raise Conflict("the conversation is not resolved yet; rate it once it is")
+        conversation.csat_score, conversation.csat_comment = score, (comment or None)
+        session.add(conversation)
+
+    await ctx.act(work)
+
+
+# --- operator actions -----------------------------------------------------------------------------
+
+def assign(session: Session, outbox: Outbox, conversation_id: int, operator_id: int, *, actor: str,
+           reason: str, allowed: tuple[State, ...]) -> Conversation:
+    conversation = lock(session, conversation_id)
+    operator = operator_or_404(session, operator_id)
+    if conversation.state == State.assigned and conversation.assignee_id == operator_id:
+        return conversation
+    if conversation.state not in allowed:
+        owner = f" by operator {conversation.assignee_id}" if conversation.assignee_id else ""
+        raise Conflict(f"conversation {conversation_id} is {conversation.state}{owner}")
+    conversation.assignee_id = operator_id
+    transition(session, outbox, conversation, State.assigned, actor=actor, reason=reason)
+    append(session, outbox, conversation, Role.system, f"{operator.name} joined the conversation.")
+    return conversation
+
+
+async def claim(ctx: ServiceContext, conversation_id: int, operator_id: int) -> Conversation:
+    """An operator takes a conversation that nobody owns (from the queue, or from the bot)."""
+    return await ctx.act(assign, conversation_id, operator_id, actor=operator_actor(operator_id),
+                         reason="claimed", allowed=(State.bot, State.offered, State.queued))
+
+
+async def route_to(ctx: ServiceContext, conversation_id: int, operator_id: int, reason: str) -> Conversation:
+    """Routing's assignment of a queued conversation (raises Conflict if it is no longer queued)."""
+    return await ctx.act(assign, conversation_id, operator_id, actor="system", reason=reason,
+                         allowed=(State.queued,))
+
+
+async def reply(ctx: ServiceContext, conversation_id: int, operator_id: int, text: str,
+                client_id: str | None = None, draft_id: int | None = None) -> Message:
+    """An operator's answer to the visitor. Replying takes the conversation."""
+    text = check_text(ctx, text)
+
+    def work(session: Session, outbox: Outbox) -> Message:
+        conversation = lock(session, conversation_id)
+        found = existing(session, conversation_id, client_id)
+        if found is not None:
+            return found
+        if conversation.state == State.resolved:
+            raise Conflict("the conversation is resolved; reopen it before replying")
+        if conversation.state != State.assigned or conversation.assignee_id != operator_id:
+            operator = operator_or_404(session, operator_id)
+            conversation.assignee_id = operator_id
+            transition(session, outbox, conversation, State.assigned, actor=operator_actor(operator_id),
+                       reason="replied")
+            append(session, outbox, conversation, Role.system, f"{operator.name} joined the conversation.")
+        if conversation.first_human_response_at is None:
+            conversation.first_human_response_at = utcnow()
+        return append(session, outbox, conversation, Role.operator, text, client_id=client_id,
+                      author_id=operator_id, draft_id=draft_id)
+
+    return await ctx.act(work)
+
+
+async def note(ctx: ServiceContext, conversation_id: int, operator_id: int, text: str) -> Message:
+    """An internal note: operators only, on every channel."""
+    text = check_text(ctx, text)
+
+    def work(session: Session, outbox: Outbox) -> Message:
+        conversation = lock(session, conversation_id)
+        return append(session, outbox, conversation, Role.operator, text, visibility=Visibility.internal,
+                      author_id=operator_id)
+
+    return await ctx.act(work)
+
+
+async def tag(ctx: ServiceContext, conversation_id: int, operator_id: int, add: list[str],
+              remove: list[str]) -> Conversation:
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        conversation = lock(session, conversation_id)
+        tags = [t for t in conversation.tags if t not in set(remove)]
+        tags += [t for t in dict.fromkeys(x.strip() for x in add) if t and t not in tags]
+        conversation.tags = tags
+        session.add(conversation)
+        announce(session, outbox, conversation, from_state=State(conversation.state),
+                 actor=operator_actor(operator_id), reason="tags changed")
+        return conversation
+
+    return await ctx.act(work)
+
+
+async def transfer(ctx: ServiceContext, conversation_id: int, operator_id: int, *, to_operator_id: int | None,
+                   to_team_id: int | None, note_text: str | None = None) -> Conversation:
+    """Hand the conversation to another person (stays assigned) or a team (back to the queue)."""
+    if (to_operator_id is None) == (to_team_id is None):
+        raise Invalid("give exactly one of operator_id or team_id")
+    actor = operator_actor(operator_id)
+
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        conversation = lock(session, conversation_id)
+        if conversation.state not in HUMAN_STATES:
+            raise Conflict(f"cannot transfer a conversation that is {conversation.state}")
+        if note_text:
+            append(session, outbox, conversation, Role.operator, check_text(ctx, note_text),
+                   visibility=Visibility.internal, author_id=operator_id)
+        if to_operator_id is not None:
+            target = operator_or_404(session, to_operator_id)
+            conversation.assignee_id = target.id
+            transition(session, outbox, conversation, State.assigned, actor=actor,
+                       reason=f"transferred to operator {target.id}")
+            append(session, outbox, conversation, Role.system, f"{target.name} will continue helping you.")
+        else:
+            team = session.get(Team, to_team_id)
+            if team is None:
+                raise NotFound(f"team {to_team_id} does not exist")
+            conversation.team_id = team.id
+            transition(session, outbox, conversation, State.queued, actor=actor,
+                       reason=f"transferred to team {team.name}")
+            append(session, outbox, conversation, Role.system,
+                   "I'm passing you to a colleague who can help with this. One moment, please.")
+        return conversation
+
+    conversation = await ctx.act(work)
+    if conversation.state == State.queued:
+        await route(ctx, conversation_id)
+    return conversation
+
+
+async def requeue(ctx: ServiceContext, conversation_id: int, *, actor: str, reason: str) -> Conversation:
+    """Put an assigned conversation back in the queue (its owner went offline, say)."""
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        conversation = lock(session, conversation_id)
+        if conversation.state != State.assigned:
+            raise Conflict(f"conversation {conversation_id} is {conversation.state}, not assigned")
+        transition(session, outbox, conversation, State.queued, actor=actor, reason=reason)
+        return conversation
+
+    conversation = await ctx.act(work)
+    await route(ctx, conversation_id)
+    return conversation
+
+
+async def hand_back(ctx: ServiceContext, conversation_id: int, operator_id: int) -> Conversation:
+    """The operator gives the conversation back to the bot."""
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        conversation = lock(session, conversation_id)
+        if conversation.state not in HUMAN_STATES:
+            raise Conflict(f"conversation {conversation_id} is {conversation.state}; nothing to hand back")
+        transition(session, outbox, conversation, State.bot, actor=operator_actor(operator_id),
+                   reason="handed back to the bot")
+        append(session, outbox, conversation, Role.system,
+               "You're back with our assistant. Ask for a person at any time.")
+        return conversation
+
+    return await ctx.act(work)
+
+
+async def resolve(ctx: ServiceContext, conversation_id: int, actor: str) -> Conversation:
+    """Close the conversation and ask the visitor how it went (answered through ``record_csat``)."""
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        conversation = lock(session, conversation_id)
+        if conversation.state == State.resolved:
+            return conversation
+        transition(session, outbox, conversation, State.resolved, actor=actor, reason="resolved")
+        append(session, outbox, conversation, Role.system,
+               "This conversation is closed. How did we do? Rate us from 1 to 5.")
+        return conversation
+
+    return await ctx.act(work)
+
+
+async def reopen(ctx: ServiceContext, conversation_id: int, operator_id: int) -> Conversation:
+    """An operator reopens a resolved conversation and owns it."""
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        conversation = lock(session, conversation_id)
+        if conversation.state != State.resolved:
+            raise Conflict(f"conversation {conversation_id} is {conversation.state}, not resolved")
+        conversation.reopened_at = utcnow()
+        conversation.assignee_id = operator_id
+        transition(session, outbox, conversation, State.assigned, actor=operator_actor(operator_id),
+                   reason="reopened")
+        return conversation
+
+    return await ctx.act(work)
+
+
+async def mark_read(ctx: ServiceContext, conversation_id: int, reader: Role, seq: int) -> None:
+    """``reader`` has read the other side's messages up to ``seq``."""
+    def work(session: Session, outbox: Outbox) -> None:
+        conversation = lock(session, conversation_id)
+        seq_read = min(seq, conversation.last_seq)
+        others = [Role.visitor] if reader == Role.operator else [Role.bot, Role.operator, Role.system]
+        rows = session.exec(select(Message).where(Message.conversation_id == conversation_id,
+                                                  col(Message.seq) <= seq_read, col(Message.role).in_(others),
+                                                  col(Message.read_at).is_(None))).all()
+        now = utcnow()
+        for row in rows:
+            row.read_at = now
+            session.add(row)
+        outbox.add(conversation_stream(conversation_id),
+                   Read(conversation_id=conversation_id, role=reader.value, seq=seq_read))
+
+    await ctx.act(work)
+
+
+async def route(ctx: ServiceContext, conversation_id: int) -> None:
+    """Run routing for a newly queued conversation. Routing failing leaves it queued (operators
+    still see it and can claim it), so it is logged rather than raised into the visitor's turn."""
+    try:
+        await routing.route(ctx, conversation_id)
+    except Exception:
+        log.exception("routing failed for conversation %s; it stays queued", conversation_id)
