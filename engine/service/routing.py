@@ -170,27 +170,33 @@ def _operator_skills(operator: OperatorSnapshot, teams: Mapping[int, TeamSnapsho
     return operator.skills | (team.skills if team else frozenset())
 
 
-def _rank(operator: OperatorSnapshot, conversation: QueuedSnapshot,
-          teams: Mapping[int, TeamSnapshot]) -> tuple[Any, ...]:
+def _rank(operator: OperatorSnapshot, conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot],
+          turn: Mapping[int, int]) -> tuple[Any, ...]:
     matched = len(conversation.skills & _operator_skills(operator, teams))
     load_ratio = operator.load / operator.capacity if operator.capacity else 1.0
     last = operator.last_assigned_at.timestamp() if operator.last_assigned_at else float("-inf")
-    return (-matched, load_ratio, operator.load, last, operator.id)
+    return (-matched, load_ratio, operator.load, turn.get(operator.id, -1), last, operator.id)
 
 
 def pick_operator(conversation: QueuedSnapshot, operators: Iterable[OperatorSnapshot],
-                  teams: Mapping[int, TeamSnapshot], now: datetime) -> OperatorSnapshot | None:
-    """Best eligible operator for one conversation, or None when nobody can take it now."""
+                  teams: Mapping[int, TeamSnapshot], now: datetime,
+                  turn: Mapping[int, int] | None = None) -> OperatorSnapshot | None:
+    """Best eligible operator for one conversation, or None when nobody can take it now.
+
+    ``turn`` orders operators already assigned within the current pass (they share the same
+    ``now``, so the timestamps alone cannot tell who went last).
+    """
     candidates = [op for op in operators if eligible(op, conversation, teams, now)]
     if not candidates:
         return None
-    return min(candidates, key=lambda op: _rank(op, conversation, teams))
+    return min(candidates, key=lambda op: _rank(op, conversation, teams, turn or {}))
 
 
 @dataclass
 class _Plan:
     operators: dict[int, OperatorSnapshot]
     assignments: list[Assignment] = field(default_factory=list)
+    turn: dict[int, int] = field(default_factory=dict)
 
 
 def plan(queued: Iterable[QueuedSnapshot], operators: Sequence[OperatorSnapshot],
@@ -203,13 +209,14 @@ def plan(queued: Iterable[QueuedSnapshot], operators: Sequence[OperatorSnapshot]
     """
     state = _Plan({op.id: op for op in operators})
     for conversation in queue_order(queued, now, policy):
-        chosen = pick_operator(conversation, state.operators.values(), teams, now)
+        chosen = pick_operator(conversation, state.operators.values(), teams, now, state.turn)
         if chosen is None:
             continue
         outside_team = conversation.team_id is not None and chosen.team_id != conversation.team_id
         reason = "overflow" if outside_team else "routed"
         state.assignments.append(Assignment(conversation.id, chosen.id, reason))
         state.operators[chosen.id] = replace(chosen, load=chosen.load + 1, last_assigned_at=now)
+        state.turn[chosen.id] = len(state.assignments)
     return state.assignments
 
 
