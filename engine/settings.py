@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=64 * 1024, ge=1024)
     allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
     history_turns: int = Field(default=12, ge=1)
+    # operator workflow (engine.service.routing, presence, queue)
+    presence_grace_seconds: float = Field(default=60.0, ge=0)
+    routing_interval_seconds: float = Field(default=5.0, gt=0)
+    priority_step_seconds: float = Field(default=300.0, gt=0)
+    handle_time_samples: int = Field(default=50, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
