@@ -36,7 +36,7 @@ class Subscription(Protocol):
 
     def remove(self, stream: str) -> None: ...
 
-    async def get(self) -> Event: ...
+    async def get(self) -> tuple[str, Event]: ...
 
     def close(self) -> None: ...
 
@@ -54,7 +54,7 @@ class InProcessSubscription:
 
     def __init__(self, bus: InProcessBus, backlog: int) -> None:
         self._bus = bus
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=backlog)
+        self._queue: asyncio.Queue[tuple[str, Event] | None] = asyncio.Queue(maxsize=backlog)
         self.streams: set[str] = set()
         self.overflowed = False
         self.closed = False
@@ -69,26 +69,27 @@ class InProcessSubscription:
             self.streams.discard(stream)
             self._bus._detach(stream, self)
 
-    def deliver(self, event: Event) -> None:
+    def deliver(self, stream: str, event: Event) -> None:
         if self.closed:
             return
         try:
-            self._queue.put_nowait(event)
+            self._queue.put_nowait((stream, event))
         except asyncio.QueueFull:
             self.overflowed = True
             self.close()
 
-    async def get(self) -> Event:
-        """The next event; raises ``ConnectionResetError`` once closed (``overflowed`` says why)."""
-        event = await self._queue.get()
-        if event is None:
+    async def get(self) -> tuple[str, Event]:
+        """The next event and the stream it came by; raises ``ConnectionResetError`` once closed
+        (``overflowed`` says why)."""
+        item = await self._queue.get()
+        if item is None:
             raise ConnectionResetError("subscription closed")
-        return event
+        return item
 
-    def __aiter__(self) -> AsyncIterator[Event]:
+    def __aiter__(self) -> AsyncIterator[tuple[str, Event]]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[Event]:
+    async def _iterate(self) -> AsyncIterator[tuple[str, Event]]:
         while True:
             try:
                 yield await self.get()
@@ -118,7 +119,7 @@ class InProcessBus:
 
     async def publish(self, stream: str, event: Event) -> None:
         for subscription in list(self._streams.get(stream, ())):
-            subscription.deliver(event)
+            subscription.deliver(stream, event)
 
     def subscribe(self, *streams: str) -> InProcessSubscription:
         subscription = InProcessSubscription(self, self._backlog)

@@ -220,39 +220,62 @@ def by_token(session: Session, token: str) -> Conversation | None:
     return session.exec(select(Conversation).where(Conversation.token_hash == hash_token(token))).first()
 
 
-async def receive(ctx: ServiceContext, conversation_id: int, text: str,
-                  client_id: str | None = None) -> VisitorTurn:
-    """A visitor's message: store it (once per client id), then let the bot take its turn if the
-    conversation is the bot's. Returns only after everything it produced is stored."""
+@dataclass
+class Accepted:
+    """A stored visitor message; ``duplicate`` when its client id had been seen before."""
+
+    message: Message
+    duplicate: bool = False
+    accepted_offer: bool = False
+
+
+async def accept(ctx: ServiceContext, conversation_id: int, text: str,
+                 client_id: str | None = None) -> Accepted:
+    """Store a visitor's message once per client id (reopening a resolved conversation). The
+    caller may acknowledge it as soon as this returns."""
     text = check_text(ctx, text)
 
-    def store(session: Session, outbox: Outbox) -> tuple[VisitorTurn, bool]:
+    def work(session: Session, outbox: Outbox) -> Accepted:
         conversation = lock(session, conversation_id)
         found = existing(session, conversation_id, client_id)
         if found is not None:
-            return VisitorTurn(found, duplicate=True), False
+            return Accepted(found, duplicate=True)
         if conversation.state == State.resolved:
             conversation.reopened_at = utcnow()
             transition(session, outbox, conversation, State.bot, actor="visitor",
                        reason="new visitor message")
         accepted_offer = conversation.state == State.offered and text.casefold() == TALK_TO_PERSON.casefold()
         message = append(session, outbox, conversation, Role.visitor, text, client_id=client_id)
-        return VisitorTurn(message), accepted_offer
+        return Accepted(message, accepted_offer=accepted_offer)
 
-    turn, accepted_offer = await ctx.act(store)
-    if turn.duplicate:
-        return turn
+    return await ctx.act(work)
+
+
+async def respond(ctx: ServiceContext, accepted: Accepted) -> list[Message]:
+    """The bot's turn after a stored visitor message, if the conversation is still the bot's;
+    returns what was said back (nothing while a person has it)."""
+    conversation_id = accepted.message.conversation_id
+    if accepted.duplicate:
+        return []
     snapshot = await ctx.read(turn_input, conversation_id, ctx.settings.history_turns)
     if snapshot.state not in BOT_STATES:
-        return turn  # a person has it: the bot stays silent
+        return []  # a person has it: the bot stays silent
     if ctx.bot is None:
         outcome = BotOutcome.escalation("rule", "no knowledge base is loaded, so a person answers")
     else:
-        outcome = await ctx.bot.turn(snapshot, accepted_offer=accepted_offer)
-    turn.replies = await ctx.act(apply_bot_turn, conversation_id, turn.message.id, outcome)
-    if outcome.action == "escalate" and turn.replies:
+        outcome = await ctx.bot.turn(snapshot, accepted_offer=accepted.accepted_offer)
+    replies = await ctx.act(apply_bot_turn, conversation_id, accepted.message.id, outcome)
+    if outcome.action == "escalate" and replies:
         await route(ctx, conversation_id)
-    return turn
+    return replies
+
+
+async def receive(ctx: ServiceContext, conversation_id: int, text: str,
+                  client_id: str | None = None) -> VisitorTurn:
+    """Store a visitor's message and let the bot answer it: what the REST route does in one call."""
+    accepted = await accept(ctx, conversation_id, text, client_id)
+    replies = await respond(ctx, accepted)
+    return VisitorTurn(accepted.message, replies, accepted.duplicate)
 
 
 def turn_input(session: Session, conversation_id: int, limit: int) -> TurnInput:

@@ -1,0 +1,138 @@
+"""Operator REST routes. Each parses, checks the operator, and calls one action of the service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.api.deps import Ctx, CurrentOperator
+from engine.models import ConversationPublic, MessagePublic, OperatorPublic
+from engine.service import conversations, operators, queries
+
+router = APIRouter(prefix="/api/operator", tags=["operator"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(_Body):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=200)
+
+
+class LoginResponse(BaseModel):
+    token: str
+    operator: OperatorPublic
+    expires_in: int
+
+
+class ReplyRequest(_Body):
+    text: str = Field(min_length=1, max_length=20_000)
+    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+    draft_id: int | None = None
+
+
+class NoteRequest(_Body):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class TagsRequest(_Body):
+    add: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default=[], max_length=50)
+    remove: list[str] = Field(default=[], max_length=50)
+
+
+class TransferRequest(_Body):
+    operator_id: int | None = None
+    team_id: int | None = None
+    note: str | None = Field(default=None, max_length=20_000)
+
+
+def _public(conversation: object) -> ConversationPublic:
+    return ConversationPublic.model_validate(conversation, from_attributes=True)
+
+
+@router.post("/login")
+async def login(ctx: Ctx, body: LoginRequest) -> LoginResponse:
+    operator = await ctx.read(operators.authenticate, body.email, body.password)
+    if operator is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong email or password")
+    ttl = ctx.settings.operator_token_ttl_seconds
+    return LoginResponse(token=operators.issue_token(ctx.settings.secret_key, operator.id, ttl),
+                         operator=OperatorPublic.model_validate(operator, from_attributes=True),
+                         expires_in=ttl)
+
+
+@router.get("/me")
+async def me(operator: CurrentOperator) -> OperatorPublic:
+    return OperatorPublic.model_validate(operator, from_attributes=True)
+
+
+@router.get("/conversations")
+async def list_conversations(ctx: Ctx, operator: CurrentOperator,
+                             state: queries.ListFilter = "queued") -> list[queries.ConversationSummary]:
+    return await ctx.read(queries.list_conversations, state, operator.id)
+
+
+@router.get("/conversations/{conversation_id}")
+async def conversation_detail(ctx: Ctx, operator: CurrentOperator,
+                              conversation_id: int) -> queries.ConversationDetail:
+    return await ctx.read(queries.conversation_detail, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/claim")
+async def claim(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> ConversationPublic:
+    return _public(await conversations.claim(ctx, conversation_id, operator.id))
+
+
+@router.post("/conversations/{conversation_id}/reply")
+async def reply(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
+                body: ReplyRequest) -> MessagePublic:
+    message = await conversations.reply(ctx, conversation_id, operator.id, body.text, body.client_id,
+                                        body.draft_id)
+    return conversations.public(message)
+
+
+@router.post("/conversations/{conversation_id}/note")
+async def note(ctx: Ctx, operator: CurrentOperator, conversation_id: int, body: NoteRequest) -> MessagePublic:
+    return conversations.public(await conversations.note(ctx, conversation_id, operator.id, body.text))
+
+
+@router.post("/conversations/{conversation_id}/tags")
+async def tags(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
+               body: TagsRequest) -> ConversationPublic:
+    return _public(await conversations.tag(ctx, conversation_id, operator.id, body.add, body.remove))
+
+
+@router.post("/conversations/{conversation_id}/transfer")
+async def transfer(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
+                   body: TransferRequest) -> ConversationPublic:
+    moved = await conversations.transfer(ctx, conversation_id, operator.id, to_operator_id=body.operator_id,
+                                         to_team_id=body.team_id, note_text=body.note)
+    return _public(moved)
+
+
+@router.post("/conversations/{conversation_id}/handback")
+async def handback(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> ConversationPublic:
+    return _public(await conversations.hand_back(ctx, conversation_id, operator.id))
+
+
+@router.post("/conversations/{conversation_id}/resolve")
+async def resolve(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> ConversationPublic:
+    actor = conversations.operator_actor(operator.id)
+    return _public(await conversations.resolve(ctx, conversation_id, actor))
+
+
+@router.post("/conversations/{conversation_id}/reopen")
+async def reopen(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> ConversationPublic:
+    return _public(await conversations.reopen(ctx, conversation_id, operator.id))
+
+
+@router.get("/conversations/{conversation_id}/messages")
+async def messages(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
+                   after: Annotated[int, Query(ge=0)] = 0) -> list[MessagePublic]:
+    """Every message after ``after``, internal notes included (operators only)."""
+    detail = await ctx.read(queries.conversation_detail, conversation_id)
+    return [m for m in detail.messages if m.seq > after]

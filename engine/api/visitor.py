@@ -1,0 +1,88 @@
+"""Visitor REST routes: start a conversation, send, read, rate. The token scopes every call to one
+conversation; internal notes never appear in these payloads (the queries exclude them)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from engine.api.deps import Ctx, VisitorConversation
+from engine.events import QueueInfo
+from engine.models import Channel, Conversation, MessagePublic, State
+from engine.service import conversations, queries
+
+router = APIRouter(prefix="/api/visitor", tags=["visitor"])
+
+
+class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    channel: Channel = Channel.web
+    contact_id: int | None = None
+    subject: str | None = Field(default=None, max_length=200)
+
+
+class StartResponse(BaseModel):
+    conversation_id: int
+    token: str
+    state: State
+
+
+class SendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000)
+    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class SendResponse(BaseModel):
+    message: MessagePublic
+    replies: list[MessagePublic]
+    duplicate: bool = False
+
+
+class HistoryResponse(BaseModel):
+    messages: list[MessagePublic]
+    state: State
+    queue: QueueInfo | None = None
+
+
+class CsatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/conversations", status_code=status.HTTP_201_CREATED)
+async def start_conversation(ctx: Ctx, body: StartRequest | None = None) -> StartResponse:
+    body = body or StartRequest()
+    conversation, token = await conversations.start(ctx, name=body.name, email=body.email,
+                                                    channel=body.channel, contact_id=body.contact_id,
+                                                    subject=body.subject)
+    return StartResponse(conversation_id=conversation.id, token=token, state=conversation.state)
+
+
+@router.post("/messages")
+async def send_message(ctx: Ctx, conversation: VisitorConversation, body: SendRequest) -> SendResponse:
+    turn = await conversations.receive(ctx, conversation.id, body.text, body.client_id)
+    return SendResponse(message=conversations.public(turn.message),
+                        replies=[conversations.public(m) for m in turn.replies], duplicate=turn.duplicate)
+
+
+@router.get("/messages")
+async def read_messages(ctx: Ctx, conversation: VisitorConversation, after: int = 0) -> HistoryResponse:
+    def work(session: Session) -> HistoryResponse:
+        current = session.get(Conversation, conversation.id)
+        return HistoryResponse(messages=queries.visitor_messages(session, conversation.id, after),
+                               state=current.state, queue=conversations.queue_info(session, current))
+
+    return await ctx.read(work)
+
+
+@router.post("/csat", status_code=status.HTTP_204_NO_CONTENT)
+async def rate(ctx: Ctx, conversation: VisitorConversation, body: CsatRequest) -> None:
+    await conversations.record_csat(ctx, conversation.id, body.score, body.comment)

@@ -1,0 +1,294 @@
+"""The visitor and operator WebSockets.
+
+Both subscribe to the bus *before* replaying from the store, then drop any live event whose seq the
+replay already covered: nothing is lost between the two and nothing is sent twice. A visitor's
+message is acknowledged only once it is stored; the bot's turn runs after the ack. A subscriber
+that falls too far behind is closed with code 4000 ("resync"): the client reconnects with its last
+seq and gets what it missed from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlmodel import Session, select
+
+from engine.api.deps import operator_for, visitor_conversation_for
+from engine.bus import OPERATORS, Subscription, conversation_stream, operator_stream
+from engine.events import ConversationChanged, Event, MessageCreated, Read, Typing
+from engine.models import Conversation, Role, State
+from engine.service import conversations, presence, queries
+from engine.service.errors import ServiceError
+from engine.service.runtime import ServiceContext
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+UNAUTHORISED = 4401
+RESYNC = 4000
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VisitorSend(_In):
+    type: str = "message"
+    text: str = Field(min_length=1, max_length=20_000)
+    client_id: str = Field(min_length=1, max_length=64)
+
+
+class TypingIn(_In):
+    type: str = "typing"
+    on: bool
+    conversation_id: int | None = None
+
+
+class ReadIn(_In):
+    type: str = "read"
+    seq: int = Field(ge=0)
+    conversation_id: int | None = None
+
+
+class SubscribeIn(_In):
+    type: str = "subscribe"
+    conversation_id: int
+    after: int = Field(default=0, ge=0)
+
+
+def _ctx(websocket: WebSocket) -> ServiceContext:
+    return websocket.app.state.ctx
+
+
+async def _receive(websocket: WebSocket) -> dict[str, Any] | None:
+    """The next JSON object from the client; None (after telling it why) for anything else."""
+    raw = await websocket.receive_text()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        await websocket.send_json({"type": "error", "detail": f"not JSON: {exc.msg}"})
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        await websocket.send_json({"type": "error", "detail": "expected an object with a string 'type'"})
+        return None
+    return data
+
+
+async def _error(websocket: WebSocket, detail: str, **extra: Any) -> None:
+    await websocket.send_json({"type": "error", "detail": detail, **extra})
+
+
+def _validation_detail(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+async def _pump(websocket: WebSocket, subscription: Subscription, forward: Any) -> None:
+    """Relay bus events through ``forward`` until the socket or the subscription ends."""
+    try:
+        while True:
+            stream, event = await subscription.get()
+            await forward(stream, event)
+    except ConnectionResetError:
+        if subscription.overflowed:
+            await websocket.close(code=RESYNC, reason="resync: reconnect with your last seq")
+
+
+async def _serve(websocket: WebSocket, subscription: Subscription, reader: Any, forward: Any) -> None:
+    """Run the client reader and the bus pump together; whichever ends first ends both."""
+    pump = asyncio.create_task(_pump(websocket, subscription, forward))
+    try:
+        await reader()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        pump.cancel()
+        subscription.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pump
+
+
+# --- visitor ------------------------------------------------------------------------------------
+
+def _visitor_state(session: Session, conversation_id: int) -> dict[str, Any]:
+    conversation = session.get(Conversation, conversation_id)
+    queue = conversations.queue_info(session, conversation)
+    return {"type": "state", "state": conversation.state, "seq": conversation.last_seq,
+            "queue": queue.model_dump() if queue else None}
+
+
+@router.websocket("/ws/visitor")
+async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) -> None:
+    ctx = _ctx(websocket)
+    conversation = await visitor_conversation_for(ctx, token)
+    if conversation is None:
+        await websocket.close(code=UNAUTHORISED, reason="a valid conversation token is required")
+        return
+    await websocket.accept()
+    conversation_id = conversation.id
+    subscription = ctx.bus.subscribe(conversation_stream(conversation_id))
+    sent = max(0, after)
+    for message in await ctx.read(queries.visitor_messages, conversation_id, sent):
+        await websocket.send_json({"type": "message", "message": message.model_dump(mode="json")})
+        sent = message.seq
+    await websocket.send_json(await ctx.read(_visitor_state, conversation_id))
+    bot_turns: set[asyncio.Task[Any]] = set()
+
+    async def forward(_stream: str, event: Event) -> None:
+        nonlocal sent
+        if isinstance(event, MessageCreated):
+            if event.seq <= sent or event.message.visibility != "public":
+                return
+            sent = event.seq
+            await websocket.send_json({"type": "message", "message": event.message.model_dump(mode="json")})
+        elif isinstance(event, ConversationChanged):
+            await websocket.send_json({"type": "state", "state": event.state, "seq": event.seq,
+                                       "queue": event.queue.model_dump() if event.queue else None})
+        elif isinstance(event, Typing) and event.role == "operator":
+            await websocket.send_json({"type": "typing", "role": "operator", "on": event.on})
+        elif isinstance(event, Read) and event.role == "operator":
+            await websocket.send_json({"type": "read", "seq": event.seq})
+
+    async def reader() -> None:
+        while True:
+            data = await _receive(websocket)
+            if data is None:
+                continue
+            try:
+                await handle(data)
+            except ValidationError as exc:
+                await _error(websocket, _validation_detail(exc), client_id=data.get("client_id"))
+            except ServiceError as exc:
+                await _error(websocket, exc.message, client_id=data.get("client_id"))
+
+    async def handle(data: dict[str, Any]) -> None:
+        kind = data["type"]
+        if kind == "message":
+            send = VisitorSend.model_validate(data)
+            accepted = await conversations.accept(ctx, conversation_id, send.text, send.client_id)
+            await websocket.send_json({"type": "ack", "client_id": send.client_id,
+                                       "seq": accepted.message.seq, "duplicate": accepted.duplicate})
+            task = asyncio.create_task(conversations.respond(ctx, accepted))
+            bot_turns.add(task)
+            task.add_done_callback(_finished(bot_turns))
+        elif kind == "typing":
+            typing = TypingIn.model_validate(data)
+            await ctx.bus.publish(conversation_stream(conversation_id),
+                                  Typing(conversation_id=conversation_id, role="visitor", on=typing.on))
+        elif kind == "read":
+            await conversations.mark_read(ctx, conversation_id, Role.visitor, ReadIn.model_validate(data).seq)
+        else:
+            await _error(websocket, f"unknown message type {kind!r}; expected message, typing or read")
+
+    await _serve(websocket, subscription, reader, forward)
+
+
+def _finished(tasks: set[asyncio.Task[Any]]) -> Any:
+    """Forget a finished bot turn, logging its failure (the visitor's message is stored either way)."""
+    def done(task: asyncio.Task[Any]) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("bot turn failed", exc_info=task.exception())
+
+    return done
+
+
+# --- operator -----------------------------------------------------------------------------------
+
+def _owned(session: Session, operator_id: int) -> list[int]:
+    return list(session.exec(select(Conversation.id).where(Conversation.assignee_id == operator_id,
+                                                           Conversation.state == State.assigned)).all())
+
+
+def _all_messages_after(session: Session, conversation_id: int, after: int) -> list[dict[str, Any]]:
+    detail = queries.conversation_detail(session, conversation_id)
+    return [m.model_dump(mode="json") for m in detail.messages if m.seq > after]
+
+
+@router.websocket("/ws/operator")
+async def operator_socket(websocket: WebSocket, token: str = "") -> None:
+    ctx = _ctx(websocket)
+    operator = await operator_for(ctx, token)
+    if operator is None:
+        await websocket.close(code=UNAUTHORISED, reason="a valid operator token is required")
+        return
+    await websocket.accept()
+    operator_id = operator.id
+    subscription = ctx.bus.subscribe(OPERATORS, operator_stream(operator_id))
+    watched: dict[int, int] = {}  # conversation id -> last message seq sent
+
+    def watch(conversation_id: int, after: int) -> None:
+        watched.setdefault(conversation_id, after)
+        subscription.add(conversation_stream(conversation_id))
+        subscription.add(conversation_stream(conversation_id, internal=True))
+
+    async def replay(conversation_id: int, after: int) -> None:
+        watch(conversation_id, after)
+        for message in await ctx.read(_all_messages_after, conversation_id, after):
+            if message["seq"] > watched[conversation_id]:
+                watched[conversation_id] = message["seq"]
+                await websocket.send_json({"type": "message.created", "conversation_id": conversation_id,
+                                           "seq": message["seq"], "message": message})
+
+    async def forward(stream: str, event: Event) -> None:
+        if isinstance(event, ConversationChanged):
+            if stream != OPERATORS:
+                return  # the same change also comes by the operators stream
+            if event.assignee_id == operator_id and event.conversation_id not in watched:
+                watch(event.conversation_id, event.seq)
+        if isinstance(event, MessageCreated):
+            if event.seq <= watched.get(event.conversation_id, 0):
+                return
+            watched[event.conversation_id] = event.seq
+        if isinstance(event, Typing) and event.operator_id == operator_id:
+            return
+        await websocket.send_text(event.model_dump_json())
+
+    async def reader() -> None:
+        while True:
+            data = await _receive(websocket)
+            if data is None:
+                continue
+            try:
+                await handle(data)
+            except ValidationError as exc:
+                await _error(websocket, _validation_detail(exc))
+            except ServiceError as exc:
+                await _error(websocket, exc.message)
+
+    async def handle(data: dict[str, Any]) -> None:
+        kind = data["type"]
+        if kind == "subscribe":
+            request = SubscribeIn.model_validate(data)
+            await replay(request.conversation_id, request.after)
+        elif kind == "typing":
+            typing = TypingIn.model_validate(data)
+            if typing.conversation_id is None:
+                raise ServiceError("typing needs a conversation_id")
+            await ctx.bus.publish(conversation_stream(typing.conversation_id),
+                                  Typing(conversation_id=typing.conversation_id, role="operator",
+                                         on=typing.on, operator_id=operator_id))
+        elif kind == "read":
+            read = ReadIn.model_validate(data)
+            if read.conversation_id is None:
+                raise ServiceError("read needs a conversation_id")
+            await conversations.mark_read(ctx, read.conversation_id, Role.operator, read.seq)
+        else:
+            await _error(websocket, f"unknown message type {kind!r}; expected subscribe, typing or read")
+
+    presence.connected(operator_id)
+    try:
+        for conversation_id in await ctx.read(_owned, operator_id):
+            watch(conversation_id, 0)
+        await websocket.send_json({"type": "hello", "operator_id": operator_id,
+                                   "watching": sorted(watched)})
+        await _serve(websocket, subscription, reader, forward)
+    finally:
+        presence.disconnected(operator_id)
+

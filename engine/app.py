@@ -1,0 +1,135 @@
+"""``create_app(settings)``: the FastAPI application with its routers, limits and error shapes.
+
+Nothing is created at import time. The lifespan opens the database, the bus and the bot; tests may
+hand in a ready :class:`Bot` (sharing one loaded model) or run without one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import operator_ui
+from engine.api import admin, operator, visitor, ws
+from engine.bus import EventBus, InProcessBus
+from engine.db import make_engine
+from engine.service.bot import Bot
+from engine.service.errors import ServiceError
+from engine.service.runtime import ServiceContext
+from engine.settings import Settings, get_settings
+from knowledge.errors import InputError
+
+log = logging.getLogger(__name__)
+TEST_PAGE = Path(__file__).resolve().parent / "static" / "chat.html"
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(int(declared), send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge(seen)
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge as exc:
+            await self._refuse(exc.size, send)
+
+    async def _refuse(self, size: int, send: Send) -> None:
+        response = JSONResponse(status_code=413, content={
+            "detail": f"request body is {size} bytes or more; the limit is {self.limit} bytes"})
+        await response({"type": "http"}, _nothing, send)
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def load_bot(settings: Settings, embedder: Any | None = None) -> Bot | None:
+    """The bot over the index folder, or None (every question then goes to a person) if there is no
+    index yet: ``baton ingest`` builds it."""
+    if not (Path(settings.index_dir) / "manifest.json").exists():
+        log.warning("no knowledge index at %s (run `baton ingest`); visitors will be handed to a person",
+                    settings.index_dir)
+        return None
+    return Bot.load(settings, embedder)
+
+
+def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load: bool = True,
+               bus: EventBus | None = None) -> FastAPI:
+    """The application. ``bot`` is used as given; otherwise it is loaded at start-up when ``load``."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        the_bot = bot
+        if the_bot is None and load:
+            the_bot = await anyio.to_thread.run_sync(load_bot, settings)
+        app.state.ctx = ServiceContext(settings=settings, engine=engine, bus=bus or InProcessBus(),
+                                       bot=the_bot)
+        try:
+            yield
+        finally:
+            await app.state.ctx.bus.close()
+            engine.dispose()
+
+    app = FastAPI(title="Baton", version="0.1.0", lifespan=lifespan,
+                  description="AI-first customer support with honest human escalation.")
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["*"],
+                       allow_headers=["*"])
+
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.message})
+
+    @app.exception_handler(InputError)
+    async def input_error(_request: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    for router in (visitor.router, operator.router, admin.router, ws.router):
+        app.include_router(router)
+    if hasattr(operator_ui, "mount"):
+        operator_ui.mount(app)
+
+    @app.get("/health", tags=["meta"])
+    async def health() -> dict[str, Any]:
+        return {"ok": True, "bot": app.state.ctx.bot is not None}
+
+    @app.get("/", include_in_schema=False)
+    async def test_page() -> FileResponse:
+        return FileResponse(TEST_PAGE, media_type="text/html")
+
+    return app
