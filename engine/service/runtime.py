@@ -55,13 +55,13 @@ class ServiceContext:
 
         return await anyio.to_thread.run_sync(work)
 
-    async def act(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(session, outbox, *args)`` in one transaction, then publish what it emitted."""
+    async def act(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(session, outbox, *args, **kwargs)`` in one transaction, then publish what it emitted."""
         outbox = Outbox()
 
         def work() -> T:
             with session_scope(self.engine) as session:
-                return fn(session, outbox, *args)
+                return fn(session, outbox, *args, **kwargs)
 
         result = await anyio.to_thread.run_sync(work)
         for stream, event in outbox.events:
