@@ -82,6 +82,9 @@ class RoutingPolicy:
     vip_bonus: int = 1
 
 
+DEFAULT_POLICY = RoutingPolicy()
+
+
 def derive_skills(packet: Mapping[str, Any] | None, *, channel: str | None = None,
                   language: str | None = None, tags: Iterable[str] = ()) -> list[str]:
     """Skills a conversation asks for, from its handoff packet, channel and language.
@@ -110,14 +113,14 @@ def waited_seconds(conversation: QueuedSnapshot, now: datetime) -> float:
     return max(0.0, (now - conversation.queued_at).total_seconds())
 
 
-def urgency(conversation: QueuedSnapshot, now: datetime, policy: RoutingPolicy = RoutingPolicy()) -> float:
+def urgency(conversation: QueuedSnapshot, now: datetime, policy: RoutingPolicy = DEFAULT_POLICY) -> float:
     """Higher goes first: priority levels (VIP adds ``vip_bonus``) in seconds-of-wait units."""
     level = conversation.priority + (policy.vip_bonus if conversation.vip else 0)
     return level * policy.priority_step_seconds + waited_seconds(conversation, now)
 
 
 def queue_order(queued: Iterable[QueuedSnapshot], now: datetime,
-                policy: RoutingPolicy = RoutingPolicy()) -> list[QueuedSnapshot]:
+                policy: RoutingPolicy = DEFAULT_POLICY) -> list[QueuedSnapshot]:
     """The queue as operators and visitors see it: most urgent first, ties by arrival then id."""
     return sorted(queued, key=lambda c: (-urgency(c, now, policy), c.queued_at, c.id))
 
@@ -153,18 +156,23 @@ def overflowed(conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot], 
     return allowed is not None and len(allowed) > 1
 
 
-def eligible(operator: OperatorSnapshot, conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot],
-             now: datetime) -> bool:
-    if operator.status != ONLINE or operator.free <= 0:
-        return False
-    allowed = allowed_teams(conversation, teams, now)
+def can_serve(operator: OperatorSnapshot, conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot],
+              at: datetime) -> bool:
+    """Team (with overflow as of ``at``) and language allow this operator to take the conversation."""
+    allowed = allowed_teams(conversation, teams, at)
     if allowed is not None and operator.team_id not in allowed:
         return False
     required = {s for s in conversation.skills if s.startswith(LANGUAGE_PREFIX)}
-    return required <= _operator_skills(operator, teams)
+    return required <= operator_skills(operator, teams)
 
 
-def _operator_skills(operator: OperatorSnapshot, teams: Mapping[int, TeamSnapshot]) -> frozenset[str]:
+def eligible(operator: OperatorSnapshot, conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot],
+             now: datetime) -> bool:
+    """Can take it right now: online, below capacity, and `can_serve`."""
+    return operator.status == ONLINE and operator.free > 0 and can_serve(operator, conversation, teams, now)
+
+
+def operator_skills(operator: OperatorSnapshot, teams: Mapping[int, TeamSnapshot]) -> frozenset[str]:
     """An operator has their own skills and their team's."""
     team = teams.get(operator.team_id) if operator.team_id is not None else None
     return operator.skills | (team.skills if team else frozenset())
@@ -172,7 +180,7 @@ def _operator_skills(operator: OperatorSnapshot, teams: Mapping[int, TeamSnapsho
 
 def _rank(operator: OperatorSnapshot, conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot],
           turn: Mapping[int, int]) -> tuple[Any, ...]:
-    matched = len(conversation.skills & _operator_skills(operator, teams))
+    matched = len(conversation.skills & operator_skills(operator, teams))
     load_ratio = operator.load / operator.capacity if operator.capacity else 1.0
     last = operator.last_assigned_at.timestamp() if operator.last_assigned_at else float("-inf")
     return (-matched, load_ratio, operator.load, turn.get(operator.id, -1), last, operator.id)
@@ -201,7 +209,7 @@ class _Plan:
 
 def plan(queued: Iterable[QueuedSnapshot], operators: Sequence[OperatorSnapshot],
          teams: Mapping[int, TeamSnapshot], now: datetime,
-         policy: RoutingPolicy = RoutingPolicy()) -> list[Assignment]:
+         policy: RoutingPolicy = DEFAULT_POLICY) -> list[Assignment]:
     """Assign as much of the queue as free capacity allows, most urgent first.
 
     Each assignment updates the chosen operator's load and last-assignment time, so the next
