@@ -12,7 +12,16 @@ from typing import Any
 from knowledge.errors import InputError
 
 _LAZY = {
+    "Document": "knowledge.documents",
+    "Chunk": "knowledge.documents",
+    "load_path": "knowledge.loaders",
+    "chunk_document": "knowledge.chunking",
     "Embedder": "knowledge.embedder",
+    "KnowledgeIndex": "knowledge.index",
+    "IngestStats": "knowledge.index",
+    "Hit": "knowledge.retrieval",
+    "Retrieval": "knowledge.retrieval",
+    "KnowledgeBase": "knowledge.retrieval",
 }
 
 __all__ = ["InputError", *_LAZY]

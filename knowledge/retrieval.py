@@ -1,0 +1,160 @@
+"""Retrieval: dense and lexical search fused per document, with a calibrated confidence.
+
+Each document is scored by its best chunk. A chunk's dense score blends its single best vector
+(the closest phrasing of a FAQ entry) with the centroid of all its vectors (what the phrasings
+share); BM25 adds exact wording; where the index trained an entry classifier, its probability
+re-ranks near neighbours. The confidence is built only from evidence that means the same on any
+knowledge base of this model: the raw cosine of the best vector, the lexical overlap, the margin
+over the next document and whether both retrievers agree on the top document.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from knowledge import classifier
+from knowledge.documents import Chunk, is_faq_source
+from knowledge.index import KnowledgeIndex
+from knowledge.lexical import BM25
+from knowledge.text import normalize
+
+DENSE_WEIGHT = 0.7
+LEXICAL_WEIGHT = 0.3
+CLASSIFIER_WEIGHT = 0.3
+CANDIDATES = 64
+# Confidence: logistic in the evidence; the midpoint is the cosine at which MiniLM question pairs
+# turn from "related topic" to "same question" (docs/knowledge.md).
+CONFIDENCE_MIDPOINT = 0.5
+CONFIDENCE_SLOPE = 12.0
+# A question against a passage scores lower than against another question of the same meaning.
+PASSAGE_OFFSET = 0.1
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float
+    dense: float
+    lexical: float
+    rank: int
+
+
+@dataclass
+class Retrieval:
+    query: str
+    hits: list[Hit] = field(default_factory=list)
+    confidence: float = 0.0
+
+
+class KnowledgeBase:
+    """The searchable form of an index folder; cheap to query, ``reload()`` after an ingest."""
+
+    def __init__(self, index_dir: str | Path, embedder) -> None:
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self._load(KnowledgeIndex.open(self.index_dir))
+
+    def _load(self, index: KnowledgeIndex) -> None:
+        self.index = index
+        self.chunks = index.chunks
+        self.vectors = index.vectors
+        owners = index.vector_chunks
+        self._starts = np.searchsorted(owners, np.arange(len(self.chunks) + 1)) if len(owners) else \
+            np.zeros(len(self.chunks) + 1, dtype=np.int64)
+        self._doc_of_chunk = index.doc_of_chunk()
+        centroids = np.zeros((len(self.chunks), self.vectors.shape[1]), dtype=np.float32)
+        for position in range(len(self.chunks)):
+            mean = self.vectors[self._starts[position]:self._starts[position + 1]].mean(axis=0)
+            centroids[position] = mean / max(float(np.linalg.norm(mean)), 1e-9)
+        self._centroids = centroids
+        self._passage = np.repeat([not is_faq_source(entry.source) for entry in index.docs.values()],
+                                  [len(entry.chunks) for entry in index.docs.values()]).astype(bool)
+        self._lexical = BM25([_lexical_text(chunk) for chunk in self.chunks])
+
+    @property
+    def version(self) -> int:
+        return self.index.version
+
+    def reload(self) -> bool:
+        """Load the index again if ``baton ingest`` wrote a newer version; True if it did."""
+        manifest = self.index_dir / "manifest.json"
+        if not manifest.exists():
+            return False
+        fresh = KnowledgeIndex.open(self.index_dir)
+        if fresh.version == self.version:
+            return False
+        self._load(fresh)
+        return True
+
+    def retrieve(self, query: str, k: int = 5) -> Retrieval:
+        return self.retrieve_many([query], k)[0]
+
+    def retrieve_many(self, queries: list[str], k: int = 5) -> list[Retrieval]:
+        """One batched embedding and one FAISS search for all ``queries``."""
+        if not queries:
+            return []
+        if not self.chunks:
+            return [Retrieval(query=query) for query in queries]
+        cleaned = [normalize(query) or query for query in queries]
+        query_vectors = self.embedder.encode(cleaned)
+        n_search = min(len(self.vectors), CANDIDATES)
+        _, neighbours = self.index.faiss_index.search(query_vectors, n_search)
+        probabilities = (classifier.probabilities(query_vectors, *self.index.classifier)
+                         if self.index.classifier is not None else None)
+        return [self._rank(query, text, vector, row, None if probabilities is None else probabilities[i], k)
+                for i, (query, text, vector, row) in enumerate(zip(queries, cleaned, query_vectors,
+                                                                   neighbours, strict=True))]
+
+    def _rank(self, query: str, text: str, vector: np.ndarray, neighbours: np.ndarray,
+              probabilities: np.ndarray | None, k: int) -> Retrieval:
+        lexical_all = self._lexical.scores(text)
+        dense_candidates = self.index.vector_chunks[neighbours[neighbours >= 0]]
+        lexical_candidates = np.argsort(-lexical_all)[:CANDIDATES]
+        lexical_candidates = lexical_candidates[lexical_all[lexical_candidates] > 0]
+        candidates = np.unique(np.concatenate([dense_candidates, lexical_candidates]))
+        best = np.empty(len(candidates), dtype=np.float32)
+        for i, position in enumerate(candidates):
+            best[i] = float((self.vectors[self._starts[position]:self._starts[position + 1]] @ vector).max())
+        centroid = self._centroids[candidates] @ vector
+        dense = 0.5 * best + 0.5 * centroid
+        lexical = lexical_all[candidates]
+        docs = self._doc_of_chunk[candidates]
+        score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical
+        if probabilities is not None:
+            score = score + CLASSIFIER_WEIGHT * probabilities[docs]
+        by_doc: dict[int, int] = {}
+        for i in np.argsort(-score):
+            by_doc.setdefault(int(docs[i]), int(i))
+        ranked = list(by_doc.values())
+        hits = [Hit(chunk=self.chunks[candidates[i]], score=float(score[i]), dense=float(dense[i]),
+                    lexical=float(lexical[i]), rank=rank) for rank, i in enumerate(ranked[:k])]
+        if not ranked:
+            return Retrieval(query=query)
+        top = ranked[0]
+        margin = float(score[top] - score[ranked[1]]) if len(ranked) > 1 else float(score[top])
+        lexical_top_doc = int(docs[int(np.argmax(lexical))]) if lexical.max() > 0 else -1
+        dense_top_doc = int(docs[int(np.argmax(best))])
+        confidence = calibrated_confidence(
+            best=float(best[top]) + (PASSAGE_OFFSET if self._passage[candidates[top]] else 0.0),
+            lexical=float(lexical[top]), margin=margin,
+            agree=lexical_top_doc == dense_top_doc == int(docs[top]))
+        return Retrieval(query=query, hits=hits, confidence=confidence)
+
+
+def calibrated_confidence(best: float, lexical: float, margin: float, agree: bool) -> float:
+    """Probability-like confidence (0..1) that the top document answers the question.
+
+    ``best`` (cosine of the closest vector) carries most of the evidence; a clear margin over the
+    next document, shared words and agreement of the two retrievers each add a little.
+    """
+    z = CONFIDENCE_SLOPE * (best - CONFIDENCE_MIDPOINT) + 2.0 * lexical + 4.0 * min(margin, 0.25) \
+        + (0.5 if agree else -0.5)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _lexical_text(chunk: Chunk) -> str:
+    return " ".join([chunk.title, *chunk.heading_path, *chunk.examples, chunk.text])
