@@ -102,12 +102,9 @@ class InProcessSubscription:
         for stream in list(self.streams):
             self.remove(stream)
         self.closed = True
-        while True:  # make room for the sentinel so a waiting reader wakes up
-            try:
-                self._queue.put_nowait(None)
-                return
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
+        while not self._queue.empty():  # what is left is stale: the client resyncs from the store
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)  # wakes a waiting reader
 
 
 class InProcessBus:
