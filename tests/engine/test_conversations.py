@@ -23,7 +23,8 @@ async def make_operator(ctx: ServiceContext, name: str) -> Operator:
         email=f"{name.lower()}@example.com", name=name, password="correct-horse")))
 
 
-async def bot_says(ctx: ServiceContext, conversation_id: int, text: str, outcome: BotOutcome) -> list[Message]:
+async def bot_says(ctx: ServiceContext, conversation_id: int, text: str,
+                   outcome: BotOutcome) -> list[Message]:
     accepted = await conversations.accept(ctx, conversation_id, text)
     return await ctx.act(conversations.apply_bot_turn, conversation_id, accepted.message.id, outcome)
 
@@ -37,7 +38,8 @@ def rows(ctx: ServiceContext, model: Any, conversation_id: int) -> list[Any]:
 def answer(action: str = "continue") -> BotOutcome:
     return BotOutcome(action=action, text="Standard shipping takes 3 to 5 business days.",
                       citations=[{"doc_id": "shipping:time", "title": "Shipping"}], confidence=0.8,
-                      reasons=[] if action == "continue" else ["low_confidence"], scores={"low_confidence": 0.4},
+                      reasons=[] if action == "continue" else ["low_confidence"],
+                      scores={"low_confidence": 0.4},
                       explanation="confident answer")
 
 
@@ -135,7 +137,7 @@ async def test_transfer_hand_back_resolve_csat_and_reopen(ctx: ServiceContext) -
     assert back.state == State.bot and back.assignee_id is None
     with pytest.raises(Conflict, match="not resolved"):
         await conversations.record_csat(ctx, conversation.id, 5, None)
-    await conversations.resolve(ctx, conversation.id, "operator:%d" % kim.id)
+    await conversations.resolve(ctx, conversation.id, f"operator:{kim.id}")
     await conversations.record_csat(ctx, conversation.id, 4, "quick")
     accepted = await conversations.accept(ctx, conversation.id, "one more thing")
     with ctx.session() as session:
