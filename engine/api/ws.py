@@ -127,10 +127,10 @@ def _visitor_state(session: Session, conversation_id: int) -> dict[str, Any]:
 async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) -> None:
     ctx = _ctx(websocket)
     conversation = await visitor_conversation_for(ctx, token)
+    await websocket.accept()  # then close with a code the client can read, rather than a bare 403
     if conversation is None:
         await websocket.close(code=UNAUTHORISED, reason="a valid conversation token is required")
         return
-    await websocket.accept()
     conversation_id = conversation.id
     subscription = ctx.bus.subscribe(conversation_stream(conversation_id))
     sent = max(0, after)
@@ -215,10 +215,10 @@ def _all_messages_after(session: Session, conversation_id: int, after: int) -> l
 async def operator_socket(websocket: WebSocket, token: str = "") -> None:
     ctx = _ctx(websocket)
     operator = await operator_for(ctx, token)
+    await websocket.accept()
     if operator is None:
         await websocket.close(code=UNAUTHORISED, reason="a valid operator token is required")
         return
-    await websocket.accept()
     operator_id = operator.id
     subscription = ctx.bus.subscribe(OPERATORS, operator_stream(operator_id))
     watched: dict[int, int] = {}  # conversation id -> last message seq sent
