@@ -6,6 +6,8 @@ hand in a ready :class:`Bot` (sharing one loaded model) or run without one.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,9 +21,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import operator_ui
-from engine.api import admin, operator, visitor, ws
+from engine.api import admin, operator, visitor, workflow, ws
 from engine.bus import EventBus, InProcessBus
 from engine.db import make_engine
+from engine.service import queue
 from engine.service.bot import Bot
 from engine.service.errors import ServiceError
 from engine.service.runtime import ServiceContext
@@ -99,9 +102,13 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
             the_bot = await anyio.to_thread.run_sync(load_bot, settings)
         app.state.ctx = ServiceContext(settings=settings, engine=engine, bus=bus or InProcessBus(),
                                        bot=the_bot)
+        workflow_task = asyncio.create_task(queue.run(app.state.ctx))  # routing, presence, queue updates
         try:
             yield
         finally:
+            workflow_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await workflow_task
             await app.state.ctx.bus.close()
             engine.dispose()
 
@@ -119,7 +126,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     async def input_error(_request: Request, exc: InputError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
 
-    for router in (visitor.router, operator.router, admin.router, ws.router):
+    for router in (visitor.router, operator.router, admin.router, workflow.router, ws.router):
         app.include_router(router)
     if hasattr(operator_ui, "mount"):
         operator_ui.mount(app)

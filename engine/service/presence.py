@@ -1,15 +1,16 @@
 """Presence: online, away, offline, and what happens to an operator's conversations.
 
-* ``online``: takes new conversations (routing only picks online operators).
+* ``online``: takes new conversations (routing only picks online operators seen recently).
 * ``away``: keeps the conversations they own, gets no new ones.
-* ``offline``, or no live connection for longer than the grace period: their open
-  conversations go back to the queue (through the conversation service), so a visitor is never
-  left with an owner who is gone. A short drop (a reload, a flaky network) inside the grace
-  period changes nothing.
+* ``offline`` (chosen), or online/away with no live connection for longer than the grace period:
+  their open conversations go back to the queue (through the conversation service), so a visitor
+  is never left with an owner who is gone. A short drop (a reload, a flaky network) inside the
+  grace period changes nothing.
 
 Connections are counted per worker by `PresenceTracker` (an operator may have several tabs);
 each worker's periodic task writes ``last_seen_at`` for the operators connected to it, so the
-hand-back decision reads only the database and holds with many workers.
+decision reads only the database and holds with many workers. An operator who was never online
+(status ``offline`` from the start) and claims by hand through the API keeps what they claimed.
 """
 
 from __future__ import annotations
@@ -18,9 +19,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-ONLINE, AWAY, OFFLINE = "online", "away", "offline"
-STATUSES = (ONLINE, AWAY, OFFLINE)
+from sqlmodel import Session, col, select
+
+from engine.bus import OPERATORS
+from engine.events import PresenceUpdated
+from engine.models import Conversation, Operator, State, Status, utcnow
+from engine.service import conversations, routing
+from engine.service.errors import Conflict, Invalid
+from engine.service.runtime import Outbox, ServiceContext
+
 DEFAULT_GRACE_SECONDS = 60.0
+HANDBACK_ACTOR = "system"
 
 
 @dataclass(frozen=True)
@@ -28,29 +37,20 @@ class PresenceSnapshot:
     operator_id: int
     status: str
     last_seen_at: datetime | None
-    open_conversations: int = 0
 
 
-def is_gone(snapshot: PresenceSnapshot, now: datetime, grace_seconds: float = DEFAULT_GRACE_SECONDS) -> bool:
-    """Offline by choice, or not seen by any worker for longer than the grace period."""
-    if snapshot.status == OFFLINE:
-        return True
-    if snapshot.last_seen_at is None:
-        return True
-    return (now - snapshot.last_seen_at).total_seconds() > grace_seconds
+def is_gone(last_seen_at: datetime | None, now: datetime,
+            grace_seconds: float = DEFAULT_GRACE_SECONDS) -> bool:
+    """Not seen by any worker for longer than the grace period."""
+    return last_seen_at is None or (now - last_seen_at).total_seconds() > grace_seconds
 
 
-def due_for_handback(snapshots: Iterable[PresenceSnapshot], now: datetime,
-                     grace_seconds: float = DEFAULT_GRACE_SECONDS) -> list[int]:
-    """Operators whose open conversations must return to the queue now."""
+def expired(snapshots: Iterable[PresenceSnapshot], now: datetime,
+            grace_seconds: float = DEFAULT_GRACE_SECONDS) -> list[int]:
+    """Operators shown online or away who have been gone longer than the grace period: they
+    become offline, and their open conversations return to the queue."""
     return sorted(s.operator_id for s in snapshots
-                  if s.open_conversations > 0 and is_gone(s, now, grace_seconds))
-
-
-def status_after_grace(snapshot: PresenceSnapshot, now: datetime,
-                       grace_seconds: float = DEFAULT_GRACE_SECONDS) -> str:
-    """The status to show: an online or away operator not seen within the grace period is offline."""
-    return OFFLINE if is_gone(snapshot, now, grace_seconds) else snapshot.status
+                  if s.status != Status.offline and is_gone(s.last_seen_at, now, grace_seconds))
 
 
 class PresenceTracker:
@@ -72,8 +72,6 @@ class PresenceTracker:
         return left
 
     def live(self) -> set[int]:
-        """Operators with at least one open connection here: the periodic task refreshes their
-        ``last_seen_at``."""
         return set(self._connections)
 
 
@@ -82,7 +80,7 @@ TRACKER = PresenceTracker()
 
 
 def connected(operator_id: int) -> None:
-    """Called by the operator WebSocket when it opens."""
+    """Called by the operator WebSocket when it opens; the next periodic tick marks them seen."""
     TRACKER.connected(operator_id)
 
 
@@ -90,3 +88,78 @@ def disconnected(operator_id: int) -> None:
     """Called by the operator WebSocket when it closes. Nothing is handed back here: the periodic
     task does it once the operator has been unseen for longer than the grace period."""
     TRACKER.disconnected(operator_id)
+
+
+# --- store side ---------------------------------------------------------------------------------
+
+def open_conversations(session: Session, operator_id: int) -> list[int]:
+    return list(session.exec(select(Conversation.id).where(Conversation.assignee_id == operator_id,
+                                                           Conversation.state == State.assigned)
+                             .order_by(col(Conversation.id))).all())
+
+
+def _set(session: Session, outbox: Outbox, operator_id: int, status: Status, now: datetime,
+         seen: bool) -> list[int]:
+    operator = session.get(Operator, operator_id)
+    if operator is None:
+        return []
+    if seen:
+        operator.last_seen_at = now
+    changed = operator.status != status
+    operator.status = status
+    session.add(operator)
+    if changed:
+        outbox.add(OPERATORS, PresenceUpdated(operator_id=operator_id, status=status.value))
+    return open_conversations(session, operator_id) if status == Status.offline else []
+
+
+def mark_seen(session: Session, outbox: Outbox, operator_ids: Iterable[int], now: datetime) -> None:
+    """Heartbeat for the operators connected to this worker."""
+    ids = list(operator_ids)
+    for operator in session.exec(select(Operator).where(col(Operator.id).in_(ids))).all() if ids else []:
+        operator.last_seen_at = now
+        session.add(operator)
+
+
+def expire(session: Session, outbox: Outbox, now: datetime, grace_seconds: float) -> list[int]:
+    """Mark gone operators offline; returns the conversations to hand back."""
+    rows = session.exec(select(Operator).where(Operator.status != Status.offline)).all()
+    gone = expired([PresenceSnapshot(o.id, o.status, o.last_seen_at) for o in rows], now, grace_seconds)
+    handback: list[int] = []
+    for operator_id in gone:
+        handback += _set(session, outbox, operator_id, Status.offline, now, seen=False)
+    return handback
+
+
+async def _hand_back(ctx: ServiceContext, conversation_ids: list[int], reason: str) -> None:
+    for conversation_id in conversation_ids:
+        try:
+            await conversations.requeue(ctx, conversation_id, actor=HANDBACK_ACTOR, reason=reason)
+        except Conflict:
+            continue  # resolved or taken over meanwhile: nothing to hand back
+
+
+async def set_status(ctx: ServiceContext, operator_id: int, status: str, now: datetime | None = None) -> None:
+    """The operator chose a status. Going offline hands their conversations back at once; going
+    online counts as being seen and routes the queue to them."""
+    try:
+        chosen = Status(status)
+    except ValueError:
+        raise Invalid(f"status must be online, away or offline, got {status!r}") from None
+    at = now or utcnow()
+    handback = await ctx.act(_set, operator_id, chosen, at, chosen != Status.offline)
+    await _hand_back(ctx, handback, "the operator went offline")
+    if chosen == Status.online:
+        await routing.route(ctx, now=at)
+
+
+async def sweep(ctx: ServiceContext, now: datetime | None = None) -> list[int]:
+    """One periodic pass: mark this worker's connected operators seen, then expire those gone
+    longer than the grace period and hand their conversations back. Returns those handed back."""
+    at = now or utcnow()
+    live = TRACKER.live()
+    if live:
+        await ctx.act(mark_seen, live, at)
+    handback = await ctx.act(expire, at, ctx.settings.presence_grace_seconds)
+    await _hand_back(ctx, handback, "the operator's connection was lost")
+    return handback

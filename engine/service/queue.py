@@ -18,14 +18,21 @@ simulated shift actually produces.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
+import logging
 import random
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from engine.events import QueueInfo
+from sqlmodel import Session, col, select
+
+from engine.bus import OPERATORS, conversation_stream
+from engine.events import ConversationChanged, QueueInfo, QueueUpdated
+from engine.models import Conversation, State, utcnow
+from engine.service import presence, routing
 from engine.service.routing import (
     DEFAULT_POLICY,
     ONLINE,
@@ -36,7 +43,10 @@ from engine.service.routing import (
     can_serve,
     queue_order,
 )
+from engine.service.runtime import ServiceContext
+from engine.settings import Settings
 
+log = logging.getLogger(__name__)
 DEFAULT_HANDLE_SECONDS = 600.0  # before any conversation has been handled: ten minutes
 
 
@@ -132,3 +142,88 @@ def estimate(queued: Sequence[QueuedSnapshot], operators: Sequence[OperatorSnaps
         wait = statistics.median(known) if known and len(known) == len(waits) else None
         results.append(Estimate(conversation.id, position, wait))
     return results
+
+
+# --- the store side: estimates for the API, live updates, the periodic task --------------------
+
+def handle_times(session: Session, limit: int) -> HandleTimes:
+    """The ``limit`` most recent handle times: assignment to resolution of resolved conversations."""
+    rows = session.exec(select(Conversation.assigned_at, Conversation.resolved_at).where(
+        Conversation.state == State.resolved, col(Conversation.assigned_at).is_not(None),
+        col(Conversation.resolved_at).is_not(None), col(Conversation.assigned_at) <= Conversation.resolved_at)
+        .order_by(col(Conversation.resolved_at).desc()).limit(limit)).all()
+    return HandleTimes(tuple((resolved - assigned).total_seconds() for assigned, resolved in rows))
+
+
+@dataclass(frozen=True)
+class QueueView:
+    estimates: list[Estimate]
+    last_seq: dict[int, int]
+
+    def info(self, conversation_id: int) -> QueueInfo | None:
+        found = next((e for e in self.estimates if e.conversation_id == conversation_id), None)
+        return found.info() if found else None
+
+
+def current(session: Session, settings: Settings, now: datetime | None = None) -> QueueView:
+    """Every queued conversation's position and estimated wait, as of ``now``."""
+    at = now or utcnow()
+    floor = routing.load_floor(session, at, settings.presence_grace_seconds)
+    handle = handle_times(session, settings.handle_time_samples)
+    estimates = estimate(floor.queued, floor.operators, floor.started, floor.teams, handle, at,
+                         routing.policy_for(settings))
+    return QueueView(estimates, floor.last_seq)
+
+
+_SENT: dict[int, tuple[int, int | None]] = {}
+"""What each queued visitor was last told (position, wait in minutes), so that the periodic task
+speaks only when something changed. Per worker, like the sockets it feeds."""
+
+
+def _minutes(wait: float | None) -> int | None:
+    return None if wait is None else round(wait / 60)
+
+
+async def publish(ctx: ServiceContext, now: datetime | None = None) -> QueueView:
+    """Tell operators the queue (``queue.updated``) and each queued visitor their position and
+    wait (a ``conversation.updated`` on the conversation's stream, which the visitor socket sends
+    as ``state``), where either changed since last told."""
+    view = await ctx.read(current, ctx.settings, now)
+    changed = {}
+    for e in view.estimates:
+        told = (e.position, _minutes(e.wait_seconds))
+        if _SENT.get(e.conversation_id) != told:
+            _SENT[e.conversation_id] = told
+            changed[e.conversation_id] = e
+    for gone in set(_SENT) - {e.conversation_id for e in view.estimates}:
+        del _SENT[gone]
+        changed[gone] = None
+    if not changed:
+        return view
+    positions = {e.conversation_id: e.info() for e in view.estimates}
+    await ctx.bus.publish(OPERATORS, QueueUpdated(queued=len(view.estimates), positions=positions))
+    for conversation_id, e in changed.items():
+        if e is None:
+            continue
+        await ctx.bus.publish(conversation_stream(conversation_id), ConversationChanged(
+            type="conversation.updated", conversation_id=conversation_id,
+            seq=view.last_seq.get(conversation_id, 0), state=State.queued, from_state=State.queued,
+            actor="system", reason="queue position", queue=e.info()))
+    return view
+
+
+async def tick(ctx: ServiceContext, now: datetime | None = None) -> None:
+    """One periodic pass: presence (heartbeats, grace expiry and hand-back), routing (overflow,
+    freed capacity), then the queue's live update (routing publishes it)."""
+    await presence.sweep(ctx, now)
+    await routing.route(ctx, now=now)
+
+
+async def run(ctx: ServiceContext) -> None:
+    """The periodic task that create_app's lifespan starts; runs until cancelled."""
+    while True:
+        try:
+            await tick(ctx)
+        except Exception:
+            log.exception("operator workflow tick failed; retrying next interval")
+        await asyncio.sleep(ctx.settings.routing_interval_seconds)

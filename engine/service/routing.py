@@ -22,10 +22,20 @@ visitor cannot help); the rest only rank candidates.
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from engine.models import Contact, Conversation, HandoffEvent, Operator, State, Status, Team, utcnow
+from engine.service import conversations, presence
+from engine.service.errors import Conflict
+from engine.service.runtime import ServiceContext
+from engine.settings import Settings
 
 ONLINE = "online"
 LANGUAGE_PREFIX = "lang:"
@@ -228,12 +238,91 @@ def plan(queued: Iterable[QueuedSnapshot], operators: Sequence[OperatorSnapshot]
     return state.assignments
 
 
-async def route(ctx: Any, conversation_id: int | None = None) -> list[Assignment]:
-    """Called by the conversation service when a conversation becomes ``queued`` (and by the
-    periodic task with ``conversation_id=None`` to re-run the whole queue).
 
-    Loads snapshots of the queue, the operators and the teams, plans, and assigns each planned
-    conversation through the conversation service; returns what it assigned. ``ctx`` is what the
-    service passes around (session, bus, settings).
+# --- the thin layer: load snapshots, apply the plan through the conversation service -----------
+
+@dataclass
+class Floor:
+    """The support floor at one instant, as routing and the queue estimate read it."""
+
+    queued: list[QueuedSnapshot]
+    operators: list[OperatorSnapshot]
+    teams: dict[int, TeamSnapshot]
+    started: dict[int, list[datetime]]  # operator id -> when each open conversation was assigned
+    last_seq: dict[int, int]  # queued conversation id -> its last seq (for queue events)
+
+
+def load_floor(session: Session, now: datetime, grace_seconds: float) -> Floor:
+    """Snapshots from the store. An operator counts as online only if marked online and seen by
+    a worker within the grace period; a queued conversation without stored skills gets them from
+    its latest handoff packet."""
+    teams = {t.id: TeamSnapshot(id=t.id, skills=frozenset(t.skills), backup_team_id=t.backup_team_id,
+                                overflow_after_seconds=t.overflow_after_seconds)
+             for t in session.exec(select(Team)).all()}
+    started: dict[int, list[datetime]] = defaultdict(list)
+    for assignee_id, assigned_at in session.exec(
+            select(Conversation.assignee_id, Conversation.assigned_at).where(
+                Conversation.state == State.assigned, col(Conversation.assignee_id).is_not(None))).all():
+        started[assignee_id].append(assigned_at or now)
+    last_assigned = dict(session.exec(select(Conversation.assignee_id, func.max(Conversation.assigned_at))
+                                      .where(col(Conversation.assignee_id).is_not(None))
+                                      .group_by(Conversation.assignee_id)).all())
+    operators = []
+    for op in session.exec(select(Operator).where(Operator.status != Status.offline)).all():
+        status = op.status if not presence.is_gone(op.last_seen_at, now, grace_seconds) else Status.offline
+        operators.append(OperatorSnapshot(id=op.id, status=status, skills=frozenset(op.skills),
+                                          capacity=op.capacity, load=len(started[op.id]), team_id=op.team_id,
+                                          last_assigned_at=last_assigned.get(op.id)))
+    queued, last_seq = [], {}
+    rows = session.exec(select(Conversation, Contact).where(Conversation.contact_id == Contact.id,
+                                                             Conversation.state == State.queued)).all()
+    for conversation, contact in rows:
+        skills = conversation.skills or derive_skills(_packet(session, conversation.id),
+                                                      channel=conversation.channel, tags=conversation.tags)
+        queued.append(QueuedSnapshot(id=conversation.id, queued_at=conversation.queued_at or now,
+                                     skills=frozenset(skills), team_id=conversation.team_id,
+                                     priority=conversation.priority, vip=contact.vip))
+        last_seq[conversation.id] = conversation.last_seq
+    return Floor(queued, operators, teams, dict(started), last_seq)
+
+
+def _packet(session: Session, conversation_id: int) -> dict[str, Any] | None:
+    event = session.exec(select(HandoffEvent).where(HandoffEvent.conversation_id == conversation_id,
+                                                    col(HandoffEvent.packet).is_not(None))
+                         .order_by(col(HandoffEvent.id).desc())).first()
+    return event.packet if event else None
+
+
+def policy_for(settings: Settings) -> RoutingPolicy:
+    return RoutingPolicy(priority_step_seconds=settings.priority_step_seconds)
+
+
+_LOCK = asyncio.Lock()
+"""One routing pass at a time in this worker, so two passes cannot both fill an operator's last
+slot. (Several workers would need a shared lock, Redis say: not built yet.)"""
+
+
+async def route(ctx: ServiceContext, conversation_id: int | None = None,
+                now: datetime | None = None) -> list[Assignment]:
+    """Called by the conversation service when a conversation becomes ``queued``, and by the
+    periodic task (``conversation_id=None``) for overflow and freed capacity.
+
+    Plans over the whole queue (a new arrival may not be the most urgent), assigns through
+    ``conversations.route_to`` and returns what it assigned; a conversation claimed meanwhile
+    (``Conflict``) is skipped. Then the queue's new positions and waits are published.
     """
-    raise NotImplementedError("wired once engine.db and the conversation service land")
+    from engine.service import queue  # queue builds on this module: imported here to avoid a cycle
+
+    async with _LOCK:
+        at = now or utcnow()
+        floor = await ctx.read(load_floor, at, ctx.settings.presence_grace_seconds)
+        done = []
+        for assignment in plan(floor.queued, floor.operators, floor.teams, at, policy_for(ctx.settings)):
+            try:
+                await conversations.route_to(ctx, assignment.conversation_id, assignment.operator_id,
+                                             assignment.reason)
+            except Conflict:
+                continue
+            done.append(assignment)
+    await queue.publish(ctx, at)
+    return done
