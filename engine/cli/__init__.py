@@ -26,7 +26,9 @@ COMMAND_MODULES = ("serve", "db", "users", "ingest", "ask", "chat", "report", "e
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="baton", description="Baton: AI-first support with human escalation.")
+    parser = argparse.ArgumentParser(
+        prog="baton", description="Baton: AI-first support with human escalation."
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         try:
