@@ -15,6 +15,7 @@ from engine.models.conversation import (
     TransitionPublic,
     Visibility,
 )
+from engine.models.draft import Draft, DraftKind, DraftPublic
 from engine.models.operator import (
     CannedResponse,
     CannedResponseCreate,
@@ -31,7 +32,8 @@ from engine.models.operator import Role as OperatorRole
 
 __all__ = [
     "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "Contact", "ContactIdentity",
-    "ContactPublic", "Conversation", "ConversationPublic", "HandoffEvent", "Message", "MessagePublic",
+    "ContactPublic", "Conversation", "ConversationPublic", "Draft", "DraftKind", "DraftPublic",
+    "HandoffEvent", "Message", "MessagePublic",
     "Operator", "OperatorCreate", "OperatorPublic", "OperatorRole", "Role", "State", "Status", "Team",
     "TeamCreate", "TeamPublic", "Transition", "TransitionPublic", "Visibility", "utcnow",
 ]
