@@ -73,13 +73,13 @@ async def me(operator: CurrentOperator) -> OperatorPublic:
 @router.get("/conversations")
 async def list_conversations(ctx: Ctx, operator: CurrentOperator,
                              state: queries.ListFilter = "queued") -> list[queries.ConversationSummary]:
-    return await ctx.read(queries.list_conversations, state, operator.id)
+    return await ctx.read(queries.list_conversations, ctx.settings, state, operator.id)
 
 
 @router.get("/conversations/{conversation_id}")
 async def conversation_detail(ctx: Ctx, operator: CurrentOperator,
                               conversation_id: int) -> queries.ConversationDetail:
-    return await ctx.read(queries.conversation_detail, conversation_id)
+    return await ctx.read(queries.conversation_detail, ctx.settings, conversation_id)
 
 
 @router.post("/conversations/{conversation_id}/claim")
@@ -134,5 +134,4 @@ async def reopen(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> C
 async def messages(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
                    after: Annotated[int, Query(ge=0)] = 0) -> list[MessagePublic]:
     """Every message after ``after``, internal notes included (operators only)."""
-    detail = await ctx.read(queries.conversation_detail, conversation_id)
-    return [m for m in detail.messages if m.seq > after]
+    return await ctx.read(queries.operator_messages, conversation_id, after)

@@ -78,7 +78,8 @@ async def read_messages(ctx: Ctx, conversation: VisitorConversation, after: int 
     def work(session: Session) -> HistoryResponse:
         current = session.get(Conversation, conversation.id)
         return HistoryResponse(messages=queries.visitor_messages(session, conversation.id, after),
-                               state=current.state, queue=conversations.queue_info(session, current))
+                               state=current.state,
+                               queue=conversations.queue_info(session, ctx.settings, current))
 
     return await ctx.read(work)
 

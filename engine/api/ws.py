@@ -26,6 +26,7 @@ from engine.models import Conversation, Role, State
 from engine.service import conversations, presence, queries
 from engine.service.errors import ServiceError
 from engine.service.runtime import ServiceContext
+from engine.settings import Settings
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -116,9 +117,9 @@ async def _serve(websocket: WebSocket, subscription: Subscription, reader: Any, 
 
 # --- visitor ------------------------------------------------------------------------------------
 
-def _visitor_state(session: Session, conversation_id: int) -> dict[str, Any]:
+def _visitor_state(session: Session, settings: Settings, conversation_id: int) -> dict[str, Any]:
     conversation = session.get(Conversation, conversation_id)
-    queue = conversations.queue_info(session, conversation)
+    queue = conversations.queue_info(session, settings, conversation)
     return {"type": "state", "state": conversation.state, "seq": conversation.last_seq,
             "queue": queue.model_dump() if queue else None}
 
@@ -137,7 +138,7 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
     for message in await ctx.read(queries.visitor_messages, conversation_id, sent):
         await websocket.send_json({"type": "message", "message": message.model_dump(mode="json")})
         sent = message.seq
-    await websocket.send_json(await ctx.read(_visitor_state, conversation_id))
+    await websocket.send_json(await ctx.read(_visitor_state, ctx.settings, conversation_id))
     bot_turns: set[asyncio.Task[Any]] = set()
 
     async def forward(_stream: str, event: Event) -> None:
@@ -206,11 +207,6 @@ def _owned(session: Session, operator_id: int) -> list[int]:
                                                            Conversation.state == State.assigned)).all())
 
 
-def _all_messages_after(session: Session, conversation_id: int, after: int) -> list[dict[str, Any]]:
-    detail = queries.conversation_detail(session, conversation_id)
-    return [m.model_dump(mode="json") for m in detail.messages if m.seq > after]
-
-
 @router.websocket("/ws/operator")
 async def operator_socket(websocket: WebSocket, token: str = "") -> None:
     ctx = _ctx(websocket)
@@ -230,11 +226,11 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
 
     async def replay(conversation_id: int, after: int) -> None:
         watch(conversation_id, after)
-        for message in await ctx.read(_all_messages_after, conversation_id, after):
-            if message["seq"] > watched[conversation_id]:
-                watched[conversation_id] = message["seq"]
-                await websocket.send_json({"type": "message.created", "conversation_id": conversation_id,
-                                           "seq": message["seq"], "message": message})
+        for message in await ctx.read(queries.operator_messages, conversation_id, after):
+            if message.seq > watched[conversation_id]:
+                watched[conversation_id] = message.seq
+                event = MessageCreated(conversation_id=conversation_id, seq=message.seq, message=message)
+                await websocket.send_text(event.model_dump_json())
 
     async def forward(stream: str, event: Event) -> None:
         if isinstance(event, ConversationChanged):

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from engine.bus import OPERATORS, conversation_stream
 from engine.events import ConversationChanged, MessageCreated, QueueInfo, Read
@@ -40,6 +40,7 @@ from engine.service import routing
 from engine.service.bot import BotOutcome, TurnInput
 from engine.service.errors import Conflict, Invalid, NotFound
 from engine.service.runtime import Outbox, ServiceContext
+from engine.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -81,18 +82,14 @@ def lock(session: Session, conversation_id: int) -> Conversation:
     return conversation
 
 
-def queue_info(session: Session, conversation: Conversation) -> QueueInfo | None:
-    """1-based position among queued conversations, oldest first; None unless queued."""
-    if conversation.state != State.queued or conversation.queued_at is None:
+def queue_info(session: Session, settings: Settings, conversation: Conversation) -> QueueInfo | None:
+    """Position and estimated wait as the queue module computes them (the order routing uses);
+    None unless queued."""
+    if conversation.state != State.queued:
         return None
-    ahead = session.exec(
-        select(func.count()).select_from(Conversation).where(
-            Conversation.state == State.queued,
-            (col(Conversation.queued_at) < conversation.queued_at)
-            | ((Conversation.queued_at == conversation.queued_at) & (col(Conversation.id) < conversation.id)),
-        )
-    ).one()
-    return QueueInfo(position=int(ahead) + 1, wait_seconds=None)
+    from engine.service import queue  # queue builds on routing, which builds on this module
+
+    return queue.current(session, settings).info(conversation.id)
 
 
 def append(session: Session, outbox: Outbox, conversation: Conversation, role: Role, text: str, *,
@@ -147,8 +144,7 @@ def announce(session: Session, outbox: Outbox, conversation: Conversation, *, fr
     event = ConversationChanged(type=kind, conversation_id=conversation.id, seq=conversation.last_seq,
                                 state=conversation.state, from_state=from_state,
                                 assignee_id=conversation.assignee_id, team_id=conversation.team_id,
-                                tags=list(conversation.tags), actor=actor, reason=reason,
-                                queue=queue_info(session, conversation))
+                                tags=list(conversation.tags), actor=actor, reason=reason)
     outbox.add(conversation_stream(conversation.id), event)
     outbox.add(OPERATORS, event)
 
@@ -264,7 +260,7 @@ async def respond(ctx: ServiceContext, accepted: Accepted) -> list[Message]:
         outcome = BotOutcome.escalation("rule", "no knowledge base is loaded, so a person answers")
     else:
         outcome = await ctx.bot.turn(snapshot, accepted_offer=accepted.accepted_offer)
-    replies = await ctx.act(apply_bot_turn, conversation_id, accepted.message.id, outcome)
+    replies = await ctx.act(apply_bot_turn, conversation_id, accepted.message.id, outcome, ctx.settings)
     if outcome.action == "escalate" and replies:
         await route(ctx, conversation_id)
     return replies
@@ -294,7 +290,7 @@ def turn_input(session: Session, conversation_id: int, limit: int) -> TurnInput:
 
 
 def apply_bot_turn(session: Session, outbox: Outbox, conversation_id: int, message_id: int,
-                   outcome: BotOutcome) -> list[Message]:
+                   outcome: BotOutcome, settings: Settings) -> list[Message]:
     """Record the decision, then act on it if the bot still has the conversation."""
     conversation = lock(session, conversation_id)
     session.add(HandoffEvent(conversation_id=conversation_id, message_id=message_id, action=outcome.action,
@@ -304,7 +300,7 @@ def apply_bot_turn(session: Session, outbox: Outbox, conversation_id: int, messa
     if outcome.action == "escalate":
         transition(session, outbox, conversation, State.queued, actor="bot", reason=outcome.explanation)
         notice = append(session, outbox, conversation, Role.system, escalation_notice(
-            queue_info(session, conversation)))
+            queue_info(session, settings, conversation)))
         return [notice]
     quick_replies = [TALK_TO_PERSON] if outcome.action == "offer" else []
     reply = append(session, outbox, conversation, Role.bot, outcome.text, citations=outcome.citations,

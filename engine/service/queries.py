@@ -26,8 +26,10 @@ from engine.models import (
     Visibility,
     utcnow,
 )
+from engine.service import queue
 from engine.service.conversations import public, queue_info
 from engine.service.errors import NotFound
+from engine.settings import Settings
 
 ListFilter = Literal["queued", "assigned", "mine", "all", "bot", "resolved"]
 
@@ -64,6 +66,13 @@ def visitor_messages(session: Session, conversation_id: int, after: int = 0) -> 
     return [public(m) for m in rows]
 
 
+def operator_messages(session: Session, conversation_id: int, after: int = 0) -> list[MessagePublic]:
+    """Every message after ``after``, internal notes included: for operators only."""
+    rows = session.exec(select(Message).where(Message.conversation_id == conversation_id,
+                                              col(Message.seq) > after).order_by(col(Message.seq))).all()
+    return [public(m) for m in rows]
+
+
 def latest_packet(session: Session, conversation_id: int) -> HandoffEvent | None:
     return session.exec(select(HandoffEvent).where(HandoffEvent.conversation_id == conversation_id,
                                                    col(HandoffEvent.packet).is_not(None))
@@ -76,7 +85,7 @@ def _wait_seconds(conversation: Conversation, now: datetime) -> float | None:
     return max(0.0, (now - conversation.queued_at).total_seconds())
 
 
-def list_conversations(session: Session, which: ListFilter, operator_id: int,
+def list_conversations(session: Session, settings: Settings, which: ListFilter, operator_id: int,
                        limit: int = 200) -> list[ConversationSummary]:
     query = select(Conversation, Contact).where(Conversation.contact_id == Contact.id)
     if which == "mine":
@@ -86,6 +95,7 @@ def list_conversations(session: Session, which: ListFilter, operator_id: int,
     order = col(Conversation.queued_at) if which == "queued" else col(Conversation.id).desc()
     rows = session.exec(query.order_by(order).limit(limit)).all()
     now = utcnow()
+    waiting = queue.current(session, settings, now) if any(c.state == State.queued for c, _ in rows) else None
     summaries = []
     for conversation, contact in rows:
         event = latest_packet(session, conversation.id) if conversation.state != State.bot else None
@@ -96,20 +106,19 @@ def list_conversations(session: Session, which: ListFilter, operator_id: int,
             conversation=ConversationPublic.model_validate(conversation, from_attributes=True),
             contact=ContactPublic.model_validate(contact, from_attributes=True),
             summary=packet.get("summary"), reasons=list(event.reasons) if event else [],
-            wait_seconds=_wait_seconds(conversation, now), queue=queue_info(session, conversation),
+            wait_seconds=_wait_seconds(conversation, now),
+            queue=waiting.info(conversation.id) if waiting else None,
             last_message=public(last) if last else None,
         ))
     return summaries
 
 
-def conversation_detail(session: Session, conversation_id: int) -> ConversationDetail:
+def conversation_detail(session: Session, settings: Settings, conversation_id: int) -> ConversationDetail:
     """Everything an operator needs: messages with notes, the handoff packet, decisions, history."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
     contact = session.get(Contact, conversation.contact_id)
-    messages = session.exec(select(Message).where(Message.conversation_id == conversation_id)
-                            .order_by(col(Message.seq))).all()
     decisions = session.exec(select(HandoffEvent).where(HandoffEvent.conversation_id == conversation_id)
                              .order_by(col(HandoffEvent.id))).all()
     transitions = session.exec(select(Transition).where(Transition.conversation_id == conversation_id)
@@ -121,11 +130,11 @@ def conversation_detail(session: Session, conversation_id: int) -> ConversationD
     return ConversationDetail(
         conversation=ConversationPublic.model_validate(conversation, from_attributes=True),
         contact=ContactPublic.model_validate(contact, from_attributes=True),
-        messages=[public(m) for m in messages],
+        messages=operator_messages(session, conversation_id),
         packet=event.packet if event else None,
         decisions=[{"message_id": d.message_id, "action": d.action, "reasons": d.reasons, "scores": d.scores,
                     "created_at": d.created_at.isoformat()} for d in decisions],
         transitions=[TransitionPublic.model_validate(t, from_attributes=True) for t in transitions],
         history=[ConversationPublic.model_validate(c, from_attributes=True) for c in others],
-        queue=queue_info(session, conversation),
+        queue=queue_info(session, settings, conversation),
     )

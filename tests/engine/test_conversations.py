@@ -26,7 +26,8 @@ async def make_operator(ctx: ServiceContext, name: str) -> Operator:
 async def bot_says(ctx: ServiceContext, conversation_id: int, text: str,
                    outcome: BotOutcome) -> list[Message]:
     accepted = await conversations.accept(ctx, conversation_id, text)
-    return await ctx.act(conversations.apply_bot_turn, conversation_id, accepted.message.id, outcome)
+    return await ctx.act(conversations.apply_bot_turn, conversation_id, accepted.message.id, outcome,
+                         ctx.settings)
 
 
 def rows(ctx: ServiceContext, model: Any, conversation_id: int) -> list[Any]:
@@ -97,7 +98,7 @@ async def test_internal_notes_never_reach_the_visitor(ctx: ServiceContext) -> No
     await conversations.reply(ctx, conversation.id, operator.id, "Hello!")
     with ctx.session() as session:
         visible = queries.visitor_messages(session, conversation.id)
-        detail = queries.conversation_detail(session, conversation.id)
+        detail = queries.conversation_detail(session, ctx.settings, conversation.id)
     assert "check refund" not in " ".join(m.text for m in visible)
     assert any(m.visibility == "internal" for m in detail.messages)
     seen = []

@@ -30,7 +30,7 @@ def test_migrations_match_models_on_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_migrations_match_models_on_postgres(postgres_url: str) -> None:
-    upgrade(postgres_url)
-    assert current_revision(postgres_url) is not None
-    assert _differences(postgres_url) == []
+def test_migrations_match_models_on_postgres(fresh_postgres_url: str) -> None:
+    upgrade(fresh_postgres_url)
+    assert current_revision(fresh_postgres_url) is not None
+    assert _differences(fresh_postgres_url) == []
