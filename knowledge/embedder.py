@@ -7,6 +7,7 @@ nothing is ever downloaded: a model given by name must already be in the local H
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,9 @@ from typing import Literal
 import numpy as np
 
 from knowledge.errors import InputError
+from knowledge.onnx_model import OnnxEncoder, cached_export, supported
+
+logger = logging.getLogger(__name__)
 
 for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
                       ("TOKENIZERS_PARALLELISM", "false"), ("ORT_DISABLE_TELEMETRY", "1")):
@@ -30,23 +34,54 @@ def default_model_path() -> Path:
 
 
 class Embedder:
-    """Turns texts into float32, L2-normalised vectors (cosine similarity = inner product)."""
+    """Turns texts into float32, L2-normalised vectors (cosine similarity = inner product).
+
+    ``backend="auto"`` runs the int8 ONNX export through onnxruntime (about 5x faster per query,
+    same ranking quality on the dev set: docs/knowledge.md) when the model has the plain
+    transformer + mean-pooling shape, building the export on first use; it falls back to torch
+    through sentence-transformers for any other model or if the export fails.
+    """
 
     def __init__(self, model: str | None = None, backend: Backend = "auto") -> None:
         self.model_path = str(default_model_path()) if model is None else model
         if backend not in ("auto", "onnx", "torch"):
             raise InputError(f"unknown embedding backend {backend!r}", field="backend")
-        self.backend = "torch"
-        self._model = _load_sentence_transformer(self.model_path)
-        self.dim = int(self._model.get_embedding_dimension())
         self.name = _model_name(self.model_path)
+        self._onnx: OnnxEncoder | None = None
+        self._torch = None
+        if backend in ("auto", "onnx"):
+            self._onnx = self._load_onnx(required=backend == "onnx")
+        if self._onnx is not None:
+            self.backend, self.dim = "onnx", self._onnx.dim
+        else:
+            self._torch = _load_sentence_transformer(self.model_path)
+            self.backend, self.dim = "torch", int(self._torch.get_embedding_dimension())
+
+    def _load_onnx(self, required: bool) -> OnnxEncoder | None:
+        folder = Path(self.model_path)
+        if not (folder.is_dir() and supported(folder)):
+            if required:
+                raise InputError(f"model {self.model_path!r} is not a local transformer + mean-pooling "
+                                 "folder; the ONNX backend cannot run it", field="model")
+            return None
+        try:
+            return OnnxEncoder(cached_export(folder))
+        except Exception as exc:  # any export/runtime failure: torch still works
+            if required:
+                raise
+            logger.warning("ONNX backend unavailable (%s); using torch", exc)
+            return None
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Embed ``texts`` in batches; an empty list gives a (0, dim) array."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=False)
+        if self._onnx is not None:
+            vectors = np.concatenate([self._onnx.encode(list(texts[start:start + batch_size]))
+                                      for start in range(0, len(texts), batch_size)])
+        else:
+            vectors = self._torch.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
+                                         normalize_embeddings=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
