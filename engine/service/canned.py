@@ -1,0 +1,151 @@
+"""Canned replies: search by shortcut and text, and fill their placeholders for one conversation.
+
+Placeholders are ``{contact.name}``, ``{contact.email}``, ``{operator.name}``,
+``{conversation.id}`` and ``{order.number}`` (the latest order number the visitor gave). An
+unknown placeholder, or one this conversation has no value for, is an `InputError` naming it:
+a reply that says "Hi {contact.name}" to a visitor is worse than no reply.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from engine.models import CannedResponse, Contact, Conversation, Message, Operator, Role, Visibility
+from engine.service.errors import NotFound
+from knowledge.errors import InputError
+
+PLACEHOLDERS = ("contact.name", "contact.email", "operator.name", "conversation.id", "order.number")
+
+# "order 123456", "order no. AB-1234", "order #98765", "#A1B2C3D4" (an order word or a hash sign
+# before a code with at least three digits, so phone numbers and dates are not taken).
+_ORDER = re.compile(
+    r"(?:\b(?:order|ord|bestellung|pedido|commande|ordine)\b[^\w#]{0,3}(?:n[or]\.?|number|num|nummer)?"
+    r"[^\w#]{0,3}#?|#)\s?(?P<code>(?=[A-Z0-9-]*\d[A-Z0-9-]*\d[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,23})\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def order_numbers(texts: Iterable[str]) -> list[str]:
+    """Order numbers in the visitor's words, in the order given."""
+    return [m.group("code") for text in texts for m in _ORDER.finditer(text)]
+
+
+def _parse(text: str) -> list[tuple[str, str | None]]:
+    """(literal text, placeholder name or None) pairs; ``{{`` and ``}}`` are literal braces."""
+    try:
+        return [(literal, name) for literal, name, _, _ in string.Formatter().parse(text)]
+    except ValueError as exc:
+        raise InputError(f"malformed placeholder in canned reply: {exc}", field="text") from None
+
+
+def placeholders(text: str) -> list[str]:
+    """The placeholder names a canned text uses; `InputError` for a malformed brace."""
+    return [name for _, name in _parse(text) if name is not None]
+
+
+def check(text: str) -> None:
+    """Refuse unknown placeholders when a canned reply is saved, not when it is first used."""
+    for name in placeholders(text):
+        if name not in PLACEHOLDERS:
+            raise InputError(f"unknown placeholder {{{name}}}; known: "
+                             + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS), field=name)
+
+
+def fill(text: str, values: Mapping[str, str | None]) -> str:
+    """``text`` with every placeholder replaced from ``values``."""
+    check(text)
+    missing = [name for name in placeholders(text) if not values.get(name)]
+    if missing:
+        raise InputError(f"no value for {{{missing[0]}}} in this conversation", field=missing[0])
+    return "".join(literal + (str(values[name]) if name is not None else "")
+                   for literal, name in _parse(text))
+
+
+def values_for(session: Session, conversation_id: int, operator_id: int | None) -> dict[str, str | None]:
+    """What the placeholders mean in one conversation, for the operator who will send it."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    contact = session.get(Contact, conversation.contact_id)
+    operator = session.get(Operator, operator_id) if operator_id is not None else None
+    said = session.exec(select(Message.text).where(Message.conversation_id == conversation_id,
+                                                   Message.role == Role.visitor,
+                                                   Message.visibility == Visibility.public)
+                        .order_by(col(Message.seq))).all()
+    orders = order_numbers(said)
+    return {"contact.name": contact.name if contact else None,
+            "contact.email": contact.email if contact else None,
+            "operator.name": operator.name if operator else None, "conversation.id": str(conversation_id),
+            "order.number": orders[-1] if orders else None}
+
+
+def render(session: Session, canned_id: int, conversation_id: int, operator_id: int | None) -> str:
+    canned = session.get(CannedResponse, canned_id)
+    if canned is None:
+        raise NotFound(f"canned reply {canned_id} does not exist")
+    return fill(canned.text, values_for(session, conversation_id, operator_id))
+
+
+def _tokens(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text) if len(w) > 2}
+
+
+@dataclass(frozen=True)
+class Match:
+    canned: CannedResponse
+    score: float
+
+
+def rank(items: Sequence[CannedResponse], query: str) -> list[Match]:
+    """Shortcut prefix first (``/ref`` or ``ref`` finds ``refund``), then title, text and tags
+    containing every word of the query; ties by shortcut."""
+    q = query.strip().lstrip("/").casefold()
+    words = _tokens(q) or ({q} if q else set())
+    matches = []
+    for item in items:
+        haystack = f"{item.title} {item.text} {' '.join(item.tags)}".casefold()
+        if not q:
+            score = 0.0
+        elif item.shortcut.casefold().startswith(q):
+            score = 3.0
+        elif q in item.title.casefold():
+            score = 2.0
+        elif words and all(w in haystack for w in words):
+            score = 1.0
+        else:
+            continue
+        matches.append(Match(item, score))
+    return sorted(matches, key=lambda m: (-m.score, m.canned.shortcut))
+
+
+def search(session: Session, query: str = "", limit: int = 20) -> list[CannedResponse]:
+    return [m.canned for m in rank(session.exec(select(CannedResponse)).all(), query)[:limit]]
+
+
+def _share(said: set[str], words: set[str]) -> float:
+    return len(said & words) / len(words) if words else 0.0
+
+
+def best_for(items: Sequence[CannedResponse], visitor_text: str,
+             minimum: float = 0.2) -> CannedResponse | None:
+    """The canned reply whose words overlap most with what the visitor said (share of the canned
+    title and tags words present, weighted with the text's), or None below ``minimum``."""
+    said = _tokens(visitor_text)
+    if not said:
+        return None
+    best, best_score = None, 0.0
+    for item in items:
+        key = _tokens(f"{item.title} {' '.join(item.tags)}")
+        body = _tokens(item.text)
+        if not key and not body:
+            continue
+        score = 0.7 * _share(said, key) + 0.3 * _share(said, body)
+        if score > best_score:
+            best, best_score = item, score
+    return best if best_score >= minimum else None
