@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from engine.api.deps import operator_for, visitor_conversation_for
 from engine.bus import OPERATORS, Subscription, conversation_stream, operator_stream
 from engine.events import ConversationChanged, Event, MessageCreated, Read, Typing
-from engine.models import Conversation, Role, State
+from engine.models import Conversation, MessagePublic, Role, State
 from engine.service import conversations, presence, queries
 from engine.service.errors import ServiceError
 from engine.service.runtime import ServiceContext
@@ -115,6 +115,17 @@ async def _serve(websocket: WebSocket, subscription: Subscription, reader: Any, 
             await pump
 
 
+async def in_order(ctx: ServiceContext, fetch: Any, conversation_id: int, last: int,
+                   event: MessageCreated) -> list[MessagePublic]:
+    """The messages to send for ``event`` so that a socket sees seqs in order: the event alone when
+    it follows ``last``, else everything after ``last`` up to it from the store. (Two actions can
+    publish in the other order than they committed; a seq is only taken under the row lock, so an
+    earlier seq is always committed by the time a later one is published.)"""
+    if event.seq == last + 1:
+        return [event.message]
+    return [m for m in await ctx.read(fetch, conversation_id, last) if m.seq <= event.seq]
+
+
 # --- visitor ------------------------------------------------------------------------------------
 
 def _visitor_state(session: Session, settings: Settings, conversation_id: int) -> dict[str, Any]:
@@ -146,8 +157,9 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
         if isinstance(event, MessageCreated):
             if event.seq <= sent or event.message.visibility != "public":
                 return
-            sent = event.seq
-            await websocket.send_json({"type": "message", "message": event.message.model_dump(mode="json")})
+            for message in await in_order(ctx, queries.visitor_messages, conversation_id, sent, event):
+                sent = message.seq
+                await websocket.send_json({"type": "message", "message": message.model_dump(mode="json")})
         elif isinstance(event, ConversationChanged):
             await websocket.send_json({"type": "state", "state": event.state, "seq": event.seq,
                                        "queue": event.queue.model_dump() if event.queue else None})
@@ -202,9 +214,11 @@ def _finished(tasks: set[asyncio.Task[Any]]) -> Any:
 
 # --- operator -----------------------------------------------------------------------------------
 
-def _owned(session: Session, operator_id: int) -> list[int]:
-    return list(session.exec(select(Conversation.id).where(Conversation.assignee_id == operator_id,
-                                                           Conversation.state == State.assigned)).all())
+def _owned(session: Session, operator_id: int) -> list[tuple[int, int]]:
+    """(id, last seq) of the conversations the operator owns: watched live from their current seq."""
+    rows = session.exec(select(Conversation.id, Conversation.last_seq).where(
+        Conversation.assignee_id == operator_id, Conversation.state == State.assigned)).all()
+    return [(conversation_id, last_seq) for conversation_id, last_seq in rows]
 
 
 @router.websocket("/ws/operator")
@@ -225,12 +239,12 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
         subscription.add(conversation_stream(conversation_id, internal=True))
 
     async def replay(conversation_id: int, after: int) -> None:
+        """Everything after ``after`` that the client asked for, then live events from there on."""
         watch(conversation_id, after)
         for message in await ctx.read(queries.operator_messages, conversation_id, after):
-            if message.seq > watched[conversation_id]:
-                watched[conversation_id] = message.seq
-                event = MessageCreated(conversation_id=conversation_id, seq=message.seq, message=message)
-                await websocket.send_text(event.model_dump_json())
+            watched[conversation_id] = max(watched[conversation_id], message.seq)
+            event = MessageCreated(conversation_id=conversation_id, seq=message.seq, message=message)
+            await websocket.send_text(event.model_dump_json())
 
     async def forward(stream: str, event: Event) -> None:
         if isinstance(event, ConversationChanged):
@@ -239,9 +253,15 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
             if event.assignee_id == operator_id and event.conversation_id not in watched:
                 watch(event.conversation_id, event.seq)
         if isinstance(event, MessageCreated):
-            if event.seq <= watched.get(event.conversation_id, 0):
+            last = watched.get(event.conversation_id, 0)
+            if event.seq <= last:
                 return
-            watched[event.conversation_id] = event.seq
+            for message in await in_order(ctx, queries.operator_messages, event.conversation_id, last, event):
+                watched[event.conversation_id] = message.seq
+                relayed = MessageCreated(conversation_id=message.conversation_id, seq=message.seq,
+                                         message=message)
+                await websocket.send_text(relayed.model_dump_json())
+            return
         if isinstance(event, Typing) and event.operator_id == operator_id:
             return
         await websocket.send_text(event.model_dump_json())
@@ -280,8 +300,8 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
 
     presence.connected(operator_id)
     try:
-        for conversation_id in await ctx.read(_owned, operator_id):
-            watch(conversation_id, 0)
+        for conversation_id, last_seq in await ctx.read(_owned, operator_id):
+            watch(conversation_id, last_seq)
         await websocket.send_json({"type": "hello", "operator_id": operator_id,
                                    "watching": sorted(watched)})
         await _serve(websocket, subscription, reader, forward)
