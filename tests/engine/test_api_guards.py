@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.engine.conftest import Server
+import json
+
+from tests.engine.conftest import Server, receive_json, receive_until
 from tests.engine.test_chat_flow import auth
 
 
@@ -73,3 +75,44 @@ def test_docs_and_the_chat_page_are_served(server: Server) -> None:
         assert "/api/visitor/messages" in paths and "/api/operator/login" in paths
         page = http.get("/")
         assert page.status_code == 200 and "textContent" in page.text and ".innerHTML" not in page.text
+
+
+def test_socket_errors_name_what_is_wrong_and_keep_the_socket_open(server: Server) -> None:
+    conversation = server.start_visitor()
+    with server.visitor_socket(conversation["token"]) as socket:
+        receive_json(socket)
+        socket.send("not json")
+        assert receive_json(socket)["detail"].startswith("not JSON")
+        socket.send(json.dumps({"type": "message", "text": "x" * 30_000, "client_id": "big"}))
+        too_long = receive_json(socket)
+        assert too_long["type"] == "error" and too_long["client_id"] == "big" and "text" in too_long["detail"]
+        socket.send(json.dumps({"type": "shout"}))
+        assert "unknown message type 'shout'" in receive_json(socket)["detail"]
+        socket.send(json.dumps({"type": "typing", "on": True}))
+        socket.send(json.dumps({"type": "message", "text": "still here?", "client_id": "ok-1"}))
+        assert receive_until(socket, lambda f: f["type"] == "ack")[-1]["client_id"] == "ok-1"
+
+
+def test_operator_socket_replays_notes_and_sees_the_visitor_typing(server: Server) -> None:
+    operator = server.new_operator()
+    conversation = server.start_visitor()
+    path = f"/api/operator/conversations/{conversation['conversation_id']}"
+    with server.http() as http:
+        http.post(f"{path}/claim", headers=auth(operator["token"]))
+        http.post(f"{path}/note", json={"text": "check the order first"}, headers=auth(operator["token"]))
+    desk_socket = server.operator_socket(operator["token"])
+    with desk_socket as desk, server.visitor_socket(conversation["token"]) as socket:
+        hello = receive_json(desk)
+        assert conversation["conversation_id"] in hello["watching"]
+        desk.send(json.dumps({"type": "subscribe", "conversation_id": conversation["conversation_id"]}))
+        replayed = receive_until(desk, lambda f: f.get("message", {}).get("visibility") == "internal")
+        assert replayed[-1]["message"]["text"] == "check the order first"
+        receive_json(socket)
+        socket.send(json.dumps({"type": "typing", "on": True}))
+        typing = receive_until(desk, lambda f: f["type"] == "typing")[-1]
+        assert typing == {"type": "typing", "conversation_id": conversation["conversation_id"],
+                          "role": "visitor", "on": True, "operator_id": None}
+        conversation_id = conversation["conversation_id"]
+        desk.send(json.dumps({"type": "typing", "conversation_id": conversation_id, "on": True}))
+        assert receive_until(socket, lambda f: f["type"] == "typing")[-1] == {
+            "type": "typing", "role": "operator", "on": True}
