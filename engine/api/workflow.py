@@ -12,8 +12,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from engine.api.deps import Ctx, CurrentOperator
-from engine.models import Operator, OperatorPublic
-from engine.service import presence, queue
+from engine.models import CannedResponsePublic, Operator, OperatorPublic
+from engine.service import canned, context, metrics, presence, queue
 
 router = APIRouter(tags=["workflow"])
 
@@ -53,3 +53,39 @@ async def get_queue(ctx: Ctx, _operator: CurrentOperator) -> QueueResponse:
         QueueEntry(conversation_id=e.conversation_id, position=e.position, wait_seconds=e.wait_seconds)
         for e in view.estimates])
 
+
+
+class RenderedCanned(BaseModel):
+    canned_id: int
+    text: str
+
+
+@router.get("/api/operator/canned")
+async def search_canned(ctx: Ctx, _operator: CurrentOperator, q: str = "") -> list[CannedResponsePublic]:
+    """Canned replies by shortcut prefix (``/ref``), then title and text."""
+    found = await ctx.read(canned.search, q)
+    return [CannedResponsePublic.model_validate(c, from_attributes=True) for c in found]
+
+
+@router.get("/api/operator/conversations/{conversation_id}/canned/{canned_id}")
+async def render_canned(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
+                        canned_id: int) -> RenderedCanned:
+    """The canned reply with its placeholders filled for this conversation (422 names a
+    placeholder that is unknown or has no value here)."""
+    text = await ctx.read(canned.render, canned_id, conversation_id, operator.id)
+    return RenderedCanned(canned_id=canned_id, text=text)
+
+
+@router.get("/api/operator/conversations/{conversation_id}/context")
+async def contact_context(ctx: Ctx, _operator: CurrentOperator,
+                          conversation_id: int) -> context.ContactContext:
+    """The contact's identities and previous conversations on every channel."""
+    return await ctx.read(context.contact_context, conversation_id)
+
+
+@router.get("/api/metrics")
+async def get_metrics(ctx: Ctx, _operator: CurrentOperator, start: str | None = None,
+                      end: str | None = None) -> metrics.Metrics:
+    """Metrics over conversations created between ``start`` and ``end`` (ISO; default: 7 days)."""
+    begin, stop = metrics.parse_window(start, end)
+    return await ctx.read(metrics.compute, begin, stop)

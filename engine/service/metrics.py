@@ -1,0 +1,215 @@
+"""Support metrics computed from what the store recorded, over conversations created in a window.
+
+Definitions (each holds against values computed by hand in
+``tests/engine/workflow/test_metrics.py``):
+
+* first response time: handoff (``queued_at``) to the first operator reply;
+* resolution time: conversation start to its resolution (``resolved_at``);
+* CSAT: mean score (1-5) and the share of 4 and 5;
+* first-contact resolution: resolved conversations after which the same contact opened no new
+  conversation within 7 days, over resolved conversations;
+* conversations per operator: conversations owned by each operator (the last owner);
+* bot containment: resolved with no person involved (never queued or assigned) and not reopened
+  within 72 hours of the first resolution, over all conversations;
+* handoff rate: conversations the bot escalated, over all conversations; by reason: conversations
+  whose (first) escalation named that reason;
+* draft acceptance: drafts (created in the window) that an operator sent, over drafts; edit ratio:
+  ``1 - similarity`` of the sent reply to its draft, averaged over used drafts.
+
+Times are in seconds with median and p90 (linear interpolation between closest ranks).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from engine.models import Conversation, Draft, HandoffEvent, Operator, State, Transition
+from knowledge.errors import InputError
+
+FCR_DAYS = 7
+CONTAINMENT_HOURS = 72
+HUMAN_STATES = (State.queued, State.assigned)
+
+
+class TimeStats(BaseModel):
+    count: int
+    mean: float | None = None
+    median: float | None = None
+    p90: float | None = None
+
+
+class Rate(BaseModel):
+    count: int  # how many qualified
+    total: int  # out of how many
+    rate: float | None = None
+
+
+class Csat(BaseModel):
+    count: int
+    mean: float | None = None
+    satisfied_share: float | None = None  # share of 4 and 5
+
+
+class OperatorLoad(BaseModel):
+    operator_id: int
+    name: str
+    conversations: int
+
+
+class DraftStats(BaseModel):
+    created: int
+    used: int
+    acceptance: float | None = None
+    mean_edit_ratio: float | None = None
+    by_kind: dict[str, Rate] = {}
+
+
+class Metrics(BaseModel):
+    start: datetime
+    end: datetime
+    conversations: int
+    first_response: TimeStats
+    resolution: TimeStats
+    csat: Csat
+    first_contact_resolution: Rate
+    per_operator: list[OperatorLoad]
+    bot_containment: Rate
+    handoff: Rate
+    handoff_by_reason: dict[str, Rate]
+    drafts: DraftStats
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1), interpolating linearly between the closest ranks."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def time_stats(values: Sequence[float]) -> TimeStats:
+    if not values:
+        return TimeStats(count=0)
+    return TimeStats(count=len(values), mean=statistics.fmean(values), median=statistics.median(values),
+                     p90=percentile(values, 0.9))
+
+
+def rate(count: int, total: int) -> Rate:
+    return Rate(count=count, total=total, rate=count / total if total else None)
+
+
+def as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_window(start: str | None, end: str | None,
+                 now: datetime | None = None) -> tuple[datetime, datetime]:
+    """ISO datetimes (naive means UTC); the default window is the last 7 days."""
+    def parse(text: str, field: str) -> datetime:
+        try:
+            return as_utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
+        except ValueError:
+            raise InputError(f"{field} must be an ISO date or datetime, got {text!r}", field=field) from None
+
+    stop = parse(end, "end") if end else as_utc(now or datetime.now(UTC))
+    begin = parse(start, "start") if start else stop - timedelta(days=7)
+    if begin >= stop:
+        raise InputError(f"start ({begin.isoformat()}) must be before end ({stop.isoformat()})",
+                         field="start")
+    return begin, stop
+
+
+def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return (as_utc(later) - as_utc(earlier)).total_seconds()
+
+
+def compute(session: Session, start: datetime, end: datetime) -> Metrics:
+    start, end = as_utc(start), as_utc(end)
+    rows = list(session.exec(select(Conversation).where(col(Conversation.created_at) >= start,
+                                                        col(Conversation.created_at) < end)
+                             .order_by(col(Conversation.id))).all())
+    ids = [c.id for c in rows]
+    transitions: dict[int, list[Transition]] = defaultdict(list)
+    escalations: dict[int, HandoffEvent] = {}
+    if ids:
+        for t in session.exec(select(Transition).where(col(Transition.conversation_id).in_(ids))
+                              .order_by(col(Transition.created_at), col(Transition.id))).all():
+            transitions[t.conversation_id].append(t)
+        for e in session.exec(select(HandoffEvent).where(col(HandoffEvent.conversation_id).in_(ids),
+                                                         HandoffEvent.action == "escalate")
+                              .order_by(col(HandoffEvent.created_at), col(HandoffEvent.id))).all():
+            escalations.setdefault(e.conversation_id, e)
+    total = len(rows)
+
+    first_response = [s for c in rows if (s := _seconds(c.first_human_response_at, c.queued_at)) is not None]
+    resolution = [s for c in rows if c.state == State.resolved
+                  and (s := _seconds(c.resolved_at, c.created_at)) is not None]
+    scores = [c.csat_score for c in rows if c.csat_score is not None]
+
+    resolved = [c for c in rows if c.state == State.resolved and c.resolved_at is not None]
+    later_starts: dict[int, list[datetime]] = defaultdict(list)
+    contacts = {c.contact_id for c in resolved}
+    if contacts:
+        for contact_id, created in session.exec(select(Conversation.contact_id, Conversation.created_at)
+                                                .where(col(Conversation.contact_id).in_(contacts))).all():
+            later_starts[contact_id].append(as_utc(created))
+    fcr = sum(1 for c in resolved if not any(
+        as_utc(c.resolved_at) < s <= as_utc(c.resolved_at) + timedelta(days=FCR_DAYS)
+        for s in later_starts[c.contact_id]))
+
+    contained = sum(1 for c in rows if _contained(transitions[c.id]))
+
+    owners = Counter(c.assignee_id for c in rows if c.assignee_id is not None)
+    names = dict(session.exec(select(Operator.id, Operator.name).where(col(Operator.id).in_(owners))).all()) \
+        if owners else {}
+    per_operator = [OperatorLoad(operator_id=op, name=names.get(op, ""), conversations=n)
+                    for op, n in sorted(owners.items(), key=lambda item: (-item[1], item[0]))]
+
+    reasons = Counter(reason for e in escalations.values() for reason in dict.fromkeys(e.reasons))
+    return Metrics(
+        start=start, end=end, conversations=total,
+        first_response=time_stats(first_response), resolution=time_stats(resolution),
+        csat=Csat(count=len(scores), mean=statistics.fmean(scores) if scores else None,
+                  satisfied_share=sum(s >= 4 for s in scores) / len(scores) if scores else None),
+        first_contact_resolution=rate(fcr, len(resolved)),
+        per_operator=per_operator,
+        bot_containment=rate(contained, total),
+        handoff=rate(len(escalations), total),
+        handoff_by_reason={reason: rate(n, total) for reason, n in sorted(reasons.items())},
+        drafts=_drafts(session, start, end),
+    )
+
+
+def _contained(moves: list[Transition]) -> bool:
+    """Resolved, never with a person, not reopened within 72 hours of the first resolution."""
+    if any(t.to_state in HUMAN_STATES for t in moves):
+        return False
+    resolutions = [as_utc(t.created_at) for t in moves if t.to_state == State.resolved]
+    if not resolutions:
+        return False
+    first = resolutions[0]
+    return not any(t.from_state == State.resolved and first < as_utc(t.created_at)
+                   <= first + timedelta(hours=CONTAINMENT_HOURS) for t in moves)
+
+
+def _drafts(session: Session, start: datetime, end: datetime) -> DraftStats:
+    drafts = session.exec(select(Draft).where(col(Draft.created_at) >= start,
+                                              col(Draft.created_at) < end)).all()
+    used = [d for d in drafts if d.used_message_id is not None]
+    edits = [1.0 - d.similarity for d in used if d.similarity is not None]
+    kinds = sorted({d.kind for d in drafts})
+    return DraftStats(
+        created=len(drafts), used=len(used), acceptance=len(used) / len(drafts) if drafts else None,
+        mean_edit_ratio=statistics.fmean(edits) if edits else None,
+        by_kind={k: rate(sum(1 for d in used if d.kind == k), sum(1 for d in drafts if d.kind == k))
+                 for k in kinds},
+    )
