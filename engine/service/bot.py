@@ -123,12 +123,12 @@ class Bot:
         import knowledge
 
         question = snapshot.question
-        retrieval = await self.retrieve(question)
-        history = [{"role": "assistant" if role == "bot" else "user", "content": text}
-                   for role, text, _ in snapshot.history[:-1] if role in ("visitor", "bot")]
-        answer = await knowledge.compose(question, retrieval, history, model=self.model, timeout=self.timeout)
         turns = [handoff.Turn(role=ROLE_TO_TURN[role], text=text, confidence=confidence)
                  for role, text, confidence in snapshot.history if role in ROLE_TO_TURN]
+        retrieval = await self.retrieve(question)
+        answer = await knowledge.compose(question, retrieval, turns[:-1], model=self.model,
+                                         timeout=self.timeout)
+        # the detector judges the candidate answer too: it is the transcript's last turn
         turns.append(handoff.Turn(role="bot", text=answer.text, confidence=answer.confidence))
         transcript = handoff.Transcript(
             turns=turns, offered=snapshot.offered,
