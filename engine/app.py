@@ -21,9 +21,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import operator_ui
+from engine import index_reload
 from engine.api import admin, operator, visitor, workflow, ws
-from engine.bus import EventBus, InProcessBus
+from engine.bus import EventBus
 from engine.db import make_engine
+from engine.redis_bus import open_bus
 from engine.service import queue
 from engine.service.bot import Bot
 from engine.service.errors import ServiceError
@@ -100,15 +102,17 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
         the_bot = bot
         if the_bot is None and load:
             the_bot = await anyio.to_thread.run_sync(load_bot, settings)
-        app.state.ctx = ServiceContext(settings=settings, engine=engine, bus=bus or InProcessBus(),
+        app.state.ctx = ServiceContext(settings=settings, engine=engine, bus=bus or await open_bus(settings),
                                        bot=the_bot)
-        workflow_task = asyncio.create_task(queue.run(app.state.ctx))  # routing, presence, queue updates
+        tasks = [asyncio.create_task(queue.run(app.state.ctx)),  # routing, presence, queue updates
+                 asyncio.create_task(index_reload.run(app.state.ctx))]  # follow `baton ingest`
         try:
             yield
         finally:
-            workflow_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await workflow_task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.ctx.bus.close()
             engine.dispose()
 

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{VAR_DIR / 'baton.db'}"
+    redis_url: str | None = None  # set for several workers: the bus and routing lock go through Redis
+    redis_prefix: str = "baton"  # channel and key prefix, so deployments can share one Redis
     index_dir: Path = VAR_DIR / "index"
     embedding_model: str | None = None
     embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
