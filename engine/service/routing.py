@@ -22,7 +22,6 @@ visitor cannot help); the rest only rank candidates.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +30,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from engine import locks
 from engine.models import Contact, Conversation, HandoffEvent, Operator, State, Status, Team, utcnow
 from engine.service import conversations, presence
 from engine.service.errors import Conflict
@@ -297,11 +297,6 @@ def policy_for(settings: Settings) -> RoutingPolicy:
     return RoutingPolicy(priority_step_seconds=settings.priority_step_seconds)
 
 
-_LOCK = asyncio.Lock()
-"""One routing pass at a time in this worker, so two passes cannot both fill an operator's last
-slot. (Several workers would need a shared lock, Redis say: not built yet.)"""
-
-
 async def route(ctx: ServiceContext, conversation_id: int | None = None,
                 now: datetime | None = None) -> list[Assignment]:
     """Called by the conversation service when a conversation becomes ``queued``, and by the
@@ -313,7 +308,7 @@ async def route(ctx: ServiceContext, conversation_id: int | None = None,
     """
     from engine.service import queue  # queue builds on this module: imported here to avoid a cycle
 
-    async with _LOCK:
+    async with locks.exclusive(ctx, "routing"):  # one pass at a time, across workers too
         at = now or utcnow()
         floor = await ctx.read(load_floor, at, ctx.settings.presence_grace_seconds)
         done = []
