@@ -22,6 +22,13 @@ _LAZY = {
     "Hit": "knowledge.retrieval",
     "Retrieval": "knowledge.retrieval",
     "KnowledgeBase": "knowledge.retrieval",
+    "Answer": "knowledge.answers",
+    "Citation": "knowledge.answers",
+    "compose": "knowledge.answers",
+    "draft": "knowledge.answers",
+    "BUILTIN_MODEL": "knowledge.extractive",
+    "register_builtin_provider": "knowledge.extractive",
+    "NO_ANSWER": "knowledge.prompts",
 }
 
 __all__ = ["InputError", *_LAZY]

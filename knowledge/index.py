@@ -158,7 +158,12 @@ class KnowledgeIndex:
         same_model = self.manifest.get("model") == embedder.name and self.manifest.get("recipe") == RECIPE
         old = self.docs if same_model else {}
         root_paths = [Path(root).resolve() for root in (roots or {doc.source for doc in documents})]
-        incoming = {doc.id: doc for doc in documents}
+        incoming: dict[str, Document | None] = {}
+        for doc in documents:
+            if doc.id in incoming:
+                raise InputError(f"duplicate id {doc.id!r} (also in {incoming[doc.id].source})",
+                                 path=doc.source, field="id")
+            incoming[doc.id] = doc
         docs: dict[str, _DocEntry] = {}
         for doc_id, entry in self.docs.items():
             if doc_id not in incoming and not _under(entry.source, root_paths):

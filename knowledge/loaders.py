@@ -22,7 +22,8 @@ def load_path(path: str | Path) -> list[Document]:
     """Every document under ``path``: one FAQ file, one article, or a folder of both (recursive).
 
     Article ids are their path relative to the folder given, without the suffix, so they stay
-    stable wherever the folder lives.
+    stable wherever the folder lives. In a folder, hidden files and ``README`` files (which
+    describe the folder rather than answer customers) are left out.
     """
     root = Path(path)
     if not root.exists():
@@ -31,7 +32,8 @@ def load_path(path: str | Path) -> list[Document]:
         return _load_file(root, root.parent)
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in (*FAQ_SUFFIXES,
                                                                                      *ARTICLE_SUFFIXES)
-                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts)
+                   and p.stem.lower() != "readme")
     documents: list[Document] = []
     seen: dict[str, str] = {}
     for file in files:

@@ -50,7 +50,7 @@ def supported(model_dir: Path) -> bool:
 
 def cached_export(model_dir: Path) -> Path:
     """The folder holding the int8 export of ``model_dir``, exporting it first if needed."""
-    target = cache_root() / _fingerprint(model_dir)
+    target = cache_root() / fingerprint(model_dir)
     if not (target / META_FILE).exists():
         export(model_dir, target)
     return target
@@ -132,7 +132,7 @@ class OnnxEncoder:
         return self.session.run(None, feed)[0]
 
 
-def _fingerprint(model_dir: Path) -> str:
+def fingerprint(model_dir: Path) -> str:
     """Changes when any model file changes (name, size, mtime), cheap enough for every start."""
     digest = hashlib.sha256(str(model_dir.resolve()).encode())
     for path in sorted(model_dir.rglob("*")):

@@ -5,7 +5,7 @@ Each document is scored by its best chunk. A chunk's dense score blends its sing
 share); BM25 adds exact wording; where the index trained an entry classifier, its probability
 re-ranks near neighbours. The confidence is built only from evidence that means the same on any
 knowledge base of this model: the raw cosine of the best vector, the lexical overlap, the margin
-over the next document and whether both retrievers agree on the top document.
+over the next document. Whether both retrievers agree on the top document is reported beside it.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ DENSE_WEIGHT = 0.7
 LEXICAL_WEIGHT = 0.3
 CLASSIFIER_WEIGHT = 0.3
 CANDIDATES = 64
-# Confidence: logistic in the evidence; the midpoint is the cosine at which MiniLM question pairs
-# turn from "related topic" to "same question" (docs/knowledge.md).
-CONFIDENCE_MIDPOINT = 0.5
-CONFIDENCE_SLOPE = 12.0
+# Confidence: a logistic model of "the top document answers the question" in evidence that means
+# the same on any knowledge base of this model, fitted once (docs/knowledge.md) and rounded.
+CONFIDENCE_WEIGHTS = {"best": 7.0, "lexical": 4.0, "margin": 6.0}
+CONFIDENCE_INTERCEPT = -4.9
+MARGIN_CAP = 0.1
 # A question against a passage scores lower than against another question of the same meaning.
 PASSAGE_OFFSET = 0.1
 
@@ -48,6 +49,7 @@ class Retrieval:
     query: str
     hits: list[Hit] = field(default_factory=list)
     confidence: float = 0.0
+    agreement: bool = False  # dense and lexical retrieval ranked the same document first
 
 
 class KnowledgeBase:
@@ -123,9 +125,8 @@ class KnowledgeBase:
         dense = 0.5 * best + 0.5 * centroid
         lexical = lexical_all[candidates]
         docs = self._doc_of_chunk[candidates]
-        score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical
-        if probabilities is not None:
-            score = score + CLASSIFIER_WEIGHT * probabilities[docs]
+        evidence = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical
+        score = evidence + CLASSIFIER_WEIGHT * probabilities[docs] if probabilities is not None else evidence
         by_doc: dict[int, int] = {}
         for i in np.argsort(-score):
             by_doc.setdefault(int(docs[i]), int(i))
@@ -135,24 +136,29 @@ class KnowledgeBase:
         if not ranked:
             return Retrieval(query=query)
         top = ranked[0]
-        margin = float(score[top] - score[ranked[1]]) if len(ranked) > 1 else float(score[top])
+        # The margin is measured on similarity evidence alone: the classifier is sure of some
+        # entry even for questions far from all of them.
+        others = evidence[docs != docs[top]]
+        margin = float(evidence[top] - (others.max() if len(others) else 0.0))
         lexical_top_doc = int(docs[int(np.argmax(lexical))]) if lexical.max() > 0 else -1
         dense_top_doc = int(docs[int(np.argmax(best))])
         confidence = calibrated_confidence(
             best=float(best[top]) + (PASSAGE_OFFSET if self._passage[candidates[top]] else 0.0),
-            lexical=float(lexical[top]), margin=margin,
-            agree=lexical_top_doc == dense_top_doc == int(docs[top]))
-        return Retrieval(query=query, hits=hits, confidence=confidence)
+            lexical=float(lexical[top]), margin=margin)
+        return Retrieval(query=query, hits=hits, confidence=confidence,
+                         agreement=lexical_top_doc == dense_top_doc == int(docs[top]))
 
 
-def calibrated_confidence(best: float, lexical: float, margin: float, agree: bool) -> float:
+def calibrated_confidence(best: float, lexical: float, margin: float) -> float:
     """Probability-like confidence (0..1) that the top document answers the question.
 
-    ``best`` (cosine of the closest vector) carries most of the evidence; a clear margin over the
-    next document, shared words and agreement of the two retrievers each add a little.
+    ``best`` is the cosine of the closest vector, ``lexical`` the normalised BM25 share of the
+    query found in the top document, ``margin`` its lead in similarity over the next document.
+    Whether the two retrievers agree on the top document added nothing beyond ``lexical`` in the
+    fit (and cost separation of unanswerable questions), so it is reported, not weighed.
     """
-    z = CONFIDENCE_SLOPE * (best - CONFIDENCE_MIDPOINT) + 2.0 * lexical + 4.0 * min(margin, 0.25) \
-        + (0.5 if agree else -0.5)
+    z = (CONFIDENCE_WEIGHTS["best"] * best + CONFIDENCE_WEIGHTS["lexical"] * lexical
+         + CONFIDENCE_WEIGHTS["margin"] * min(margin, MARGIN_CAP) + CONFIDENCE_INTERCEPT)
     return 1.0 / (1.0 + math.exp(-z))
 
 

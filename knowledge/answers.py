@@ -1,0 +1,102 @@
+"""Answers and operator drafts: retrieval -> prompt -> language model -> cited answer.
+
+Any litellm model string works (``model=``); the default is the built-in extractive provider.
+The built-in one is called in-process on the same prompt rather than through
+``litellm.acompletion``: it needs no network, key or cost accounting, and litellm's per-call
+bookkeeping (cost lookup, logging) costs about 5 ms, more than the query embedding itself
+(docs/knowledge.md). Routed through litellm it gives the same text (tests/knowledge/test_answers.py).
+A real model that times out or fails falls back to the built-in answerer, so a visitor always
+gets a grounded answer or an honest "no answer".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.extractive import BUILTIN_MODEL, extractive_reply, register_builtin_provider
+from knowledge.prompts import NO_ANSWER, Task, build_messages, passage_heading
+from knowledge.retrieval import Retrieval
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 20.0
+MAX_PASSAGES = 3
+# Confidence kept when the model says the passages do not answer the question.
+NO_ANSWER_FACTOR = 0.3
+NO_ANSWER_TEXT = "I couldn't find an answer to that in our help articles."
+CITATION = re.compile(r"\[(\d+)\]")
+
+
+@dataclass
+class Citation:
+    doc_id: str
+    chunk_id: str
+    title: str
+    url: str | None
+    score: float
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    confidence: float = 0.0
+    no_answer: bool = False
+    model: str = BUILTIN_MODEL
+
+
+async def compose(question: str, retrieval: Retrieval, history: Iterable[Any] = (), model: str | None = None,
+                  timeout: float = DEFAULT_TIMEOUT, **litellm_kwargs: Any) -> Answer:
+    """The bot's answer to ``question`` from ``retrieval``, with citations and a confidence.
+
+    ``history`` holds the earlier turns (``.role``/``.text`` objects or dicts); extra keyword
+    arguments go to ``litellm.acompletion`` (``api_base``, ``api_key``, ``mock_response``, ...).
+    """
+    return await draft("answer", question, retrieval, history, model, timeout, **litellm_kwargs)
+
+
+async def draft(kind: Task, question: str, retrieval: Retrieval, history: Iterable[Any] = (),
+                model: str | None = None, timeout: float = DEFAULT_TIMEOUT, **litellm_kwargs: Any) -> Answer:
+    """A reply for an operator to edit: ``kind="answer"`` is a grounded answer to ``question``;
+    ``kind="continuation"`` follows on from the whole conversation (``question`` is the
+    visitor's last message; it may be empty when ``history`` already ends with it)."""
+    hits = retrieval.hits[:MAX_PASSAGES]
+    passages = [(passage_heading(hit.chunk.title, hit.chunk.heading_path), hit.chunk.text) for hit in hits]
+    messages = build_messages(question, passages, history, task=kind)
+    model = model or BUILTIN_MODEL
+    text, used = await _generate(messages, model, timeout, litellm_kwargs)
+    no_answer = text.strip().startswith(NO_ANSWER) or not text.strip()
+    cited = sorted({int(n) for n in CITATION.findall(text) if 1 <= int(n) <= len(hits)})
+    if not cited and not no_answer and hits:
+        cited = [1]  # a model that answered without citing still answered from the top passage
+    citations = [Citation(doc_id=hits[n - 1].chunk.doc_id, chunk_id=hits[n - 1].chunk.id,
+                          title=hits[n - 1].chunk.title, url=hits[n - 1].chunk.url,
+                          score=hits[n - 1].score) for n in cited]
+    confidence = retrieval.confidence * (NO_ANSWER_FACTOR if no_answer else 1.0)
+    if no_answer:
+        text, citations = NO_ANSWER_TEXT, []
+    return Answer(text=text.strip(), citations=citations, confidence=confidence, no_answer=no_answer,
+                  model=used)
+
+
+async def _generate(messages: list[dict[str, str]], model: str, timeout: float,
+                    litellm_kwargs: dict[str, Any]) -> tuple[str, str]:
+    """(text, model that produced it); any failure of a real model falls back to the built-in."""
+    if model == BUILTIN_MODEL and not litellm_kwargs:
+        return extractive_reply(messages), BUILTIN_MODEL
+    import litellm
+
+    register_builtin_provider()
+    try:
+        response = await asyncio.wait_for(
+            litellm.acompletion(model=model, messages=messages, timeout=timeout, **litellm_kwargs), timeout)
+        return str(response.choices[0].message.content or ""), model
+    except Exception as exc:  # timeouts, provider and auth errors: never leave the visitor without a reply
+        logger.warning("model %s failed (%s: %s); using the built-in answerer", model,
+                       type(exc).__name__, exc)
+        return extractive_reply(messages), BUILTIN_MODEL

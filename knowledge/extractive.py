@@ -1,0 +1,111 @@
+"""The built-in language model: a litellm provider that answers with sentences of the passages.
+
+Registered with litellm as ``baton/extractive`` so the product runs offline and in tests through
+exactly the code path a real model uses. It reads the prompt of ``knowledge.prompts`` back: the
+best passage is [1] (retrieval ranked it), and from it the sentences that share most with the
+question are returned with their neighbours, up to ``MAX_CHARS``, never a whole article.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import litellm
+from litellm.llms.custom_llm import CustomLLM
+from litellm.types.utils import GenericStreamingChunk, ModelResponse
+
+from knowledge.chunking import split_sentences
+from knowledge.prompts import NO_ANSWER, Passage, read_messages
+from knowledge.text import tokens
+
+PROVIDER = "baton"
+BUILTIN_MODEL = f"{PROVIDER}/extractive"
+MAX_CHARS = 420
+STREAM_WORDS = 4
+ANAPHOR = re.compile(r"^(it|they|this|that|these|those|then|there|he|she)\b", re.IGNORECASE)
+
+
+def extractive_reply(messages: list[dict[str, Any]]) -> str:
+    """The reply the built-in model gives to a prompt built by ``knowledge.prompts``."""
+    task, passages, conversation = read_messages(messages)
+    question = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
+    answer = _extract(question, passages[0]) if passages and passages[0].text else ""
+    if task == "answer":
+        return f"{answer} [{passages[0].number}]" if answer else NO_ANSWER
+    opening = "Thanks for your patience." if any(m["role"] == "assistant" for m in conversation) \
+        else "Thanks for reaching out."
+    if not answer:
+        return (f"{opening} I'm looking into this for you now. Could you share any details that would "
+                "help, such as an order number or the e-mail address on the account?")
+    return f"{opening} {answer} [{passages[0].number}] Does that help, or is there anything else I can do?"
+
+
+def _extract(question: str, passage: Passage) -> str:
+    """The sentences of ``passage`` that answer ``question``: the best match and what follows it."""
+    sentences = [s.lstrip("-*# ").strip() for s in split_sentences(passage.text)]
+    sentences = [s for s in sentences if s]
+    if not sentences:
+        return ""
+    asked = set(tokens(question))
+    scores = [len(asked & set(tokens(s))) / math.sqrt(len(tokens(s)) + 1) for s in sentences]
+    start = max(range(len(sentences)), key=lambda i: (scores[i], -i)) if max(scores) > 0 else 0
+    if start and ANAPHOR.match(sentences[start]):  # "They take 5 days": say what "they" are
+        start -= 1
+    chosen: list[str] = []
+    for sentence in sentences[start:]:
+        if chosen and len(" ".join([*chosen, sentence])) > MAX_CHARS:
+            break
+        chosen.append(sentence)
+    text = " ".join(chosen)
+    if len(text) > MAX_CHARS * 2:  # one run-on sentence: cut at a word
+        text = text[: MAX_CHARS * 2].rsplit(" ", 1)[0] + " ..."
+    return text
+
+
+class ExtractiveLLM(CustomLLM):
+    """litellm ``CustomLLM``: completion, acompletion, streaming and astreaming."""
+
+    def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> ModelResponse:
+        response: ModelResponse = kwargs.get("model_response") or ModelResponse()
+        response.choices[0].message.content = extractive_reply(messages)  # type: ignore[union-attr]
+        response.choices[0].finish_reason = "stop"
+        response.model = BUILTIN_MODEL
+        response.created = int(time.time())
+        return response
+
+    async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> ModelResponse:
+        return self.completion(model, messages, *args, **kwargs)
+
+    def streaming(self, model: str, messages: list, *args: Any,
+                  **kwargs: Any) -> Iterator[GenericStreamingChunk]:
+        words = extractive_reply(messages).split(" ")
+        for start in range(0, len(words), STREAM_WORDS):
+            piece = " ".join(words[start:start + STREAM_WORDS])
+            last = start + STREAM_WORDS >= len(words)
+            yield GenericStreamingChunk(text=piece if start == 0 else " " + piece, is_finished=last,
+                                        finish_reason="stop" if last else "", usage=None, index=0,
+                                        tool_use=None)
+
+    async def astreaming(self, model: str, messages: list, *args: Any,
+                         **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
+        for chunk in self.streaming(model, messages, *args, **kwargs):
+            yield chunk
+
+
+_HANDLER = ExtractiveLLM()
+
+
+def register_builtin_provider() -> None:
+    """Make ``baton/extractive`` a litellm model (idempotent)."""
+    if not any(entry.get("provider") == PROVIDER for entry in litellm.custom_provider_map):
+        litellm.custom_provider_map = [*litellm.custom_provider_map,
+                                       {"provider": PROVIDER, "custom_handler": _HANDLER}]
+        litellm.suppress_debug_info = True
+    # litellm reads the map into its provider list on each call through this helper.
+    from litellm.utils import custom_llm_setup
+
+    custom_llm_setup()
