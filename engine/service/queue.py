@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 from engine.bus import OPERATORS, conversation_stream
 from engine.events import ConversationChanged, QueueInfo, QueueUpdated
 from engine.models import Conversation, State, utcnow
-from engine.service import presence, routing
+from engine.service import drafts, presence, routing
 from engine.service.routing import (
     DEFAULT_POLICY,
     ONLINE,
@@ -214,9 +214,11 @@ async def publish(ctx: ServiceContext, now: datetime | None = None) -> QueueView
 
 async def tick(ctx: ServiceContext, now: datetime | None = None) -> None:
     """One periodic pass: presence (heartbeats, grace expiry and hand-back), routing (overflow,
-    freed capacity), then the queue's live update (routing publishes it)."""
+    freed capacity; it publishes the queue's live update), then drafts (uses of drafts, and drafts
+    for visitor messages that arrived while a person has the conversation)."""
     await presence.sweep(ctx, now)
     await routing.route(ctx, now=now)
+    await drafts.tick(ctx)
 
 
 async def run(ctx: ServiceContext) -> None:

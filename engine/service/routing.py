@@ -306,7 +306,7 @@ async def route(ctx: ServiceContext, conversation_id: int | None = None,
     ``conversations.route_to`` and returns what it assigned; a conversation claimed meanwhile
     (``Conflict``) is skipped. Then the queue's new positions and waits are published.
     """
-    from engine.service import queue  # queue builds on this module: imported here to avoid a cycle
+    from engine.service import drafts, queue  # both build on this module: imported here (a cycle)
 
     async with locks.exclusive(ctx, "routing"):  # one pass at a time, across workers too
         at = now or utcnow()
@@ -320,4 +320,6 @@ async def route(ctx: ServiceContext, conversation_id: int | None = None,
                 continue
             done.append(assignment)
     await queue.publish(ctx, at)
+    if conversation_id is not None:
+        drafts.schedule(ctx, conversation_id)  # the handoff: draft replies for whoever takes it
     return done

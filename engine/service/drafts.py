@@ -1,0 +1,223 @@
+"""AI drafts for the operator: up to three suggested replies to the visitor's latest message.
+
+* ``answer``: grounded in the knowledge base, with citations (``knowledge.draft("answer")``);
+* ``canned``: the canned reply that best matches what the visitor said, filled with their details;
+* ``continuation``: follows on from the whole conversation (``knowledge.draft("continuation")``).
+
+They are made at handoff (routing schedules them when a conversation is queued) and for each new
+visitor message while a person owns the conversation (the periodic task finds messages without
+drafts), always in a background task: the visitor's message is stored and acknowledged first and
+nothing waits for a model. Generation goes through the same litellm path as the bot's answers
+(the built-in provider by default). Each draft is stored and announced as ``draft.created`` on the
+conversation's internal stream, which only operators receive.
+
+When an operator sends a reply that started from a draft (``Message.draft_id``), the periodic
+task records it on the draft with how much of the draft survived the edit (difflib ratio).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from engine.bus import conversation_stream
+from engine.events import DraftCreated
+from engine.models import CannedResponse, Conversation, Draft, DraftKind, Message, Role, State, Visibility
+from engine.service import canned
+from engine.service.runtime import Outbox, ServiceContext
+from knowledge.errors import InputError
+
+log = logging.getLogger(__name__)
+HUMAN_STATES = (State.queued, State.assigned)
+TURN_ROLES = {Role.visitor: "user", Role.bot: "bot", Role.operator: "agent"}
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    """What drafting one visitor message needs, read in one session."""
+
+    conversation_id: int
+    message_id: int
+    question: str
+    history: list[dict[str, str]]  # public turns before the message, oldest first
+    values: dict[str, str | None]  # canned placeholders for this conversation and its owner
+    canned: list[CannedResponse] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: DraftKind
+    text: str
+    citations: list[dict[str, Any]]
+    model: str
+
+
+def draft_input(session: Session, conversation_id: int, message_id: int | None,
+                history_turns: int) -> DraftInput | None:
+    """None when there is nothing to draft: a person does not have the conversation, there is no
+    visitor message, or this one already has drafts."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or conversation.state not in HUMAN_STATES:
+        return None
+    public = (Message.conversation_id == conversation_id, Message.visibility == Visibility.public)
+    query = select(Message).where(*public, Message.role == Role.visitor)
+    query = query.where(Message.id == message_id) if message_id is not None else \
+        query.order_by(col(Message.seq).desc())
+    message = session.exec(query).first()
+    if message is None or session.exec(select(Draft.id).where(Draft.message_id == message.id)).first():
+        return None
+    earlier = session.exec(select(Message).where(*public, col(Message.seq) < message.seq,
+                                                 col(Message.role).in_(list(TURN_ROLES)))
+                           .order_by(col(Message.seq).desc()).limit(history_turns)).all()
+    history = [{"role": TURN_ROLES[Role(m.role)], "text": m.text} for m in reversed(earlier)]
+    return DraftInput(conversation_id, message.id, message.text, history,
+                      canned.values_for(session, conversation_id, conversation.assignee_id),
+                      list(session.exec(select(CannedResponse)).all()))
+
+
+def _citations(answer: Any) -> list[dict[str, Any]]:
+    return [{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "title": c.title, "url": c.url,
+             "score": float(c.score)} for c in answer.citations]
+
+
+async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = None,
+                  **litellm_kwargs: Any) -> list[Suggestion]:
+    """The drafts for one visitor message (an answer only when the knowledge base has one; a
+    canned reply only when one matches and all its placeholders have values)."""
+    import knowledge
+
+    model = model or ctx.settings.llm_model
+    timeout = ctx.settings.llm_timeout_seconds
+    if ctx.bot is not None:
+        retrieval = await ctx.bot.retrieve(data.question)
+    else:
+        retrieval = knowledge.Retrieval(query=data.question, hits=[], confidence=0.0)
+    suggestions = []
+    answer = await knowledge.draft("answer", data.question, retrieval, data.history, model, timeout,
+                                   **litellm_kwargs)
+    if not answer.no_answer:
+        suggestions.append(Suggestion(DraftKind.answer, answer.text, _citations(answer), answer.model))
+    best = canned.best_for(data.canned, data.question)
+    if best is not None:
+        try:
+            suggestions.append(Suggestion(DraftKind.canned, canned.fill(best.text, data.values), [],
+                                          f"canned:{best.shortcut}"))
+        except InputError as exc:
+            log.info("canned reply %r not drafted: %s", best.shortcut, exc)
+    history = [*data.history, {"role": "user", "text": data.question}]
+    follow = await knowledge.draft("continuation", "", retrieval, history, model, timeout, **litellm_kwargs)
+    if follow.text:
+        suggestions.append(Suggestion(DraftKind.continuation, follow.text, _citations(follow), follow.model))
+    return suggestions
+
+
+def store(session: Session, outbox: Outbox, data: DraftInput, suggestions: list[Suggestion]) -> list[Draft]:
+    """Keep the drafts (once per message and kind) and announce them to operators only."""
+    taken = set(session.exec(select(Draft.kind).where(Draft.message_id == data.message_id)).all())
+    stored = []
+    for s in suggestions:
+        if s.kind in taken:
+            continue
+        draft = Draft(conversation_id=data.conversation_id, message_id=data.message_id, kind=s.kind,
+                      text=s.text, citations=s.citations, model=s.model)
+        session.add(draft)
+        session.flush()
+        stored.append(draft)
+        outbox.add(conversation_stream(data.conversation_id, internal=True), DraftCreated(
+            conversation_id=data.conversation_id, draft_id=draft.id, text=draft.text,
+            meta={"kind": draft.kind, "message_id": data.message_id, "citations": draft.citations,
+                  "model": draft.model}))
+    return stored
+
+
+async def generate(ctx: ServiceContext, conversation_id: int, message_id: int | None = None,
+                   model: str | None = None, **litellm_kwargs: Any) -> list[Draft]:
+    """Draft replies to one visitor message (the latest if ``message_id`` is None) and store them."""
+    data = await ctx.read(draft_input, conversation_id, message_id, ctx.settings.history_turns)
+    if data is None:
+        return []
+    suggestions = await suggest(ctx, data, model, **litellm_kwargs)
+    return await ctx.act(store, data, suggestions)
+
+
+_RUNNING: dict[int, asyncio.Task[list[Draft]]] = {}
+"""Draft tasks in flight in this worker, by conversation: one at a time per conversation."""
+
+
+def schedule(ctx: ServiceContext, conversation_id: int) -> None:
+    """Draft in the background for the conversation's latest visitor message; returns at once."""
+    running = _RUNNING.get(conversation_id)
+    if running is not None and not running.done():
+        return
+    task = asyncio.create_task(generate(ctx, conversation_id))
+    _RUNNING[conversation_id] = task
+    task.add_done_callback(lambda done: _finished(conversation_id, done))
+
+
+def _finished(conversation_id: int, task: asyncio.Task[list[Draft]]) -> None:
+    if _RUNNING.get(conversation_id) is task:
+        del _RUNNING[conversation_id]
+    if not task.cancelled() and task.exception() is not None:
+        log.error("drafting failed for conversation %s", conversation_id, exc_info=task.exception())
+
+
+async def settle(conversation_id: int) -> None:
+    """Wait for the conversation's draft task, if one runs (for tests and shutdown)."""
+    task = _RUNNING.get(conversation_id)
+    if task is not None:
+        await asyncio.wait([task])
+
+
+def undrafted(session: Session) -> list[int]:
+    """Conversations a person has whose latest visitor message has no drafts yet."""
+    latest = (select(Message.conversation_id, func.max(Message.id).label("message_id"))
+              .where(Message.role == Role.visitor, Message.visibility == Visibility.public)
+              .group_by(Message.conversation_id).subquery())
+    rows = session.exec(select(Conversation.id).join(latest, latest.c.conversation_id == Conversation.id)
+                        .where(col(Conversation.state).in_(HUMAN_STATES),
+                               ~select(Draft.id).where(Draft.message_id == latest.c.message_id).exists())
+                        .order_by(col(Conversation.id))).all()
+    return list(rows)
+
+
+def similarity(draft: str, sent: str) -> float:
+    """How much of the draft survived: 1.0 sent as is, 0.0 nothing in common."""
+    return difflib.SequenceMatcher(None, draft, sent, autojunk=False).ratio()
+
+
+def record_uses(session: Session, outbox: Outbox) -> int:
+    """Mark drafts that operators' replies started from, with their similarity; returns how many."""
+    rows = session.exec(select(Message, Draft).join(Draft, Draft.id == Message.draft_id)
+                        .where(col(Draft.used_message_id).is_(None),
+                               Draft.conversation_id == Message.conversation_id)
+                        .order_by(col(Message.id))).all()
+    for message, draft in rows:
+        if draft.used_message_id is None:
+            draft.used_message_id = message.id
+            draft.similarity = similarity(draft.text, message.text)
+            session.add(draft)
+    return len(rows)
+
+
+async def tick(ctx: ServiceContext) -> None:
+    """The periodic part: record draft uses, and draft for new visitor messages."""
+    await ctx.act(record_uses)
+    for conversation_id in await ctx.read(undrafted):
+        schedule(ctx, conversation_id)
+
+
+def drafts_for(session: Session, conversation_id: int) -> list[Draft]:
+    """The drafts of the conversation's latest drafted message, in kind order."""
+    latest = session.exec(select(func.max(Draft.message_id))
+                          .where(Draft.conversation_id == conversation_id)).one()
+    if latest is None:
+        return []
+    order = {kind: i for i, kind in enumerate(DraftKind)}
+    rows = session.exec(select(Draft).where(Draft.message_id == latest)).all()
+    return sorted(rows, key=lambda d: order.get(DraftKind(d.kind), len(order)))

@@ -1,0 +1,160 @@
+"""AI drafts: made off the hot path at handoff and for new visitor messages, through the built-in
+provider and through litellm's ``mock_response``; stored with what became of them; announced to
+operators only."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, select
+
+from engine.bus import InProcessBus, conversation_stream
+from engine.db import create_all, make_engine
+from engine.events import DraftCreated
+from engine.models import CannedResponseCreate, Draft, OperatorCreate
+from engine.service import conversations, drafts, metrics, queue, routing
+from engine.service.bot import Bot, BotOutcome
+from engine.service.operators import create_canned, create_operator
+from engine.service.runtime import ServiceContext
+from engine.settings import Settings
+
+pytestmark = pytest.mark.anyio
+QUESTION = "can I get my money back for order #778899? it arrived broken"
+
+
+@pytest.fixture
+def bot_ctx(tmp_path: Path, bot: Bot, kb_index: Path) -> Iterator[ServiceContext]:
+    settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=kb_index,
+                        database_url=f"sqlite:///{tmp_path / 'drafts.db'}")
+    engine = make_engine(settings.database_url)
+    create_all(engine)
+    yield ServiceContext(settings=settings, engine=engine, bus=InProcessBus(), bot=bot)
+    engine.dispose()
+
+
+async def escalated(ctx: ServiceContext, text: str = QUESTION) -> tuple[int, int]:
+    """A conversation the bot handed off on ``text``, with routing run as the service runs it;
+    returns (conversation id, visitor message id)."""
+    conversation, _ = await conversations.start(ctx, name="Ann Lee", email="ann@example.com")
+    accepted = await conversations.accept(ctx, conversation.id, text)
+    await ctx.act(conversations.apply_bot_turn, conversation.id, accepted.message.id,
+                  BotOutcome.escalation("explicit_request", "the visitor asked for a person"), ctx.settings)
+    await routing.route(ctx, conversation.id)
+    return conversation.id, accepted.message.id
+
+
+async def seed_canned(ctx: ServiceContext) -> None:
+    await ctx.act(lambda session, _outbox: create_canned(session, CannedResponseCreate(
+        shortcut="refund", title="Refund for a broken order", tags=["refund", "money back"],
+        text=("Hi {contact.name}, I'm sorry order {order.number} arrived broken. "
+              "I've started your refund."))))
+
+
+def stored(ctx: ServiceContext, conversation_id: int) -> list[Draft]:
+    with Session(ctx.engine) as session:
+        return list(session.exec(select(Draft).where(Draft.conversation_id == conversation_id)
+                                 .order_by(col(Draft.id))).all())
+
+
+async def drain(subscription: Any) -> list[Any]:
+    events = []
+    while True:
+        try:
+            events.append((await asyncio.wait_for(subscription.get(), 0.05))[1])
+        except TimeoutError:
+            return events
+
+
+async def test_handoff_drafts_three_replies_through_the_builtin_provider(bot_ctx: ServiceContext) -> None:
+    await seed_canned(bot_ctx)
+    conversation, _ = await conversations.start(bot_ctx, name="Ann Lee")
+    internal = bot_ctx.bus.subscribe(conversation_stream(conversation.id, internal=True))
+    public = bot_ctx.bus.subscribe(conversation_stream(conversation.id))
+    accepted = await conversations.accept(bot_ctx, conversation.id, QUESTION)
+    await bot_ctx.act(conversations.apply_bot_turn, conversation.id, accepted.message.id,
+                      BotOutcome.escalation("explicit_request", "asked for a person"), bot_ctx.settings)
+    await routing.route(bot_ctx, conversation.id)  # returns before any draft exists: off the hot path
+    assert stored(bot_ctx, conversation.id) == []
+    await drafts.settle(conversation.id)
+    made = {d.kind: d for d in stored(bot_ctx, conversation.id)}
+    assert sorted(made) == ["answer", "canned", "continuation"]
+    assert all(d.message_id == accepted.message.id for d in made.values())
+    answer = made["answer"]
+    assert answer.model == "baton/extractive" and answer.citations[0]["doc_id"] == "billing:refund"
+    assert "original payment method" in answer.text
+    assert made["canned"].text == ("Hi Ann Lee, I'm sorry order 778899 arrived broken. "
+                                   "I've started your refund.")
+    assert made["continuation"].text
+    announced = [e for e in await drain(internal) if isinstance(e, DraftCreated)]
+    assert sorted(e.meta["kind"] for e in announced) == ["answer", "canned", "continuation"]
+    assert not any(isinstance(e, DraftCreated) for e in await drain(public))  # never to the visitor
+
+
+async def test_drafts_through_litellm_mock_response(bot_ctx: ServiceContext) -> None:
+    conversation_id, message_id = await escalated(bot_ctx)
+    await drafts.settle(conversation_id)
+    with Session(bot_ctx.engine) as session:  # start over for this message with another model
+        for row in session.exec(select(Draft).where(Draft.message_id == message_id)).all():
+            session.delete(row)
+        session.commit()
+    made = await drafts.generate(bot_ctx, conversation_id, model="openai/gpt-4o-mini",
+                                 mock_response="Refunds go back to your card within 5 days [1].")
+    by_kind = {d.kind: d for d in made}
+    assert sorted(by_kind) == ["answer", "continuation"]  # no canned replies exist here
+    assert by_kind["answer"].text == "Refunds go back to your card within 5 days [1]."
+    assert by_kind["answer"].model == "openai/gpt-4o-mini"
+    assert by_kind["answer"].citations[0]["doc_id"] == "billing:refund"
+    assert by_kind["continuation"].model == "openai/gpt-4o-mini"
+
+
+async def test_new_visitor_messages_get_drafts_while_a_person_has_it(bot_ctx: ServiceContext) -> None:
+    operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
+        email="sam@example.com", name="Sam", password="correct-horse")))
+    conversation_id, first = await escalated(bot_ctx)
+    await conversations.claim(bot_ctx, conversation_id, operator.id)
+    await drafts.settle(conversation_id)
+    turn = await conversations.receive(bot_ctx, conversation_id, "also, how long does shipping take?")
+    assert turn.replies == []  # the bot stays silent
+    await queue.tick(bot_ctx)
+    await drafts.settle(conversation_id)
+    latest = await bot_ctx.read(drafts.drafts_for, conversation_id)
+    assert {d.message_id for d in latest} == {turn.message.id} != {first}
+    answer = next(d for d in latest if d.kind == "answer")
+    assert answer.citations[0]["doc_id"] == "shipping:time"
+    await queue.tick(bot_ctx)  # nothing new: no second set
+    await drafts.settle(conversation_id)
+    again = [d for d in stored(bot_ctx, conversation_id) if d.message_id == turn.message.id]
+    assert len(again) == len(latest)
+
+
+async def test_a_used_draft_records_how_much_was_edited(bot_ctx: ServiceContext) -> None:
+    operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
+        email="kim@example.com", name="Kim", password="correct-horse")))
+    conversation_id, _ = await escalated(bot_ctx)
+    await drafts.settle(conversation_id)
+    answer = next(d for d in stored(bot_ctx, conversation_id) if d.kind == "answer")
+    edited = answer.text.replace("[1]", "").strip() + " Sorry about the trouble!"
+    sent = await conversations.reply(bot_ctx, conversation_id, operator.id, edited, draft_id=answer.id)
+    await queue.tick(bot_ctx)
+    used = next(d for d in stored(bot_ctx, conversation_id) if d.id == answer.id)
+    assert used.used_message_id == sent.id
+    assert used.similarity == pytest.approx(drafts.similarity(answer.text, edited))
+    assert 0.5 < used.similarity < 1.0
+    others = [d for d in stored(bot_ctx, conversation_id) if d.id != answer.id]
+    assert all(d.used_message_id is None for d in others)
+    with Session(bot_ctx.engine) as session:
+        start, end = metrics.parse_window(None, None)
+        report = metrics.compute(session, start, end).drafts
+    assert (report.used, report.created) == (1, len(others) + 1)
+    assert report.mean_edit_ratio == pytest.approx(1 - used.similarity)
+
+
+async def test_without_a_knowledge_base_only_the_follow_up_is_drafted(ctx: ServiceContext) -> None:
+    conversation_id, _ = await escalated(ctx, "hello, anyone there?")
+    await drafts.settle(conversation_id)
+    assert [d.kind for d in stored(ctx, conversation_id)] == ["continuation"]
