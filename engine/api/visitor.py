@@ -21,7 +21,6 @@ class StartRequest(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     channel: Channel = Channel.web
-    contact_id: int | None = None
     subject: str | None = Field(default=None, max_length=200)
 
 
@@ -61,8 +60,7 @@ class CsatRequest(BaseModel):
 async def start_conversation(ctx: Ctx, body: StartRequest | None = None) -> StartResponse:
     body = body or StartRequest()
     conversation, token = await conversations.start(ctx, name=body.name, email=body.email,
-                                                    channel=body.channel, contact_id=body.contact_id,
-                                                    subject=body.subject)
+                                                    channel=body.channel, subject=body.subject)
     return StartResponse(conversation_id=conversation.id, token=token, state=conversation.state)
 
 

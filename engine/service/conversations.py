@@ -190,15 +190,17 @@ def escalation_notice(queue: QueueInfo | None) -> str:
 async def start(ctx: ServiceContext, *, name: str | None = None, email: str | None = None,
                 channel: str = "web", contact_id: int | None = None,
                 subject: str | None = None) -> tuple[Conversation, str]:
-    """Open a conversation; returns it and the visitor token (shown once, stored only as a hash)."""
+    """Open a conversation; returns it and the visitor token (shown once, stored only as a hash).
+
+    ``contact_id`` is for trusted callers (channel adapters that identified the sender). A name or
+    email typed into the widget is unverified, so it goes on a new contact: it never attaches the
+    visitor to someone else's contact (their VIP status, their history)."""
     token = secrets.token_urlsafe(32)
 
     def work(session: Session, outbox: Outbox) -> Conversation:
         contact = session.get(Contact, contact_id) if contact_id is not None else None
         if contact_id is not None and contact is None:
             raise NotFound(f"contact {contact_id} does not exist")
-        if contact is None and email:
-            contact = session.exec(select(Contact).where(Contact.email == email.lower())).first()
         if contact is None:
             contact = Contact(name=name, email=email.lower() if email else None)
             session.add(contact)
