@@ -1,6 +1,7 @@
 """The engine's tables and their API shapes, split by concept. Importing this package registers
 every table on ``SQLModel.metadata`` (the migrations compare against it)."""
 
+import engine.channels.records  # noqa: F401  (registers the channels' delivery table)
 from engine.models.base import utcnow
 from engine.models.contact import Channel, Contact, ContactIdentity, ContactPublic
 from engine.models.conversation import (
