@@ -1,0 +1,133 @@
+"""The signals: each scores the transcript so far in 0..1 and says why in words a person can read.
+
+They are pure functions of the transcript, the configuration and the per-message analysis the
+detector prepared (``Message``: patterns, sentiment, model probabilities and the embedding), so
+the same message is never analysed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from handoff.config import HandoffConfig
+from handoff.features import MessageFeatures
+from handoff.lexicon import phatic
+from handoff.transcript import Transcript
+
+REPEAT_BONUS = 0.25
+BOT_REPEAT_BONUS = 0.2
+TREND_BONUS = 0.1
+TREND_DROP = 0.5
+# Explicit-request score: a pattern asking for a person, a question how to reach support.
+PERSON_SCORE = 0.95
+CONTACT_SCORE = 0.5
+PHATIC_DAMPING = 0.3
+
+
+@dataclass
+class SignalResult:
+    name: str
+    score: float
+    evidence: list[str]
+
+
+@dataclass
+class Message:
+    """One user message as the signals read it."""
+
+    features: MessageFeatures
+    embedding: np.ndarray
+    p_human: float  # request model: asks for a person
+    p_contact: float  # request model: asks how to reach support
+    p_frustrated: float  # frustration model
+
+
+def low_confidence(transcript: Transcript, last: Message | None, config: HandoffConfig) -> SignalResult:
+    """1 - the answer's confidence; raised to the escalation level after ``streak`` weak answers."""
+    settings = config.low_confidence
+    confidence = transcript.current_confidence()
+    if confidence is None:
+        return SignalResult("low_confidence", 0.0, [])
+    score = 1.0 - confidence
+    evidence = [f"answer confidence {confidence:.2f}"]
+    if last is not None and phatic(last.features.canonical):
+        score *= PHATIC_DAMPING
+        evidence.append("no question to answer (greeting, thanks or yes/no)")
+    recent = transcript.answer_confidences()[-settings.streak:]
+    if settings.streak > 1 and len(recent) == settings.streak and \
+            all(1.0 - value >= settings.offer_at for value in recent) and score >= settings.offer_at:
+        score = max(score, settings.escalate_at)
+        evidence.append(f"{settings.streak} weak answers in a row ({', '.join(f'{v:.2f}' for v in recent)})")
+    return SignalResult("low_confidence", round(score, 4), evidence)
+
+
+def explicit_request(last: Message | None) -> SignalResult:
+    """A person asked for: the patterns first (they name the words), the request model otherwise."""
+    if last is None:
+        return SignalResult("explicit_request", 0.0, [])
+    model = last.p_human + 0.5 * last.p_contact
+    if last.features.human:
+        return SignalResult("explicit_request", max(PERSON_SCORE, model),
+                            [f'asks for a person: "{last.features.human}"'])
+    if last.features.contact:
+        return SignalResult("explicit_request", CONTACT_SCORE,
+                            [f'asks how to reach support: "{last.features.contact}"'])
+    evidence = [f"reads like a request for a person (model {last.p_human:.2f})"] if model >= 0.3 else []
+    return SignalResult("explicit_request", round(model, 4), evidence)
+
+
+def frustration(transcript: Transcript, messages: list[Message], config: HandoffConfig) -> SignalResult:
+    """The last message's frustration, sustained frustration over the window, the visitor repeating
+    themselves, the bot repeating its answer and a falling sentiment."""
+    if not messages:
+        return SignalResult("frustration", 0.0, [])
+    settings = config.frustration
+    last = messages[-1]
+    window = messages[-settings.window:]
+    score = max(last.p_frustrated, float(np.mean([m.p_frustrated for m in window])))
+    evidence = list(last.features.cues)
+    compound = last.features.sentiment.compound
+    if compound <= -0.3:
+        evidence.append(f"negative sentiment ({compound:+.2f})")
+    if last.p_frustrated >= 0.5 and not last.features.cues:
+        evidence.append(f"reads as frustrated (model {last.p_frustrated:.2f})")
+    if len(window) >= 2:
+        trend = [m.features.sentiment.compound for m in window]
+        if trend[0] - trend[-1] >= TREND_DROP:
+            score += TREND_BONUS
+            evidence.append("sentiment falling: " + " -> ".join(f"{value:+.2f}" for value in trend))
+    if len(messages) >= 2 and not phatic(last.features.canonical):
+        similarities = np.stack([m.embedding for m in messages[:-1]]) @ last.embedding
+        best = float(similarities.max())
+        if best >= settings.repeat_similarity:
+            score += REPEAT_BONUS
+            evidence.append(f"repeats an earlier message (similarity {best:.2f})")
+    bot = [turn.text for turn in transcript.bot_turns()]
+    if len(bot) >= 2 and _same_text(bot[-1], bot[-2]):
+        score += BOT_REPEAT_BONUS
+        evidence.append("the bot gave the same answer twice")
+    return SignalResult("frustration", round(min(score, 1.0), 4), evidence)
+
+
+def rules(transcript: Transcript, config: HandoffConfig) -> SignalResult:
+    """Configured rules: topics that always go to a person (1.0); a VIP contact (offer level, and the
+    policy escalates VIPs at the offer thresholds)."""
+    contact = transcript.contact
+    if contact is None:
+        return SignalResult("rule", 0.0, [])
+    wanted = {topic.lower() for topic in config.rules.topics}
+    hits = sorted(wanted & {topic.lower() for topic in contact.topics})
+    if hits:
+        return SignalResult("rule", 1.0, [f"topic always goes to a person: {', '.join(hits)}"])
+    if contact.vip and config.rules.vip_escalate:
+        return SignalResult("rule", 0.5, ["VIP contact"])
+    return SignalResult("rule", 0.0, [])
+
+
+def _same_text(a: str, b: str) -> bool:
+    words_a, words_b = set(a.lower().split()), set(b.lower().split())
+    if not words_a or not words_b:
+        return False
+    return len(words_a & words_b) / len(words_a | words_b) >= 0.9
