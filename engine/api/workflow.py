@@ -12,8 +12,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from engine.api.deps import Ctx, CurrentOperator
-from engine.models import CannedResponsePublic, Operator, OperatorPublic
-from engine.service import canned, context, metrics, presence, queue
+from engine.models import CannedResponsePublic, DraftPublic, Operator, OperatorPublic
+from engine.service import canned, context, drafts, metrics, presence, queue
 
 router = APIRouter(tags=["workflow"])
 
@@ -81,6 +81,14 @@ async def contact_context(ctx: Ctx, _operator: CurrentOperator,
                           conversation_id: int) -> context.ContactContext:
     """The contact's identities and previous conversations on every channel."""
     return await ctx.read(context.contact_context, conversation_id)
+
+
+@router.get("/api/operator/conversations/{conversation_id}/drafts")
+async def list_drafts(ctx: Ctx, _operator: CurrentOperator, conversation_id: int) -> list[DraftPublic]:
+    """AI drafts for the visitor's latest drafted message: answer, canned, continuation. Send one
+    (edited or not) with ``draft_id`` on the reply so that its use is recorded."""
+    found = await ctx.read(drafts.drafts_for, conversation_id)
+    return [DraftPublic.model_validate(d, from_attributes=True) for d in found]
 
 
 @router.get("/api/metrics")
