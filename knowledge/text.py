@@ -15,7 +15,7 @@ URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 EMAIL = re.compile(r"\S+@\S+\.\w+")
 # Any token that holds a digit and is long enough to be an id: 12345, #A-1234, ORD_77X9, +1 555 0100.
 IDENTIFIER = re.compile(r"[#+]?\b(?=[\w-]*\d)[\w-]{4,}\b|\+?\d[\d ()-]{6,}\d")
-REPEATS = re.compile(r"(\w)\1{2,}")
+REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # "pleeeease" -> "pleease"; digits stay
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 STOPWORDS = frozenset((
