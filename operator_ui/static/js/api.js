@@ -1,0 +1,140 @@
+// The engine's REST and WebSocket client, shared by the widget, the console and the supervisor view.
+// REST: JSON in and out, bearer token, errors with the engine's "detail". WebSocket: reconnects with
+// backoff and asks for a fresh URL each time, so a caller resumes from the last seq it saw.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(typeof detail === "string" ? detail : JSON.stringify(detail));
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+export class Api {
+  /** ``origin``: where the engine runs ("" for this page's own origin); ``token``: the bearer token. */
+  constructor(origin = "", token = null, onUnauthorised = null) {
+    this.origin = origin;
+    this.token = token;
+    this.onUnauthorised = onUnauthorised;
+  }
+
+  async request(method, path, body) {
+    const headers = {Accept: "application/json"};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    const response = await fetch(this.origin + path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit",
+    });
+    if (response.status === 401 && this.onUnauthorised) this.onUnauthorised();
+    if (!response.ok) {
+      let detail = response.statusText;
+      try {
+        detail = (await response.json()).detail ?? detail;
+      } catch { /* not JSON: keep the status text */ }
+      throw new ApiError(response.status, detail);
+    }
+    return response.status === 204 ? null : response.json();
+  }
+
+  get(path) { return this.request("GET", path); }
+  post(path, body = {}) { return this.request("POST", path, body); }
+
+  /** The ws:// or wss:// URL of a socket path on the engine's origin. */
+  socketUrl(path) {
+    const base = new URL(this.origin || location.origin);
+    base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+    return new URL(path, base).href;
+  }
+}
+
+const UNAUTHORISED = 4401;
+
+/** A WebSocket that keeps itself open. ``url()`` is called before every (re)connect. */
+export class LiveSocket {
+  constructor(url, {onEvent, onOpen, onStatus, onUnauthorised} = {}) {
+    this.url = url;
+    this.onEvent = onEvent || (() => {});
+    this.onOpen = onOpen || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.onUnauthorised = onUnauthorised || (() => {});
+    this.socket = null;
+    this.stopped = false;
+    this.attempt = 0;
+    this.timer = null;
+    this.online = () => this.reconnectNow();
+  }
+
+  start() {
+    this.stopped = false;
+    window.addEventListener("online", this.online);
+    this.connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    window.removeEventListener("online", this.online);
+    clearTimeout(this.timer);
+    if (this.socket) this.socket.close(1000, "bye");
+    this.socket = null;
+  }
+
+  get isOpen() {
+    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Send an object as JSON; false (nothing sent) when the socket is not open. */
+  send(data) {
+    if (!this.isOpen) return false;
+    this.socket.send(JSON.stringify(data));
+    return true;
+  }
+
+  reconnectNow() {
+    if (this.stopped || this.isOpen) return;
+    clearTimeout(this.timer);
+    this.attempt = 0;
+    this.connect();
+  }
+
+  connect() {
+    if (this.stopped) return;
+    this.onStatus("connecting");
+    const socket = new WebSocket(this.url());
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.attempt = 0;
+      this.onStatus("open");
+      this.onOpen();
+    });
+    socket.addEventListener("message", (event) => {
+      let data;
+      try {
+        data = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.onEvent(data);
+    });
+    socket.addEventListener("close", (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (event.code === UNAUTHORISED) {
+        this.stopped = true;
+        this.onStatus("closed");
+        this.onUnauthorised();
+        return;
+      }
+      this.onStatus("closed");
+      this.schedule();
+    });
+  }
+
+  schedule() {
+    if (this.stopped) return;
+    // 0.5 s, 1 s, 2 s ... up to 15 s, with jitter so that many clients do not return at once.
+    const delay = Math.min(15000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+    this.attempt += 1;
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+}
