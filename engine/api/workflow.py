@@ -10,9 +10,10 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session, col, select
 
 from engine.api.deps import Ctx, CurrentOperator
-from engine.models import CannedResponsePublic, DraftPublic, Operator, OperatorPublic
+from engine.models import CannedResponsePublic, DraftPublic, Operator, OperatorPublic, Team, TeamPublic
 from engine.service import canned, context, drafts, metrics, presence, queue
 
 router = APIRouter(tags=["workflow"])
@@ -53,6 +54,21 @@ async def get_queue(ctx: Ctx, _operator: CurrentOperator) -> QueueResponse:
         QueueEntry(conversation_id=e.conversation_id, position=e.position, wait_seconds=e.wait_seconds)
         for e in view.estimates])
 
+
+class Roster(BaseModel):
+    operators: list[presence.RosterEntry]
+    teams: list[TeamPublic]
+
+
+@router.get("/api/operators")
+async def get_roster(ctx: Ctx, _operator: CurrentOperator) -> Roster:
+    """Operators with status and load, and the teams: for the supervisor view and transfers."""
+    def work(session: Session) -> Roster:
+        teams = session.exec(select(Team).order_by(col(Team.name))).all()
+        return Roster(operators=presence.roster(session),
+                      teams=[TeamPublic.model_validate(t, from_attributes=True) for t in teams])
+
+    return await ctx.read(work)
 
 
 class RenderedCanned(BaseModel):

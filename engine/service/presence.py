@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from engine.bus import OPERATORS
@@ -96,6 +98,27 @@ def open_conversations(session: Session, operator_id: int) -> list[int]:
     return list(session.exec(select(Conversation.id).where(Conversation.assignee_id == operator_id,
                                                            Conversation.state == State.assigned)
                              .order_by(col(Conversation.id))).all())
+
+
+class RosterEntry(BaseModel):
+    """One operator as the supervisor view and the transfer dialog show them."""
+
+    id: int
+    name: str
+    status: Status
+    team_id: int | None
+    capacity: int
+    open: int  # conversations they own now
+    last_seen_at: datetime | None
+
+
+def roster(session: Session) -> list[RosterEntry]:
+    """Every operator with status and load (open conversations against capacity), by name."""
+    load = dict(session.exec(select(Conversation.assignee_id, func.count()).where(
+        Conversation.state == State.assigned).group_by(Conversation.assignee_id)).all())
+    return [RosterEntry(id=o.id, name=o.name, status=o.status, team_id=o.team_id, capacity=o.capacity,
+                        open=load.get(o.id, 0), last_seen_at=o.last_seen_at)
+            for o in session.exec(select(Operator).order_by(col(Operator.name), col(Operator.id))).all()]
 
 
 def _set(session: Session, outbox: Outbox, operator_id: int, status: Status, now: datetime,
