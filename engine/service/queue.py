@@ -19,6 +19,7 @@ simulated shift actually produces.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import logging
 import random
@@ -56,19 +57,27 @@ class HandleTimes:
 
     samples: Sequence[float] = ()
     default: float = DEFAULT_HANDLE_SECONDS
+    _sorted: tuple[float, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_sorted", tuple(sorted(self.samples)))
 
     @property
     def mean(self) -> float:
         return statistics.fmean(self.samples) if self.samples else self.default
 
     def draw(self, rng: random.Random) -> float:
-        return rng.choice(self.samples) if self.samples else self.default
+        return rng.choice(self._sorted) if self._sorted else self.default
 
     def draw_remaining(self, elapsed: float, rng: random.Random) -> float:
         """Time left for a conversation that has run ``elapsed`` seconds, drawn among the recent
         handle times longer than that (one already longer than all of them may end any moment)."""
-        longer = [s for s in self.samples if s > elapsed] if self.samples else [self.default]
-        return max(0.0, rng.choice(longer) - elapsed) if longer else 0.0
+        if not self._sorted:
+            return max(0.0, self.default - elapsed)
+        first = bisect.bisect_right(self._sorted, elapsed)
+        if first == len(self._sorted):
+            return 0.0
+        return self._sorted[rng.randrange(first, len(self._sorted))] - elapsed
 
 
 @dataclass(frozen=True)
@@ -81,36 +90,35 @@ class Estimate:
         return QueueInfo(position=self.position, wait_seconds=self.wait_seconds)
 
 
-@dataclass(order=True, frozen=True)
-class _Slot:
-    free_at: datetime
-    operator_id: int = field(compare=False)
+Slot = tuple[float, int]
+"""(seconds from now until it frees, operator id): heap order is "frees first"."""
 
 
-def _slots(operator: OperatorSnapshot, started: Sequence[datetime], handle: HandleTimes, now: datetime,
-           rng: random.Random) -> list[_Slot]:
-    """When each of the operator's ``capacity`` slots frees, in one draw. With more open
-    conversations than capacity (manual claims), the first to end only bring the load back down."""
-    ends = sorted(now + timedelta(seconds=handle.draw_remaining((now - s).total_seconds(), rng))
-                  for s in started)
+def _slots(operator: OperatorSnapshot, elapsed: Sequence[float], handle: HandleTimes,
+           rng: random.Random) -> list[Slot]:
+    """When each of the operator's ``capacity`` slots frees, in one draw. ``elapsed`` holds how
+    long each open conversation has run. With more open conversations than capacity (manual
+    claims), the first to end only bring the load back down."""
+    ends = sorted(handle.draw_remaining(e, rng) for e in elapsed)
     surplus = max(0, len(ends) - operator.capacity)
     free_now = max(0, operator.capacity - len(ends))
-    return [_Slot(now, operator.id)] * free_now + [_Slot(t, operator.id) for t in ends[surplus:]]
+    return [(0.0, operator.id)] * free_now + [(t, operator.id) for t in ends[surplus:]]
 
 
 def _replay(order: Sequence[QueuedSnapshot], online: Mapping[int, OperatorSnapshot],
-            started: Mapping[int, Sequence[datetime]], teams: Mapping[int, TeamSnapshot],
+            elapsed: Mapping[int, Sequence[float]], teams: Mapping[int, TeamSnapshot],
             handle: HandleTimes, now: datetime, rng: random.Random) -> dict[int, float | None]:
     """One draw of the future: the wait of each queued conversation."""
-    slots = [slot for op in online.values() for slot in _slots(op, started.get(op.id, ()), handle, now, rng)]
+    slots = [slot for op in online.values() for slot in _slots(op, elapsed[op.id], handle, rng)]
     heapq.heapify(slots)
     waits: dict[int, float | None] = {}
     for conversation in order:
-        skipped: list[_Slot] = []
-        chosen: _Slot | None = None
+        skipped: list[Slot] = []
+        chosen: Slot | None = None
         while slots:
             slot = heapq.heappop(slots)
-            if can_serve(online[slot.operator_id], conversation, teams, slot.free_at):
+            at = now + timedelta(seconds=slot[0])
+            if can_serve(online[slot[1]], conversation, teams, at):
                 chosen = slot
                 break
             skipped.append(slot)
@@ -119,8 +127,8 @@ def _replay(order: Sequence[QueuedSnapshot], online: Mapping[int, OperatorSnapsh
         if chosen is None:
             waits[conversation.id] = None
             continue
-        waits[conversation.id] = (chosen.free_at - now).total_seconds()
-        heapq.heappush(slots, _Slot(chosen.free_at + timedelta(seconds=handle.draw(rng)), chosen.operator_id))
+        waits[conversation.id] = chosen[0]
+        heapq.heappush(slots, (chosen[0] + handle.draw(rng), chosen[1]))
     return waits
 
 
@@ -134,7 +142,8 @@ def estimate(queued: Sequence[QueuedSnapshot], operators: Sequence[OperatorSnaps
     rng = random.Random(seed)
     order = queue_order(queued, now, policy)
     online = {op.id: op for op in operators if op.status == ONLINE and op.capacity > 0}
-    runs = [_replay(order, online, started, teams, handle, now, rng) for _ in range(draws)]
+    elapsed = {op_id: [(now - s).total_seconds() for s in started.get(op_id, ())] for op_id in online}
+    runs = [_replay(order, online, elapsed, teams, handle, now, rng) for _ in range(draws)]
     results = []
     for position, conversation in enumerate(order, start=1):
         waits = [run[conversation.id] for run in runs]

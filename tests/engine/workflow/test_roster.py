@@ -26,7 +26,8 @@ def test_roster_counts_open_conversations_and_shows_status(desk: Server) -> None
     with desk.http() as http:
         for _ in range(2):
             visitor = desk.start_visitor()
-            claimed = http.post(f"/api/operator/conversations/{visitor['conversation_id']}/claim", headers=auth)
+            claimed = http.post(f"/api/operator/conversations/{visitor['conversation_id']}/claim",
+                                headers=auth)
             assert claimed.status_code == 200, claimed.text
         http.post("/api/operator/presence", json={"status": "away"}, headers=auth).raise_for_status()
         roster = http.get("/api/operators", headers=auth)

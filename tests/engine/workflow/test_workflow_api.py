@@ -114,8 +114,8 @@ def test_notes_never_reach_the_visitor(desk: Server) -> None:
     with online(desk, sam):
         conversation = escalate(desk, name="Ann")
         cid = conversation["conversation_id"]
-        owner = lambda: detail(desk, sam, cid)["conversation"]["assignee_id"]  # noqa: E731
-        wait_for(lambda: owner() == sam["operator"]["id"], "routing to Sam")
+        wait_for(lambda: detail(desk, sam, cid)["conversation"]["assignee_id"] == sam["operator"]["id"],
+                 "routing to Sam")
     with desk.visitor_socket(conversation["token"]) as visitor, desk.http() as http:
         receive_json(visitor)  # replay and state
         note = http.post(f"/api/operator/conversations/{cid}/note", json={"text": SECRET},
