@@ -22,8 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import operator_ui
 from engine import index_reload
-from engine.api import admin, operator, visitor, workflow, ws
+from engine.api import admin, operator, visitor, webhooks, workflow, ws
 from engine.bus import EventBus
+from engine.channels.outbound import OutboundDispatcher
 from engine.db import make_engine
 from engine.redis_bus import open_bus
 from engine.service import queue
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
                                        bot=the_bot)
         tasks = [asyncio.create_task(queue.run(app.state.ctx)),  # routing, presence, queue updates
                  asyncio.create_task(index_reload.run(app.state.ctx))]  # follow `baton ingest`
+        app.state.outbound = OutboundDispatcher.from_settings(app.state.ctx)  # SMS, email, Messenger replies
+        tasks.append(asyncio.create_task(app.state.outbound.run()))
         try:
             yield
         finally:
@@ -130,7 +133,8 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     async def input_error(_request: Request, exc: InputError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
 
-    for router in (visitor.router, operator.router, admin.router, workflow.router, ws.router):
+    for router in (visitor.router, operator.router, admin.router, workflow.router, ws.router,
+                   webhooks.router):
         app.include_router(router)
     if hasattr(operator_ui, "mount"):
         operator_ui.mount(app)

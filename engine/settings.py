@@ -55,6 +55,29 @@ class Settings(BaseSettings):
     routing_interval_seconds: float = Field(default=5.0, gt=0)
     priority_step_seconds: float = Field(default=300.0, gt=0)
     handle_time_samples: int = Field(default=50, ge=1)
+    # channels (engine.channels; docs/channels.md): a secret left empty skips its signature check in
+    # development and refuses that webhook (503) elsewhere
+    public_url: str | None = None  # how providers reach us, e.g. https://support.example.com (signatures)
+    sms_provider_url: str = "https://api.twilio.com"
+    sms_account_sid: str = ""
+    sms_auth_token: str = ""
+    sms_from: str = ""  # the number replies come from when the visitor's own message named none
+    messenger_api_url: str = "https://graph.facebook.com/v19.0"
+    messenger_verify_token: str = ""
+    messenger_app_secret: str = ""
+    messenger_page_token: str = ""
+    email_webhook_token: str = ""
+    email_from: str = "support@example.com"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    channel_reopen_hours: float = Field(default=24.0, ge=0)  # after this a resolved conversation stays closed
+    delivery_attempts: int = Field(default=5, ge=1)
+    delivery_backoff_seconds: float = Field(default=2.0, gt=0)  # doubled after each failed attempt
+    delivery_sweep_seconds: float = Field(default=5.0, gt=0)
+    delivery_timeout_seconds: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

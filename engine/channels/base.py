@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+import httpx
 
 from engine.models import Channel
 
@@ -119,3 +121,21 @@ def split_text(text: str, limit: int) -> list[str]:
     if rest:
         parts.append(rest)
     return parts
+
+
+async def post_to_provider(client: httpx.AsyncClient, provider: str, url: str,
+                           **kwargs: Any) -> dict[str, Any]:
+    """POST to a provider's API and return its JSON answer. Network errors, 429 and 5xx are worth
+    another try; any other refusal is not, and its message names the provider's own explanation."""
+    try:
+        response = await client.post(url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"{provider}: {type(exc).__name__}: {exc}", retryable=True) from exc
+    if response.is_success:
+        try:
+            return response.json()
+        except ValueError:
+            return {}
+    retryable = response.status_code == 429 or response.status_code >= 500
+    raise DeliveryError(f"{provider} answered {response.status_code}: {response.text[:500]}",
+                        retryable=retryable)

@@ -1,0 +1,121 @@
+"""Provider webhooks: SMS (Twilio's form), Messenger (Graph's signed JSON) and inbound email (the
+JSON of inbound-parse services). Each route checks the provider's signature, parses the body into
+``IncomingMessage`` and hands it to the inbox; the provider gets its answer as soon as the message
+is stored, and the bot's turn runs after it (its reply goes out through ``engine.channels.outbound``).
+
+Refusals name what is wrong: 403 for a bad signature or token, 422 for a missing or malformed field,
+503 when the channel's secret is not configured outside development.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Query, Request, status
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel
+
+from engine.api.deps import Ctx
+from engine.channels import email, messenger, sms
+from engine.channels.base import IncomingMessage
+from engine.channels.inbox import Inbound, answer, receive_incoming
+from engine.service.runtime import ServiceContext
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+class Received(BaseModel):
+    """What the inbox did with one message."""
+
+    conversation_id: int
+    message_id: int
+    duplicate: bool
+
+
+def _received(inbound: Inbound) -> Received:
+    return Received(conversation_id=inbound.conversation_id, message_id=inbound.accepted.message.id,
+                    duplicate=inbound.accepted.duplicate)
+
+
+def _secret(ctx: ServiceContext, value: str, setting: str) -> str | None:
+    """The configured secret; None means "skip the check", allowed in development only."""
+    if value:
+        return value
+    if ctx.settings.environment == "development":
+        return None
+    raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                        detail=f"this webhook is not configured: set BATON_{setting.upper()}")
+
+
+def _forbidden(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+
+
+def _signed_url(ctx: ServiceContext, request: Request) -> str:
+    """The URL the provider signed: as seen from outside when ``public_url`` is set (behind a proxy)."""
+    if not ctx.settings.public_url:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{ctx.settings.public_url.rstrip('/')}{request.url.path}{query}"
+
+
+async def _take(request: Request, ctx: ServiceContext, incoming: IncomingMessage,
+                tasks: BackgroundTasks) -> Inbound:
+    """Store the message, follow its conversation for replies, and queue the bot's turn."""
+    inbound = await receive_incoming(ctx, incoming)
+    dispatcher = getattr(request.app.state, "outbound", None)
+    if dispatcher is not None:
+        dispatcher.watch(inbound.conversation_id)
+    if not inbound.accepted.duplicate:
+        tasks.add_task(answer, ctx, inbound)
+    return inbound
+
+
+@router.post("/sms", response_class=Response, summary="Inbound SMS (Twilio's form fields)")
+async def sms_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks,
+                      x_twilio_signature: Annotated[str | None, Header()] = None) -> Response:
+    form = await request.form()
+    fields = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    token = _secret(ctx, ctx.settings.sms_auth_token, "sms_auth_token")
+    if token is not None and not sms.signature_valid(token, _signed_url(ctx, request), fields,
+                                                     x_twilio_signature):
+        raise _forbidden("X-Twilio-Signature is missing or does not match this request")
+    await _take(request, ctx, sms.parse(dict(fields)), tasks)
+    return Response(sms.EMPTY_TWIML, media_type="text/xml")
+
+
+@router.get("/messenger", response_class=PlainTextResponse, summary="Messenger subscription check")
+async def messenger_verify(ctx: Ctx, mode: Annotated[str, Query(alias="hub.mode")],
+                           verify_token: Annotated[str, Query(alias="hub.verify_token")],
+                           challenge: Annotated[str, Query(alias="hub.challenge")]) -> str:
+    expected = ctx.settings.messenger_verify_token
+    if not expected:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            detail="this webhook is not configured: set BATON_MESSENGER_VERIFY_TOKEN")
+    if mode != "subscribe":
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            detail=f"hub.mode is {mode!r}; only 'subscribe' is answered")
+    if not hmac.compare_digest(verify_token, expected):
+        raise _forbidden("hub.verify_token does not match BATON_MESSENGER_VERIFY_TOKEN")
+    return challenge
+
+
+@router.post("/messenger", summary="Messenger events (X-Hub-Signature-256)")
+async def messenger_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks,
+                            x_hub_signature_256: Annotated[str | None, Header()] = None) -> list[Received]:
+    body = await request.body()
+    secret = _secret(ctx, ctx.settings.messenger_app_secret, "messenger_app_secret")
+    if secret is not None and not messenger.signature_valid(secret, body, x_hub_signature_256):
+        raise _forbidden("X-Hub-Signature-256 is missing or is not the HMAC-SHA256 of this body")
+    return [_received(await _take(request, ctx, incoming, tasks)) for incoming in messenger.parse(body)]
+
+
+@router.post("/email", summary="Inbound email (JSON of an inbound-parse service)")
+async def email_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks, mail: email.InboundEmail,
+                        token: str | None = None) -> Received:
+    expected = _secret(ctx, ctx.settings.email_webhook_token, "email_webhook_token")
+    given = token or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if expected is not None and not hmac.compare_digest(given.encode(), expected.encode()):
+        raise _forbidden("the email webhook token is missing or wrong (?token= or Authorization: Bearer)")
+    return _received(await _take(request, ctx, email.parse(mail), tasks))

@@ -1,0 +1,177 @@
+"""Email: the JSON webhook of inbound-parse services (``from``, ``to``, ``subject``, ``text``,
+``html``, ``message_id``, ``in_reply_to``, ``references``) and replies over SMTP.
+
+Only what the visitor wrote this time is stored: the quoted earlier mail under "On ... wrote:",
+lines starting with ``>``, Outlook's header block and the signature are cut. Replies carry
+``In-Reply-To`` and ``References`` so the visitor's mail client keeps one thread, and the inbox finds
+the conversation again from those headers when the visitor answers.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from html.parser import HTMLParser
+
+import anyio.to_thread
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from engine.channels.base import DeliveryError, IncomingMessage, OutgoingMessage, SendResult
+from engine.models import Channel
+from engine.settings import Settings
+from knowledge.errors import InputError
+
+# "On Tue, 3 Mar 2026 at 10:02, Support <help@example.com> wrote:" and its translations; mail
+# clients wrap it over two lines, so it is matched on a line joined with the next.
+ATTRIBUTION = re.compile(
+    r"^\s*(on|le|am|el|il|op|em|den|w dniu|dnia)\b.{0,300}?"
+    r"(wrote|a écrit|schrieb|escribió|ha scritto|schreef|escreveu|skrev|napisał|написал)\s*:\s*$",
+    re.IGNORECASE | re.DOTALL)
+SEPARATOR = re.compile(
+    r"^\s*(-{2,}\s*(original message|forwarded message|ursprüngliche nachricht|message d'origine)"
+    r"|_{10,}\s*$|-- ?$|sent from my \w+|get outlook for \w+|envoyé de mon \w+)",
+    re.IGNORECASE)
+HEADER_FROM = re.compile(r"^\s*\*?(from|de|von|van|da)\s*:\*?\s+\S", re.IGNORECASE)
+HEADER_NEXT = re.compile(r"^\s*\*?(sent|date|to|envoyé|gesendet|an|à|enviado|subject)\s*:", re.IGNORECASE)
+
+
+class InboundEmail(BaseModel):
+    """The webhook body. ``from`` may carry a display name (``Ann Lee <ann@example.com>``)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    sender: str = Field(alias="from", min_length=3, max_length=400)
+    to: str | None = Field(default=None, max_length=2000)
+    subject: str | None = Field(default=None, max_length=2000)
+    text: str | None = None
+    html: str | None = None
+    message_id: str = Field(min_length=1, max_length=2000)
+    in_reply_to: str | None = Field(default=None, max_length=2000)
+    references: list[str] = []
+
+    @field_validator("references", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return value.split() if isinstance(value, str) else value
+
+
+def strip_quoted(text: str) -> str:
+    """The new part of a reply: everything above the first attribution line, separator, Outlook
+    header block or signature, without ``>``-quoted lines."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if ATTRIBUTION.match(line) or (line.strip() and ATTRIBUTION.match(f"{line} {following}")):
+            break
+        if SEPARATOR.match(line):
+            break
+        if HEADER_FROM.match(line) and any(HEADER_NEXT.match(n) for n in lines[index + 1:index + 4]):
+            break
+        if not line.lstrip().startswith(">"):
+            kept.append(line.rstrip())
+    return "\n".join(kept).strip()
+
+
+class _Text(HTMLParser):
+    """Visible text of an HTML mail, blocks on their own lines, quoted blocks left out."""
+
+    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table"})
+    SKIP = frozenset({"blockquote", "style", "script", "head"})
+    VOID = frozenset({"br", "img", "hr", "meta", "input", "link", "wbr", "col", "area", "source"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.skipping:  # inside a skipped element: count nesting to find its end
+            self.skipping += tag not in self.VOID
+        elif tag in self.SKIP or "gmail_quote" in (dict(attrs).get("class") or ""):
+            self.skipping = 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return re.sub(r"\n\s*\n+", "\n\n", "".join(parser.parts)).strip()
+
+
+def parse(mail: InboundEmail) -> IncomingMessage:
+    """The webhook body as an :class:`IncomingMessage` holding only the new text."""
+    name, address = parseaddr(mail.sender)
+    if "@" not in address:
+        raise InputError(f"'from' is not an email address: {mail.sender!r}", field="from")
+    raw = mail.text if mail.text and mail.text.strip() else html_to_text(mail.html or "")
+    if not raw.strip():
+        raise InputError("the email has neither 'text' nor 'html' content", field="text")
+    text = strip_quoted(raw) or raw.strip()  # nothing above the quote: keep what was sent
+    thread = tuple(ref for ref in (mail.in_reply_to, *reversed(mail.references)) if ref)
+    return IncomingMessage(channel=Channel.email, external_id=address.lower(), text=text,
+                           client_id=mail.message_id.strip(), name=name or None, email=address.lower(),
+                           local=parseaddr(mail.to or "")[1] or None, subject=mail.subject, thread=thread)
+
+
+def reply_subject(subject: str | None) -> str:
+    subject = (subject or "").strip() or "Your message"
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+class SmtpTransport:
+    """Sends one mail per message through the configured SMTP server, off the event loop."""
+
+    channel = Channel.email
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        domain = parseaddr(self.settings.email_from)[1].partition("@")[2] or "localhost"
+        mail = EmailMessage()
+        mail["From"] = self.settings.email_from
+        mail["To"] = message.to
+        mail["Subject"] = reply_subject(message.subject)
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = make_msgid(domain=domain)
+        if message.in_reply_to:
+            mail["In-Reply-To"] = message.in_reply_to
+        if message.references:
+            mail["References"] = " ".join(message.references)
+        mail.set_content(message.text)
+        await anyio.to_thread.run_sync(self._deliver, mail)
+        return SendResult(provider_id=mail["Message-ID"])
+
+    def _deliver(self, mail: EmailMessage) -> None:
+        settings = self.settings
+        try:
+            with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
+                              timeout=settings.delivery_timeout_seconds) as smtp:
+                if settings.smtp_starttls:
+                    smtp.starttls()
+                if settings.smtp_username:
+                    smtp.login(settings.smtp_username, settings.smtp_password)
+                smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _text in exc.recipients.values()]
+            raise DeliveryError(f"SMTP refused the recipient: {exc.recipients}",
+                                retryable=all(400 <= code < 500 for code in codes)) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"SMTP answered {exc.smtp_code}: {exc.smtp_error!r}",
+                                retryable=400 <= exc.smtp_code < 500) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}",
+                                retryable=True) from exc

@@ -1,0 +1,340 @@
+"""The outbound dispatcher: bot, operator and system messages of SMS, email and Messenger
+conversations go back out through the channel they came from. Internal notes never do: they are
+published on the internal stream, which the dispatcher never subscribes to, and the store queries
+below take public messages only.
+
+The store is the queue. A message is sent once a ``ChannelDelivery`` row claims it (the row is
+unique per message, and each attempt is a lease, so of several workers one sends); a failure is
+written on the row with the time of the next attempt, backing off, until ``delivery_attempts``
+are spent and the row is marked failed with its error. ``Message.delivered_at`` is set only when the
+provider took the message. The bus makes delivery prompt: the dispatcher follows the streams of the
+channel conversations it knows of (the inbox tells it of new ones, ``operators`` of state changes
+elsewhere); a periodic sweep picks up whatever it missed: other workers' messages, a restart, a
+lease that ran out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import exists, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from engine.bus import OPERATORS, Subscription, conversation_stream
+from engine.channels import email, messenger, sms
+from engine.channels.base import DeliveryError, OutgoingMessage, SendResult, Transport
+from engine.channels.records import ChannelDelivery, DeliveryStatus, Direction
+from engine.events import ConversationChanged, Event, MessageCreated
+from engine.models import (
+    Channel,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+    Role,
+    State,
+    Visibility,
+    utcnow,
+)
+from engine.service.conversations import TALK_TO_PERSON
+from engine.service.runtime import Outbox, ServiceContext
+from engine.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHANNELS = (Channel.sms, Channel.email, Channel.messenger)
+OUTGOING_ROLES = (Role.bot, Role.operator, Role.system)
+HORIZON = timedelta(hours=24)  # older undelivered messages are history, not a backlog to send
+SWEEP_LIMIT = 200
+REFERENCES_KEPT = 20
+FORGET_RESOLVED_SECONDS = 120.0  # keep following a resolved conversation for its closing notice
+
+
+def transports_from_settings(settings: Settings, client: httpx.AsyncClient) -> dict[Channel, Transport]:
+    return {Channel.sms: sms.TwilioTransport(settings, client),
+            Channel.messenger: messenger.MessengerTransport(settings, client),
+            Channel.email: email.SmtpTransport(settings)}
+
+
+class OutboundDispatcher:
+    """Run :meth:`run` as a task for the life of the app; :meth:`watch` a conversation to have its
+    replies sent the moment they are stored."""
+
+    def __init__(self, ctx: ServiceContext, transports: dict[Channel, Transport],
+                 client: httpx.AsyncClient | None = None) -> None:
+        self.ctx, self.transports, self._client = ctx, transports, client
+        self._watched: set[int] = set()
+        self._channels: dict[int, str] = {}
+        self._inflight: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._subscription: Subscription | None = None
+
+    @classmethod
+    def from_settings(cls, ctx: ServiceContext) -> OutboundDispatcher:
+        """The real transports, sharing one HTTP client that :meth:`run` closes when it ends."""
+        client = httpx.AsyncClient(timeout=ctx.settings.delivery_timeout_seconds)
+        return cls(ctx, transports_from_settings(ctx.settings, client), client)
+
+    def watch(self, conversation_id: int) -> None:
+        self._watched.add(conversation_id)
+        if self._subscription is not None:
+            self._subscription.add(conversation_stream(conversation_id))
+
+    def forget(self, conversation_id: int) -> None:
+        self._watched.discard(conversation_id)
+        if self._subscription is not None:
+            self._subscription.remove(conversation_stream(conversation_id))
+
+    async def run(self) -> None:
+        for conversation_id in await self.ctx.read(open_channel_conversations):
+            self._watched.add(conversation_id)
+        try:
+            while True:
+                self._subscribe()
+                await self._follow()
+        finally:
+            if self._subscription is not None:
+                self._subscription.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._client is not None:
+                await self._client.aclose()
+
+    def _subscribe(self) -> None:
+        streams = [OPERATORS, *(conversation_stream(c) for c in self._watched)]
+        self._subscription = self.ctx.bus.subscribe(*streams)
+
+    async def _follow(self) -> None:
+        """Sweep, then handle events until the next sweep is due; returns when the subscription was
+        closed (fallen behind, or the bus lost its connection) so that :meth:`run` makes a new one."""
+        assert self._subscription is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.sweep()
+            deadline = loop.time() + self.ctx.settings.delivery_sweep_seconds
+            while (left := deadline - loop.time()) > 0:
+                try:
+                    _stream, event = await asyncio.wait_for(self._subscription.get(), left)
+                except TimeoutError:
+                    break
+                except ConnectionResetError:
+                    return
+                await self._handle(event)
+
+    async def _handle(self, event: Event) -> None:
+        if isinstance(event, MessageCreated):
+            message = event.message
+            if (event.conversation_id in self._watched and message.visibility == Visibility.public
+                    and message.role in OUTGOING_ROLES):
+                self.schedule(message.id)
+        elif isinstance(event, ConversationChanged):
+            conversation_id = event.conversation_id
+            if conversation_id not in self._channels:
+                if len(self._channels) > 50_000:
+                    self._channels.clear()
+                self._channels[conversation_id] = await self.ctx.read(channel_of, conversation_id)
+            if self._channels[conversation_id] not in CHANNELS:
+                return
+            if event.state == State.resolved:
+                asyncio.get_running_loop().call_later(FORGET_RESOLVED_SECONDS, self.forget, conversation_id)
+            else:
+                self.watch(conversation_id)
+
+    async def sweep(self) -> None:
+        for message_id in await self.ctx.read(due_messages, utcnow()):
+            self.schedule(message_id)
+
+    def schedule(self, message_id: int) -> None:
+        if message_id in self._inflight:
+            return
+        self._inflight.add(message_id)
+        task = asyncio.create_task(self._deliver(message_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, message_id: int) -> None:
+        """Claim, send, record; again after a backoff while the failure is worth retrying."""
+        settings = self.ctx.settings
+        lease = timedelta(seconds=settings.delivery_timeout_seconds * 2 + 5)
+        try:
+            while True:
+                attempt = await self.ctx.act(claim, message_id, lease)
+                if attempt is None:
+                    return  # sent, given up, or another worker holds it
+                try:
+                    result = await self._send_once(message_id)
+                except DeliveryError as exc:
+                    final = not exc.retryable or attempt >= settings.delivery_attempts
+                    delay = settings.delivery_backoff_seconds * 2 ** (attempt - 1)
+                    await self.ctx.act(record_failure, message_id, f"attempt {attempt}: {exc}",
+                                       None if final else timedelta(seconds=delay))
+                    log.warning("delivery of message %s failed (attempt %s, %s): %s", message_id, attempt,
+                                "giving up" if final else f"retrying in {delay:g}s", exc)
+                    if final:
+                        return
+                    await asyncio.sleep(delay)
+                    continue
+                await self.ctx.act(record_sent, message_id, result.provider_id)
+                return
+        finally:
+            self._inflight.discard(message_id)
+
+    async def _send_once(self, message_id: int) -> SendResult:
+        outgoing = await self.ctx.read(outgoing_for, message_id)
+        transport = self.transports.get(outgoing.channel)
+        if transport is None:
+            raise DeliveryError(f"no transport for channel {outgoing.channel}", retryable=False)
+        try:
+            return await asyncio.wait_for(transport.send(outgoing),
+                                          self.ctx.settings.delivery_timeout_seconds)
+        except TimeoutError as exc:
+            raise DeliveryError(f"{outgoing.channel} send timed out", retryable=True) from exc
+        except DeliveryError:
+            raise
+        except Exception as exc:  # a transport bug must not lose the message: record and retry it
+            log.exception("transport %s failed unexpectedly", outgoing.channel)
+            raise DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
+
+
+# --- store work (in a worker thread) --------------------------------------------------------------
+
+def open_channel_conversations(session: Session) -> list[int]:
+    return list(session.exec(select(Conversation.id).where(
+        col(Conversation.channel).in_(CHANNELS), Conversation.state != State.resolved)).all())
+
+
+def channel_of(session: Session, conversation_id: int) -> str:
+    conversation = session.get(Conversation, conversation_id)
+    return conversation.channel if conversation else Channel.web.value
+
+
+def due_messages(session: Session, now: datetime) -> list[int]:
+    """Messages to send now: channel replies nobody has claimed yet, and deliveries whose retry
+    time or lease has come."""
+    unclaimed = session.exec(
+        select(Message.id).join(Conversation, Conversation.id == Message.conversation_id).where(
+            col(Conversation.channel).in_(CHANNELS),
+            or_(Conversation.state != State.resolved, col(Conversation.resolved_at) >= now - HORIZON),
+            Message.visibility == Visibility.public, col(Message.role).in_(OUTGOING_ROLES),
+            col(Message.delivered_at).is_(None), col(Message.created_at) >= now - HORIZON,
+            ~exists().where(ChannelDelivery.message_id == Message.id))
+        .order_by(col(Message.id)).limit(SWEEP_LIMIT)).all()
+    retries = session.exec(select(ChannelDelivery.message_id).where(
+        ChannelDelivery.direction == Direction.outbound,
+        col(ChannelDelivery.status).in_((DeliveryStatus.pending, DeliveryStatus.sending)),
+        col(ChannelDelivery.next_attempt_at) <= now)
+        .order_by(col(ChannelDelivery.id)).limit(SWEEP_LIMIT)).all()
+    return list(dict.fromkeys([*unclaimed, *retries]))
+
+
+def claim(session: Session, _outbox: Outbox, message_id: int, lease: timedelta) -> int | None:
+    """Take the message for one attempt; returns the attempt's number, or None if it is not ours
+    to send (sent, given up, not yet due, or leased by another worker)."""
+    now = utcnow()
+    row = session.exec(select(ChannelDelivery).where(ChannelDelivery.message_id == message_id)
+                       .with_for_update()).first()
+    if row is None:
+        message = session.get(Message, message_id)
+        conversation = session.get(Conversation, message.conversation_id) if message else None
+        if (message is None or conversation is None or conversation.channel not in CHANNELS
+                or message.visibility != Visibility.public or message.role not in OUTGOING_ROLES):
+            return None  # never send what is not a public reply on an outside channel
+        row = ChannelDelivery(message_id=message_id, conversation_id=conversation.id,
+                              channel=conversation.channel, direction=Direction.outbound,
+                              status=DeliveryStatus.sending, attempts=1, next_attempt_at=now + lease)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            return None  # another worker claimed it a moment ago
+        return 1
+    due = row.next_attempt_at is not None and row.next_attempt_at <= now
+    if row.direction != Direction.outbound or row.status not in (DeliveryStatus.pending,
+                                                                 DeliveryStatus.sending) or not due:
+        return None
+    row.status, row.attempts, row.next_attempt_at, row.updated_at = \
+        DeliveryStatus.sending, row.attempts + 1, now + lease, now
+    session.add(row)
+    return row.attempts
+
+
+def _row(session: Session, message_id: int) -> ChannelDelivery:
+    return session.exec(select(ChannelDelivery).where(ChannelDelivery.message_id == message_id)).one()
+
+
+def record_sent(session: Session, _outbox: Outbox, message_id: int, provider_id: str | None) -> None:
+    now = utcnow()
+    row = _row(session, message_id)
+    row.status, row.provider_id, row.next_attempt_at, row.updated_at = \
+        DeliveryStatus.sent, provider_id, None, now
+    message = session.get(Message, message_id)
+    message.delivered_at = now
+    session.add(row)
+    session.add(message)
+
+
+def record_failure(session: Session, _outbox: Outbox, message_id: int, error: str,
+                   retry_in: timedelta | None) -> None:
+    """Keep the error; schedule the next attempt, or mark the delivery failed (``retry_in`` None)."""
+    now = utcnow()
+    row = _row(session, message_id)
+    row.error, row.updated_at = error, now
+    row.status = DeliveryStatus.failed if retry_in is None else DeliveryStatus.pending
+    row.next_attempt_at = None if retry_in is None else now + retry_in
+    session.add(row)
+
+
+def outgoing_for(session: Session, message_id: int) -> OutgoingMessage:
+    """The message as its channel sends it: to the address the visitor last wrote from, from ours
+    they wrote to, with the email thread's headers and the bot's source link."""
+    message = session.get(Message, message_id)
+    conversation = session.get(Conversation, message.conversation_id)
+    channel = Channel(conversation.channel)
+    last_in = session.exec(select(ChannelDelivery).where(
+        ChannelDelivery.conversation_id == conversation.id, ChannelDelivery.direction == Direction.inbound)
+        .order_by(col(ChannelDelivery.id).desc())).first()
+    to = last_in.remote if last_in else address_of(session, conversation.contact_id, channel)
+    if not to:
+        raise DeliveryError(f"contact {conversation.contact_id} has no {channel} address to reply to",
+                            retryable=False)
+    references: tuple[str, ...] = ()
+    if channel == Channel.email:
+        references = tuple(session.exec(select(ChannelDelivery.provider_id).where(
+            ChannelDelivery.conversation_id == conversation.id, col(ChannelDelivery.provider_id).is_not(None),
+            col(ChannelDelivery.status).in_((DeliveryStatus.received, DeliveryStatus.sent)))
+            .order_by(col(ChannelDelivery.id))).all())[-REFERENCES_KEPT:]
+    return OutgoingMessage(channel=channel, message_id=message.id, conversation_id=conversation.id, to=to,
+                           text=render(message, channel), sender=last_in.local if last_in else None,
+                           subject=conversation.subject,
+                           in_reply_to=last_in.provider_id if last_in and channel == Channel.email else None,
+                           references=references, quick_replies=tuple(message.quick_replies))
+
+
+def address_of(session: Session, contact_id: int, channel: Channel) -> str | None:
+    """The contact's address on ``channel`` when the conversation began elsewhere than a webhook."""
+    identity = session.exec(select(ContactIdentity.external_id).where(
+        ContactIdentity.contact_id == contact_id, ContactIdentity.channel == channel.value)
+        .order_by(col(ContactIdentity.id).desc())).first()
+    if identity:
+        return identity
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        return None
+    return {Channel.sms: contact.phone, Channel.email: contact.email}.get(channel)
+
+
+def render(message: Message, channel: Channel) -> str:
+    """Text channels have no buttons or citation cards: the first source becomes a link, and an
+    offer of a person says how to accept it (Messenger shows it as a quick reply instead)."""
+    text = message.text
+    url = next((c.get("url") for c in message.citations if c.get("url")), None)
+    if url and url not in text:
+        text += f"\n\nMore: {url}"
+    if TALK_TO_PERSON in message.quick_replies and channel != Channel.messenger:
+        text += f'\n\nReply "{TALK_TO_PERSON}" to reach someone from our team.'
+    return text
