@@ -9,7 +9,9 @@ turns share one embedding batch instead of queueing for the model one by one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -95,28 +97,87 @@ class MicroBatcher(Generic[I, O]):
                     future.set_result(result)
 
 
+class RecordingEmbedder:
+    """The embedder, recording what it encodes in the current thread while asked to.
+
+    Retrieval embeds the visitor's question; the detector needs the same question's vector. The bot
+    hands the recorded vectors to the detector, so a turn costs one embedding, not two.
+    """
+
+    def __init__(self, embedder: Any) -> None:
+        self._embedder = embedder
+        self._local = threading.local()
+
+    def encode(self, texts: list[str], *args: Any, **kwargs: Any) -> Any:
+        vectors = self._embedder.encode(texts, *args, **kwargs)
+        calls = getattr(self._local, "calls", None)
+        if calls is not None:
+            calls.append(vectors)
+        return vectors
+
+    @contextmanager
+    def recording(self) -> Iterator[list[Any]]:
+        self._local.calls = []
+        try:
+            yield self._local.calls
+        finally:
+            self._local.calls = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+
 class Bot:
     """The knowledge base, the answer model and the handoff detector, wired for concurrent turns."""
 
-    def __init__(self, knowledge_base: Any, detector: Any, *, model: str, timeout: float = 20.0) -> None:
+    def __init__(self, knowledge_base: Any, detector: Any, embedder: RecordingEmbedder, *, model: str,
+                 timeout: float = 20.0) -> None:
         self.knowledge_base = knowledge_base
         self.detector = detector
+        self.embedder = embedder
         self.model = model
         self.timeout = timeout
-        self.retrieve = MicroBatcher(knowledge_base.retrieve_many)
-        self.decide = MicroBatcher(detector.decide_many)
+        self.retrieve = MicroBatcher(self._retrieve_many)
+        self.decide = MicroBatcher(self._decide_many)
 
     @classmethod
     def load(cls, settings: Any, embedder: Any | None = None) -> Bot:
-        """Open the index folder and the detector configuration named in the settings."""
+        """Open the index folder and the detector configuration named in the settings, and warm
+        every model so that the first visitor does not pay for loading them."""
         import handoff
         import knowledge
 
         if embedder is None:
             embedder = knowledge.Embedder(settings.embedding_model, backend=settings.embedding_backend)
-        knowledge_base = knowledge.KnowledgeBase(settings.index_dir, embedder)
+        recording = RecordingEmbedder(embedder)
+        knowledge_base = knowledge.KnowledgeBase(settings.index_dir, recording)
         detector = handoff.Detector(handoff.HandoffConfig.load(settings.handoff_config), embedder)
-        return cls(knowledge_base, detector, model=settings.llm_model, timeout=settings.llm_timeout_seconds)
+        bot = cls(knowledge_base, detector, recording, model=settings.llm_model,
+                  timeout=settings.llm_timeout_seconds)
+        bot.warm()
+        return bot
+
+    def warm(self) -> None:
+        """Import the answer path (litellm takes seconds to import) and run each model once."""
+        import handoff
+        import knowledge
+
+        knowledge.compose  # noqa: B018  (the lazy import is the point)
+        [(retrieval, vector)] = self._retrieve_many(["hello"])
+        self._decide_many([(handoff.Transcript(turns=[handoff.Turn(role="user", text=retrieval.query)]),
+                            vector)])
+
+    def _retrieve_many(self, questions: list[str]) -> list[tuple[Any, Any]]:
+        """Retrievals with the question vectors retrieval computed (None where it cannot tell)."""
+        with self.embedder.recording() as calls:
+            retrievals = self.knowledge_base.retrieve_many(questions)
+        if len(calls) == 1 and len(calls[0]) == len(questions):
+            return list(zip(retrievals, calls[0], strict=True))
+        return [(retrieval, None) for retrieval in retrievals]
+
+    def _decide_many(self, items: list[tuple[Any, Any]]) -> list[Any]:
+        return self.detector.decide_many([transcript for transcript, _ in items],
+                                         [vector for _, vector in items])
 
     async def turn(self, snapshot: TurnInput, *, accepted_offer: bool = False) -> BotOutcome:
         import handoff
@@ -125,7 +186,7 @@ class Bot:
         question = snapshot.question
         turns = [handoff.Turn(role=ROLE_TO_TURN[role], text=text, confidence=confidence)
                  for role, text, confidence in snapshot.history if role in ROLE_TO_TURN]
-        retrieval = await self.retrieve(question)
+        retrieval, vector = await self.retrieve(question)
         answer = await knowledge.compose(question, retrieval, turns[:-1], model=self.model,
                                          timeout=self.timeout)
         # the detector judges the candidate answer too: it is the transcript's last turn
@@ -139,7 +200,7 @@ class Bot:
                                         scores={"explicit_request": 1.0},
                                         explanation="the visitor accepted the offer of a person", signals=[])
         else:
-            decision = await self.decide(transcript)
+            decision = await self.decide((transcript, vector))
         packet = None
         if decision.action == "escalate":
             packet = handoff.build_packet(transcript, decision, [retrieval]).to_dict()
