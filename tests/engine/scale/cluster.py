@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from websockets.sync.client import ClientConnection, connect
 
 from engine.db import create_all, make_engine
 from engine.settings import Settings
@@ -38,6 +39,18 @@ class Worker(Server):
 
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+
+    # Long timeouts and no client keepalive: a worker's first draft imports litellm on its event
+    # loop (seconds on this machine), which delays events but must not fail these tests.
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=90)
+
+    def visitor_socket(self, token: str, after: int = 0) -> ClientConnection:
+        return connect(f"{self.ws_url}/ws/visitor?token={token}&after={after}", open_timeout=90,
+                       ping_interval=None)
+
+    def operator_socket(self, token: str) -> ClientConnection:
+        return connect(f"{self.ws_url}/ws/operator?token={token}", open_timeout=90, ping_interval=None)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
