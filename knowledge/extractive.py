@@ -8,7 +8,6 @@ question are returned with their neighbours, up to ``MAX_CHARS``, never a whole 
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -51,7 +50,9 @@ def _extract(question: str, passage: Passage) -> str:
     if not sentences:
         return ""
     asked = set(tokens(question))
-    scores = [len(asked & set(tokens(s))) / math.sqrt(len(tokens(s)) + 1) for s in sentences]
+    # Distinct shared terms, earliest sentence on ties: answers tend to come first, and dividing by
+    # length would favour short asides over the informative sentence.
+    scores = [len(asked & set(tokens(s))) for s in sentences]
     start = max(range(len(sentences)), key=lambda i: (scores[i], -i)) if max(scores) > 0 else 0
     if start and ANAPHOR.match(sentences[start]):  # "They take 5 days": say what "they" are
         start -= 1

@@ -1,0 +1,119 @@
+"""Answers and drafts: the built-in provider in-process and through litellm, real-model prompts
+through litellm's mock_response, NO_ANSWER, and the fall-back when a model fails."""
+
+from __future__ import annotations
+
+import asyncio
+
+import litellm
+import pytest
+
+from knowledge import (
+    BUILTIN_MODEL,
+    NO_ANSWER,
+    Chunk,
+    Hit,
+    Retrieval,
+    compose,
+    draft,
+    register_builtin_provider,
+)
+from knowledge.extractive import extractive_reply
+from knowledge.prompts import build_messages, read_messages
+
+REFUNDS = ("Refunds are issued within 3 working days of your return arriving at our warehouse. "
+           "They go back to the original payment method. Card refunds can take another 3 to 5 days "
+           "to show, depending on your bank. Gift card purchases are refunded as store credit. "
+           "If you paid with PayPal the refund appears in your PayPal balance. "
+           "We do not refund original delivery charges unless the item was faulty.")
+
+
+def retrieval(confidence: float = 0.9) -> Retrieval:
+    chunks = [Chunk(id="refunds#0", doc_id="refunds", text=REFUNDS, title="Refund timeline",
+                    heading_path=["When will I get my money?"], url="https://x.example/refunds"),
+              Chunk(id="returns:cost#0", doc_id="returns:cost", text="Returns from the UK are free.",
+                    title="Do I pay for returns?")]
+    hits = [Hit(chunk=c, score=0.9 - n / 10, dense=0.8, lexical=0.4, rank=n) for n, c in enumerate(chunks)]
+    return Retrieval(query="q", hits=hits, confidence=confidence)
+
+
+def test_prompt_carries_numbered_passages_and_history() -> None:
+    messages = build_messages("and by card?", [("Refunds > Timing", "Five days."), ("Returns", "Free.")],
+                              [{"role": "user", "text": "refund?"}, {"role": "bot", "text": "Sure."}])
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    system = messages[0]["content"]
+    assert "[1] Refunds > Timing\nFive days." in system and NO_ANSWER in system
+    task, passages, conversation = read_messages(messages)
+    assert task == "answer" and [(p.number, p.heading, p.text) for p in passages] == [
+        (1, "Refunds > Timing", "Five days."), (2, "Returns", "Free.")]
+    assert conversation[-1] == {"role": "user", "content": "and by card?"}
+
+
+def test_builtin_answer_is_the_answering_sentences_with_a_citation() -> None:
+    answer = asyncio.run(compose("how long does a card refund take?", retrieval(), []))
+    assert answer.model == BUILTIN_MODEL and not answer.no_answer
+    assert "Card refunds can take another 3 to 5 days" in answer.text and answer.text.endswith("[1]")
+    assert len(answer.text) < len(REFUNDS)  # the sentences that answer, not the whole passage
+    assert [(c.doc_id, c.url) for c in answer.citations] == [("refunds", "https://x.example/refunds")]
+    assert answer.confidence == pytest.approx(0.9)
+
+
+def test_builtin_without_passages_says_it_has_no_answer() -> None:
+    answer = asyncio.run(compose("what is the meaning of life", Retrieval(query="q", confidence=0.1), []))
+    assert answer.no_answer and answer.citations == [] and answer.confidence == pytest.approx(0.03)
+
+
+def test_litellm_routes_the_builtin_provider_with_the_same_text() -> None:
+    register_builtin_provider()
+    messages = build_messages("do I get delivery charges back?", [("Refunds", REFUNDS)])
+    expected = extractive_reply(messages)
+    assert "delivery charges" in expected
+    response = litellm.completion(model=BUILTIN_MODEL, messages=messages)
+    assert response.choices[0].message.content == expected
+    streamed = "".join(chunk.choices[0].delta.content or ""
+                       for chunk in litellm.completion(model=BUILTIN_MODEL, messages=messages, stream=True))
+    assert streamed == expected
+
+    async def both() -> tuple[str, str]:
+        reply = await litellm.acompletion(model=BUILTIN_MODEL, messages=messages)
+        stream = await litellm.acompletion(model=BUILTIN_MODEL, messages=messages, stream=True)
+        parts = [chunk.choices[0].delta.content or "" async for chunk in stream]
+        return reply.choices[0].message.content, "".join(parts)
+
+    assert asyncio.run(both()) == (expected, expected)
+
+
+def test_real_model_path_parses_citations() -> None:
+    answer = asyncio.run(compose("are returns free?", retrieval(), [], model="openai/gpt-4o-mini",
+                                 mock_response="Yes, UK returns are free [2]."))
+    assert answer.model == "openai/gpt-4o-mini" and answer.text == "Yes, UK returns are free [2]."
+    assert [c.doc_id for c in answer.citations] == ["returns:cost"]
+    assert answer.confidence == pytest.approx(0.9)
+
+
+def test_model_saying_no_answer_lowers_the_confidence() -> None:
+    answer = asyncio.run(compose("can I pay in bitcoin?", retrieval(0.8), [], model="openai/gpt-4o-mini",
+                                 mock_response=NO_ANSWER))
+    assert answer.no_answer and answer.citations == [] and answer.confidence == pytest.approx(0.24)
+    assert NO_ANSWER not in answer.text
+
+
+def test_timeout_and_provider_errors_fall_back_to_the_builtin(caplog: pytest.LogCaptureFixture) -> None:
+    slow = asyncio.run(compose("how long does a card refund take?", retrieval(), [],
+                               model="openai/gpt-4o-mini", timeout=0.2, mock_response="late", mock_delay=2))
+    broken = asyncio.run(compose("how long does a card refund take?", retrieval(), [],
+                                 model="openai/gpt-4o-mini", mock_response=Exception("provider down")))
+    for answer in (slow, broken):
+        assert answer.model == BUILTIN_MODEL and "Card refunds" in answer.text
+    assert "using the built-in answerer" in caplog.text
+
+
+def test_continuation_draft_follows_the_conversation() -> None:
+    history = [{"role": "user", "text": "I sent the blender back last week"},
+               {"role": "bot", "text": "Thanks, I can see the return."}]
+    reply = asyncio.run(draft("continuation", "when will the money be on my card?", retrieval(), history))
+    assert reply.text.startswith("Thanks for your patience.") and "Card refunds" in reply.text
+    assert reply.citations[0].doc_id == "refunds"
+    empty = asyncio.run(draft("continuation", "it's about my account", Retrieval(query="q"), []))
+    assert empty.text.startswith("Thanks for reaching out.") and "details" in empty.text
+    assert not empty.no_answer
