@@ -36,7 +36,7 @@ from engine.models import (
     Visibility,
     utcnow,
 )
-from engine.service import routing
+from engine.service import drafts, routing
 from engine.service.bot import BotOutcome, TurnInput
 from engine.service.errors import Conflict, Invalid, NotFound
 from engine.service.runtime import Outbox, ServiceContext
@@ -257,11 +257,17 @@ async def respond(ctx: ServiceContext, accepted: Accepted) -> list[Message]:
         return []
     snapshot = await ctx.read(turn_input, conversation_id, ctx.settings.history_turns)
     if snapshot.state not in BOT_STATES:
-        return []  # a person has it: the bot stays silent
+        drafts.schedule(ctx, conversation_id)  # a person has it: the bot stays silent, and drafts
+        return []
     if ctx.bot is None:
         outcome = BotOutcome.escalation("rule", "no knowledge base is loaded, so a person answers")
     else:
-        outcome = await ctx.bot.turn(snapshot, accepted_offer=accepted.accepted_offer)
+        try:
+            outcome = await ctx.bot.turn(snapshot, accepted_offer=accepted.accepted_offer)
+        except Exception as exc:  # a broken model must not leave the visitor unanswered: a person takes over
+            log.exception("bot turn failed in conversation %s; handing over to a person", conversation_id)
+            outcome = BotOutcome.escalation("rule",
+                                            f"the bot failed ({type(exc).__name__}), so a person answers")
     replies = await ctx.act(apply_bot_turn, conversation_id, accepted.message.id, outcome, ctx.settings)
     if outcome.action == "escalate" and replies:
         await route(ctx, conversation_id)
