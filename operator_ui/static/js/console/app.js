@@ -1,0 +1,280 @@
+// The operator console: sign-in, the live socket, and the wiring between the list, the open
+// conversation and its side panel. Everything on screen follows the engine's events; an open
+// conversation resumes from its last seq after any reconnect.
+import {Api, LiveSocket} from "../api.js";
+import {DEMO_HINT, clearSession, loadSession, saveSession, signIn} from "../auth.js";
+import {h} from "../dom.js";
+import {ConversationView} from "./conversation.js";
+import {Inbox} from "./inbox.js";
+import {bindShortcuts} from "./shortcuts.js";
+import {Side} from "./side.js";
+import {askTransfer} from "./transfer.js";
+
+const CONVERSATION_HASH = /^#\/conversation\/(\d+)$/;
+
+class Console {
+  constructor(session) {
+    this.session = session;
+    this.me = session.operator;
+    this.api = new Api("", session.token, () => this.signOut());
+    this.names = new Map([[this.me.id, this.me.name]]);
+    this.inbox = new Inbox(this);
+    this.view = new ConversationView(this);
+    this.side = new Side(this);
+    this.socket = null;
+    this.opening = null;
+  }
+
+  get currentId() { return this.view.id; }
+
+  async start() {
+    document.getElementById("app").hidden = false;
+    document.getElementById("me").hidden = false;
+    document.getElementById("me-name").textContent = this.me.name;
+    document.getElementById("logout").addEventListener("click", () => this.signOut(true));
+    document.getElementById("help-button").addEventListener("click", () => this.showHelp());
+    const presence = document.getElementById("presence");
+    presence.value = this.me.status;
+    presence.addEventListener("change", () => this.setPresence(presence.value));
+    bindShortcuts(this);
+    if (this.session.fresh) {  // signing in means being ready for conversations
+      this.session.fresh = false;
+      saveSession(this.session);
+      await this.setPresence("online");
+    }
+    this.loadNames();
+    await this.inbox.refresh();
+    this.socket = new LiveSocket(() => this.api.socketUrl(`/ws/operator?token=${encodeURIComponent(this.session.token)}`), {
+      onOpen: () => this.resync(),
+      onEvent: (event) => this.onEvent(event),
+      onStatus: (status) => this.showConnection(status),
+      onUnauthorised: () => this.signOut(),
+    }).start();
+    setInterval(() => this.inbox.tick(), 1000);
+    window.addEventListener("hashchange", () => this.followHash());
+    window.addEventListener("focus", () => this.markRead());
+    this.followHash();
+  }
+
+  // --- engine events ------------------------------------------------------------------------------
+
+  onEvent(event) {
+    const current = event.conversation_id !== undefined && event.conversation_id === this.currentId;
+    switch (event.type) {
+      case "message.created":
+        if (current) {
+          this.view.add(event.message);
+          this.markRead();
+        } else if (event.message.role === "visitor") {
+          this.announce("New message in another conversation");
+        }
+        this.inbox.soon();
+        break;
+      case "conversation.queued":
+      case "conversation.assigned":
+      case "conversation.resolved":
+      case "conversation.updated":
+        if (current) this.view.update({state: event.state, assignee_id: event.assignee_id, team_id: event.team_id, tags: event.tags});
+        if (current) this.side.renderTags(event.tags);
+        if (event.type === "conversation.assigned" && event.assignee_id === this.me.id && !current) {
+          this.announce(`Conversation #${event.conversation_id} was assigned to you`);
+        }
+        this.inbox.soon();
+        break;
+      case "typing":
+        if (current && event.role === "visitor") this.view.setTyping(event.on);
+        break;
+      case "read":
+        if (current && event.role === "visitor") this.view.onRead(event.seq);
+        break;
+      case "draft.created":
+        if (current) {
+          this.side.addDraft({id: event.draft_id, conversation_id: event.conversation_id, text: event.text,
+            kind: event.meta?.kind, message_id: event.meta?.message_id, citations: event.meta?.citations || []});
+        }
+        break;
+      case "queue.updated":
+        this.inbox.setPositions(event.positions);
+        this.inbox.soon();
+        break;
+      case "presence.updated":
+        if (event.operator_id === this.me.id) document.getElementById("presence").value = event.status;
+        break;
+      case "error":
+        this.announce(`The engine said: ${event.detail}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** After (re)connecting: refresh the lists and get what the open conversation missed. */
+  resync() {
+    this.inbox.refresh();
+    if (this.currentId !== null) this.socket.send({type: "subscribe", conversation_id: this.currentId, after: this.view.lastSeq});
+  }
+
+  showConnection(status) {
+    const el = document.getElementById("connection");
+    el.hidden = status === "connecting" && el.hidden;
+    el.dataset.state = status === "open" ? "open" : "closed";
+    el.textContent = status === "open" ? "Live" : "Reconnecting…";
+  }
+
+  connectionProblem() {
+    this.showConnection("closed");
+  }
+
+  // --- the open conversation ------------------------------------------------------------------------
+
+  followHash() {
+    const match = CONVERSATION_HASH.exec(location.hash);
+    if (match && Number(match[1]) !== this.currentId) this.open(Number(match[1]));
+  }
+
+  async open(id) {
+    this.opening = id;
+    const base = `/api/operator/conversations/${id}`;
+    let detail, drafts, context;
+    try {
+      [detail, drafts, context] = await Promise.all([this.api.get(base), this.api.get(`${base}/drafts`),
+        this.api.get(`${base}/context`).catch(() => null)]);
+    } catch (failure) {
+      this.announce(`Could not open conversation #${id}: ${failure.message}`);
+      return;
+    }
+    if (this.opening !== id) return;  // another one was picked meanwhile
+    if (location.hash !== `#/conversation/${id}`) history.replaceState(null, "", `#/conversation/${id}`);
+    this.view.show(detail);
+    this.side.show(detail, drafts, context);
+    this.inbox.markCurrent(id);
+    document.body.classList.add("has-conversation");
+    this.socket?.send({type: "subscribe", conversation_id: id, after: this.view.lastSeq});
+    this.markRead();
+  }
+
+  closeConversation() {
+    this.view.close();
+    this.side.clear();
+    document.body.classList.remove("has-conversation");
+    history.replaceState(null, "", location.pathname);
+    this.inbox.markCurrent(null);
+    document.getElementById("list").querySelector(".row")?.focus();
+  }
+
+  async refreshOpen() {
+    if (this.currentId === null) return;
+    const detail = await this.api.get(`/api/operator/conversations/${this.currentId}`);
+    this.view.show(detail);
+  }
+
+  markRead() {
+    if (this.currentId === null || !document.hasFocus()) return;
+    const seq = this.view.lastVisitorSeq();
+    if (seq) this.socket?.send({type: "read", conversation_id: this.currentId, seq});
+  }
+
+  /** Run one conversation action (claim, transfer, handback, resolve, reopen) on the open conversation. */
+  async act(name) {
+    if (this.currentId === null) return;
+    const button = document.querySelector(`[data-action="${name}"]`);
+    if (!button) return;  // not available in this state
+    let body = {};
+    if (name === "transfer") {
+      body = await askTransfer(this);
+      if (!body) return;
+    }
+    try {
+      await this.api.post(`/api/operator/conversations/${this.currentId}/${name}`, body);
+      const done = {claim: "Claimed", transfer: "Transferred", handback: "Handed back to the bot", resolve: "Resolved",
+        reopen: "Reopened"};
+      this.announce(done[name]);
+      await this.refreshOpen();
+      this.inbox.soon();
+    } catch (failure) {
+      this.announce(`${name} failed: ${failure.message}`);
+    }
+  }
+
+  async tag(change) {
+    try {
+      const conversation = await this.api.post(`/api/operator/conversations/${this.currentId}/tags`,
+        {add: change.add || [], remove: change.remove || []});
+      this.view.update({tags: conversation.tags});
+      this.side.renderTags(conversation.tags);
+      document.getElementById("tag-input")?.focus();
+    } catch (failure) {
+      this.announce(`Tags not saved: ${failure.message}`);
+    }
+  }
+
+  compose(mode) {
+    if (!this.view.composer) return;
+    this.view.composer.setMode(mode);
+    this.view.composer.focus();
+  }
+
+  insertDraft(n) {
+    this.side.draftAt(n)?.click();
+  }
+
+  step(delta) {
+    const ids = this.inbox.ids();
+    if (!ids.length) return;
+    const at = ids.indexOf(this.currentId);
+    const next = at === -1 ? (delta > 0 ? 0 : ids.length - 1) : Math.min(ids.length - 1, Math.max(0, at + delta));
+    this.open(ids[next]);
+  }
+
+  // --- people ---------------------------------------------------------------------------------------
+
+  async loadNames() {
+    try {
+      const roster = await this.api.get("/api/operators");
+      for (const o of roster.operators) this.names.set(o.id, o.name);
+    } catch { /* names are a nicety: ids stand in */ }
+  }
+
+  nameOf(id) {
+    return this.names.get(id) || `operator #${id}`;
+  }
+
+  async setPresence(status) {
+    try {
+      const me = await this.api.post("/api/operator/presence", {status});
+      this.me.status = me.status;
+      document.getElementById("presence").value = me.status;
+      this.session.operator = this.me;
+      saveSession(this.session);
+    } catch (failure) {
+      this.announce(`Status not changed: ${failure.message}`);
+    }
+  }
+
+  async signOut(byChoice = false) {
+    if (byChoice) await this.setPresence("offline");
+    this.socket?.stop();
+    clearSession();
+    location.reload();
+  }
+
+  showHelp() {
+    document.getElementById("help").showModal();
+  }
+
+  announce(text) {
+    const el = document.getElementById("announcer");
+    el.textContent = "";
+    setTimeout(() => { el.textContent = text; }, 30);
+    const toast = h("div", {class: "toast", text});
+    document.body.append(toast);
+    setTimeout(() => toast.remove(), 4000);
+  }
+}
+
+async function main() {
+  const session = loadSession() || await signIn(document.getElementById("login"), {title: "Operator console", hint: DEMO_HINT});
+  await new Console(session).start();
+}
+
+main();

@@ -1,0 +1,148 @@
+// One open conversation: header with actions, the pinned handoff packet, the transcript (bot turns
+// and internal notes marked), the visitor's typing indicator and the composer.
+import {clock, dateTime, fill, h, safeUrl} from "../dom.js";
+import {Composer} from "./composer.js";
+import {renderPacket} from "./packet.js";
+
+export class ConversationView {
+  constructor(app) {
+    this.app = app;
+    this.main = document.getElementById("main");
+    this.placeholder = this.main.firstElementChild;
+    this.detail = null;
+    this.items = new Map();  // seq -> <li>
+    this.readByVisitor = 0;
+    this.typingTimer = null;
+  }
+
+  get id() { return this.detail?.conversation.id ?? null; }
+  get lastSeq() { return Math.max(0, ...this.items.keys()); }
+
+  close() {
+    this.detail = null;
+    this.items.clear();
+    this.composer?.dispose();
+    this.composer = null;
+    fill(this.main, this.placeholder);
+  }
+
+  show(detail) {
+    const sameConversation = this.id === detail.conversation.id;
+    const keep = sameConversation ? this.composer : null;
+    this.detail = detail;
+    this.items.clear();
+    this.header = h("header", {class: "conv-head"});
+    this.packet = h("div", {class: "packet-slot"});
+    this.transcript = h("ol", {class: "transcript", role: "log", "aria-live": "polite", "aria-label": "Transcript"});
+    this.typing = h("p", {class: "typing", hidden: true, "aria-live": "polite"});
+    if (!keep) this.composer?.dispose();
+    this.composer = keep || new Composer(this.app, detail.conversation.id);
+    fill(this.main, this.header, this.packet, this.transcript, this.typing, this.composer.element);
+    this.renderHeader();
+    if (detail.packet) this.packet.append(renderPacket(detail.packet));
+    for (const message of detail.messages) this.add(message, {scroll: false});
+    this.scrollDown();
+  }
+
+  /** Apply a change the engine announced (state, owner, tags) without asking again. */
+  update(changes) {
+    if (!this.detail) return;
+    Object.assign(this.detail.conversation, changes);
+    this.renderHeader();
+  }
+
+  renderHeader() {
+    const {conversation, contact} = this.detail;
+    const me = this.app.me.id;
+    const owner = conversation.assignee_id;
+    const who = contact.name || contact.email || contact.phone || `Visitor #${contact.id}`;
+    const action = (label, name, key, extra = {}) => h("button", {type: "button", class: extra.class || "secondary",
+      "aria-keyshortcuts": key, title: `${label} (${key})`, onclick: () => this.app.act(name), dataset: {action: name}}, label,
+    h("kbd", {"aria-hidden": "true", text: key}));
+    const actions = [];
+    if (["queued", "bot", "offered"].includes(conversation.state)) actions.push(action("Claim", "claim", "c", {class: "primary"}));
+    if (conversation.state === "assigned" && owner === me) {
+      actions.push(action("Transfer", "transfer", "t"), action("Hand back to bot", "handback", "b"),
+        action("Resolve", "resolve", "e", {class: "primary"}));
+    }
+    if (conversation.state === "resolved") actions.push(action("Reopen", "reopen", "o"));
+    const ownerText = owner ? (owner === me ? "You own this" : `Owned by ${this.app.nameOf(owner)}`) : "Nobody owns this yet";
+    const back = h("button", {type: "button", class: "quiet back", onclick: () => this.app.closeConversation(),
+      "aria-label": "Back to the list"}, "←");
+    fill(this.header,
+      h("div", {class: "conv-title"}, back,
+        h("div", {},
+          h("h1", {id: "conv-title"}, who, contact.vip ? h("span", {class: "badge vip", text: "VIP"}) : null),
+          h("p", {class: "muted meta"},
+            h("span", {class: `badge state-${conversation.state}`, text: conversation.state}),
+            ` ${conversation.channel} · #${conversation.id} · started ${dateTime(conversation.created_at)} · ${ownerText}`))),
+      h("div", {class: "actions", role: "group", "aria-label": "Conversation actions"}, actions));
+  }
+
+  /** Add a message (ignored if its seq is already shown). */
+  add(message, {scroll = true} = {}) {
+    if (this.items.has(message.seq)) return;
+    const item = this.render(message);
+    this.items.set(message.seq, item);
+    let before = null;
+    for (const [seq, other] of this.items) if (seq > message.seq && (!before || seq < Number(before.dataset.seq))) before = other;
+    this.transcript.insertBefore(item, before);
+    if (message.role === "visitor") this.setTyping(false);
+    if (scroll) this.scrollDown();
+  }
+
+  render(message) {
+    const internal = message.visibility === "internal";
+    const names = {visitor: this.detail.contact.name || "Visitor", bot: "Bot", system: "System"};
+    let who = names[message.role];
+    if (message.role === "operator") who = message.author_id === this.app.me.id ? "You" : this.app.nameOf(message.author_id);
+    const head = h("div", {class: "msg-head"},
+      h("span", {class: "who", text: who}),
+      message.role === "bot" ? h("span", {class: "badge bot", text: "Bot"}) : null,
+      message.role === "bot" && message.confidence !== null && message.confidence !== undefined
+        ? h("span", {class: "muted conf", text: `confidence ${Number(message.confidence).toFixed(2)}`}) : null,
+      internal ? h("span", {class: "badge note", text: "Internal note"}) : null,
+      h("time", {datetime: message.created_at, text: clock(message.created_at)}),
+      message.role === "operator" && !internal ? h("span", {class: "seen muted"}) : null);
+    const item = h("li", {class: `msg ${message.role}${internal ? " internal" : ""}`, dataset: {seq: message.seq}},
+      head, h("p", {class: "text", text: message.text}));
+    const sources = (message.citations || []).filter((c) => safeUrl(c.url) || c.title);
+    if (sources.length) {
+      item.append(h("ul", {class: "cites", "aria-label": "Sources"}, sources.map((c) => h("li", {},
+        safeUrl(c.url) ? h("a", {href: safeUrl(c.url), target: "_blank", rel: "noopener noreferrer", text: c.title || c.url})
+          : h("span", {text: c.title})))));
+    }
+    if (message.quick_replies?.length) item.append(h("p", {class: "muted quick", text: `Offered: ${message.quick_replies.join(", ")}`}));
+    this.markSeen(item);
+    return item;
+  }
+
+  onRead(seq) {
+    this.readByVisitor = Math.max(this.readByVisitor, seq);
+    for (const item of this.items.values()) this.markSeen(item);
+  }
+
+  markSeen(item) {
+    const seen = item.querySelector(".seen");
+    if (seen) seen.textContent = Number(item.dataset.seq) <= this.readByVisitor ? "Seen" : "";
+  }
+
+  setTyping(on) {
+    clearTimeout(this.typingTimer);
+    this.typing.hidden = !on;
+    if (on) {
+      fill(this.typing, h("span", {class: "dots", "aria-hidden": "true"}, h("i"), h("i"), h("i")), " Visitor is typing…");
+      this.typingTimer = setTimeout(() => this.setTyping(false), 8000);
+    }
+  }
+
+  lastVisitorSeq() {
+    let last = 0;
+    for (const [seq, item] of this.items) if (item.classList.contains("visitor")) last = Math.max(last, seq);
+    return last;
+  }
+
+  scrollDown() {
+    this.transcript.scrollTop = this.transcript.scrollHeight;
+  }
+}
