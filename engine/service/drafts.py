@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -94,8 +95,8 @@ async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = Non
 
     model = model or ctx.settings.llm_model
     timeout = ctx.settings.llm_timeout_seconds
-    if ctx.bot is not None:
-        retrieval = await ctx.bot.retrieve(data.question)
+    if ctx.bot is not None:  # off the hot path: the knowledge base itself, not the bot's batcher
+        retrieval = await anyio.to_thread.run_sync(ctx.bot.knowledge_base.retrieve, data.question)
     else:
         retrieval = knowledge.Retrieval(query=data.question, hits=[], confidence=0.0)
     suggestions = []
