@@ -17,7 +17,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import operator_ui
@@ -35,7 +35,6 @@ from engine.settings import Settings, get_settings
 from knowledge.errors import InputError
 
 log = logging.getLogger(__name__)
-TEST_PAGE = Path(__file__).resolve().parent / "static" / "chat.html"
 
 
 class BodyLimit:
@@ -136,15 +135,10 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     for router in (visitor.router, operator.router, admin.router, workflow.router, ws.router,
                    webhooks.router):
         app.include_router(router)
-    if hasattr(operator_ui, "mount"):
-        operator_ui.mount(app)
+    operator_ui.mount(app)  # the pages: home, visitor demo, operator console, supervisor; /widget.js
 
     @app.get("/health", tags=["meta"])
     async def health() -> dict[str, Any]:
         return {"ok": True, "bot": app.state.ctx.bot is not None}
-
-    @app.get("/", include_in_schema=False)
-    async def test_page() -> FileResponse:
-        return FileResponse(TEST_PAGE, media_type="text/html")
 
     return app

@@ -68,13 +68,16 @@ def test_internal_notes_never_appear_in_visitor_payloads(server: Server) -> None
     assert [m["visibility"] for m in detail["messages"]] == ["internal"]
 
 
-def test_docs_and_the_chat_page_are_served(server: Server) -> None:
+def test_docs_pages_and_the_widget_are_served(server: Server) -> None:
     with server.http() as http:
         assert http.get("/docs").status_code == 200
         paths = http.get("/openapi.json").json()["paths"]
         assert "/api/visitor/messages" in paths and "/api/operator/login" in paths
-        page = http.get("/")
-        assert page.status_code == 200 and "textContent" in page.text and ".innerHTML" not in page.text
+        for page in ("/", "/demo", "/operator"):
+            response = http.get(page)
+            assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+        assert http.get("/widget.js").headers["content-type"].startswith("text/javascript")
+        assert http.get("/health").json()["bot"] is True
 
 
 def test_socket_errors_name_what_is_wrong_and_keep_the_socket_open(server: Server) -> None:
