@@ -28,15 +28,15 @@ export function sparkline(values, {width = 160, height = 36, label = "trend", mi
 export function bars(rows, {width = 320, label = "chart", max} = {}) {
   const barH = 18;
   const gap = 10;
-  const labelW = 150;
+  const labelW = Math.min(170, width * 0.4);
   const top = Math.max(max ?? 0, ...rows.map(([, v]) => v), 1);
   const height = rows.length * (barH + gap) + 4;
   const text = `${label}: ${rows.map(([l, , t]) => `${l} ${t}`).join("; ") || "no data"}`;
-  const svg = s("svg", {viewBox: `0 0 ${width} ${Math.max(height, 24)}`, width: "100%", role: "img", "aria-label": text,
-    class: "chart bars", preserveAspectRatio: "xMinYMin meet"}, s("title", {}, text));
+  const svg = s("svg", {viewBox: `0 0 ${width} ${Math.max(height, 24)}`, width, height: Math.max(height, 24), role: "img",
+    "aria-label": text, class: "chart bars"}, s("title", {}, text));
   rows.forEach(([name, value, shown], i) => {
     const y = i * (barH + gap) + 2;
-    const w = Math.max(2, (value / top) * (width - labelW - 60));
+    const w = Math.max(2, (value / top) * (width - labelW - 90));
     svg.append(
       s("text", {x: 0, y: y + barH - 5, class: "label"}, name),
       s("rect", {x: labelW, y, width: w, height: barH, rx: 3, fill: PALETTE[i % PALETTE.length]}),
@@ -56,8 +56,8 @@ export function stacked(columns, series, {width = 560, height = 180, label = "ch
   const step = (width - left) / Math.max(columns.length, 1);
   const barW = Math.min(36, step * 0.6);
   const text = `${label}: ${columns.map((c, i) => `${c.label} ${totals[i]}`).join("; ")}`;
-  const svg = s("svg", {viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": text,
-    class: "chart stacked", preserveAspectRatio: "xMinYMin meet"}, s("title", {}, text));
+  const svg = s("svg", {viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": text,
+    class: "chart stacked"}, s("title", {}, text));
   for (const tick of [0, Math.ceil(top / 2), top]) {
     const y = 8 + plotH - (tick / top) * plotH;
     svg.append(s("line", {x1: left, x2: width, y1: y, y2: y, class: "grid"}),

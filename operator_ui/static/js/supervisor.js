@@ -1,0 +1,133 @@
+// The supervisor view: the live queue and operators (over the operator WebSocket), today's metrics
+// and handoff reasons over the last week (from /api/metrics), in small SVG charts.
+import {Api, LiveSocket} from "./api.js";
+import {DEMO_HINT, clearSession, loadSession, signIn} from "./auth.js";
+import {bars, legend, stacked} from "./charts.js";
+import {duration, fill, h, reasonLabel, since} from "./dom.js";
+
+const DAY_MS = 86400000;
+/** Charts are drawn at their box's width, so that text keeps its size on every screen. */
+const widthOf = (id) => Math.max(260, document.getElementById(id).clientWidth);
+const pct = (rate) => (rate === null || rate === undefined ? "–" : `${Math.round(rate * 100)}%`);
+
+class Supervisor {
+  constructor(session) {
+    this.session = session;
+    this.api = new Api("", session.token, () => this.signOut());
+    this.queued = [];
+    this.timer = null;
+  }
+
+  async start() {
+    document.getElementById("main").hidden = false;
+    document.getElementById("me").hidden = false;
+    document.getElementById("logout").addEventListener("click", () => this.signOut());
+    document.getElementById("today-date").textContent = new Date().toLocaleDateString([], {weekday: "long", day: "numeric", month: "long"});
+    await Promise.all([this.refreshLive(), this.refreshMetrics()]);
+    new LiveSocket(() => this.api.socketUrl(`/ws/operator?token=${encodeURIComponent(this.session.token)}`), {
+      onOpen: () => this.refreshLive(),
+      onEvent: (event) => this.onEvent(event),
+      onStatus: (status) => {
+        const el = document.getElementById("connection");
+        el.hidden = false;
+        el.dataset.state = status === "open" ? "open" : "closed";
+        el.textContent = status === "open" ? "Live" : "Reconnecting…";
+      },
+      onUnauthorised: () => this.signOut(),
+    }).start();
+    setInterval(() => this.tick(), 1000);
+    setInterval(() => this.refreshMetrics(), 60000);
+  }
+
+  onEvent(event) {
+    if (["queue.updated", "presence.updated"].includes(event.type) || event.type.startsWith("conversation.")) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.refreshLive(), 200);
+    }
+    if (event.type === "conversation.resolved" || event.type === "conversation.queued") {
+      clearTimeout(this.metricsTimer);
+      this.metricsTimer = setTimeout(() => this.refreshMetrics(), 3000);
+    }
+  }
+
+  async refreshLive() {
+    const [queue, queued, roster] = await Promise.all([this.api.get("/api/queue"),
+      this.api.get("/api/operator/conversations?state=queued"), this.api.get("/api/operators")]);
+    const estimates = new Map(queue.entries.map((e) => [e.conversation_id, e]));
+    this.queued = queued.map((row) => ({row, estimate: estimates.get(row.conversation.id)}))
+      .sort((a, b) => (a.estimate?.position ?? 1e9) - (b.estimate?.position ?? 1e9));
+    document.getElementById("queue-count").textContent = String(queue.queued);
+    fill(document.getElementById("queue-rows"), this.queued.length ? this.queued.map(({row, estimate}) => {
+      const c = row.contact;
+      return h("tr", {dataset: {queuedAt: row.conversation.queued_at || ""}},
+        h("td", {text: estimate?.position ?? "–"}),
+        h("td", {text: c.name || c.email || `Visitor #${c.id}`}),
+        h("td", {}, row.reasons.map((r) => h("span", {class: "badge reason", text: reasonLabel(r)}))),
+        h("td", {class: "waited"}),
+        h("td", {text: estimate?.wait_seconds === null || estimate?.wait_seconds === undefined ? "unknown" : duration(estimate.wait_seconds)}));
+    }) : h("tr", {}, h("td", {colspan: 5, class: "muted", text: "Nobody is waiting."})));
+    fill(document.getElementById("operator-rows"), roster.operators.map((o) => h("tr", {},
+      h("td", {text: o.name}),
+      h("td", {}, h("span", {class: `badge presence-${o.status}`, text: o.status})),
+      h("td", {}, h("span", {class: "load"}, h("meter", {min: 0, max: Math.max(1, o.capacity), value: o.open,
+        "aria-label": `${o.name}: ${o.open} of ${o.capacity} open`}), ` ${o.open} / ${o.capacity}`)))));
+    this.tick();
+  }
+
+  tick() {
+    let longest = null;
+    for (const tr of document.querySelectorAll("#queue-rows tr[data-queued-at]")) {
+      const waited = since(tr.dataset.queuedAt);
+      if (waited === null) continue;
+      longest = Math.max(longest ?? 0, waited);
+      tr.querySelector(".waited").textContent = duration(waited);
+    }
+    document.getElementById("queue-longest").textContent = longest === null ? "–" : duration(longest);
+  }
+
+  async refreshMetrics() {
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    const days = Array.from({length: 7}, (_, i) => new Date(midnight.getTime() - (6 - i) * DAY_MS));
+    const window = (start) => `start=${encodeURIComponent(start.toISOString())}&end=${encodeURIComponent(new Date(start.getTime() + DAY_MS).toISOString())}`;
+    const week = await Promise.all(days.map((day) => this.api.get(`/api/metrics?${window(day)}`)));
+    const today = week[week.length - 1];
+    this.renderKpis(today);
+    const reasons = Object.entries(today.handoff_by_reason);
+    fill(document.getElementById("reasons-today"), bars(reasons.map(([name, rate]) => [reasonLabel(name), rate.count,
+      `${rate.count} (${pct(rate.rate)})`]), {label: "Handoffs by reason today", width: widthOf("reasons-today")}));
+    const series = [...new Set(week.flatMap((m) => Object.keys(m.handoff_by_reason)))].sort();
+    const columns = week.map((m, i) => ({label: days[i].toLocaleDateString([], {weekday: "short"}),
+      parts: Object.fromEntries(Object.entries(m.handoff_by_reason).map(([k, r]) => [k, r.count]))}));
+    fill(document.getElementById("reasons-week"), stacked(columns, series, {label: "Handoffs per day by reason", width: widthOf("reasons-week"), height: 200}),
+      series.length ? legend(series, reasonLabel) : h("p", {class: "muted", text: "No handoffs this week."}));
+    fill(document.getElementById("per-operator"), bars(today.per_operator.map((o) => [o.name || `#${o.operator_id}`,
+      o.conversations, String(o.conversations)]), {label: "Conversations per operator today", width: widthOf("per-operator")}));
+  }
+
+  renderKpis(m) {
+    const kpi = (label, value, detail) => h("li", {class: "kpi card"}, h("span", {class: "kpi-label", text: label}),
+      h("strong", {class: "kpi-value", text: value}), detail ? h("span", {class: "muted kpi-detail", text: detail}) : null);
+    const time = (t) => (t.count ? duration(t.median) : "–");
+    fill(document.getElementById("kpis"),
+      kpi("Conversations", String(m.conversations)),
+      kpi("Handoff rate", pct(m.handoff.rate), `${m.handoff.count} of ${m.handoff.total}`),
+      kpi("Bot containment", pct(m.bot_containment.rate), `${m.bot_containment.count} resolved by the bot alone`),
+      kpi("First response", time(m.first_response), m.first_response.count ? `median · p90 ${duration(m.first_response.p90)}` : "no replies yet"),
+      kpi("Resolution time", time(m.resolution), m.resolution.count ? `median · p90 ${duration(m.resolution.p90)}` : "none resolved yet"),
+      kpi("CSAT", m.csat.mean === null ? "–" : `${m.csat.mean.toFixed(1)} / 5`, m.csat.count ? `${pct(m.csat.satisfied_share)} satisfied · ${m.csat.count} ratings` : "no ratings yet"),
+      kpi("Draft acceptance", pct(m.drafts.acceptance), `${m.drafts.used} of ${m.drafts.created} drafts sent`));
+  }
+
+  signOut() {
+    clearSession();
+    location.reload();
+  }
+}
+
+async function main() {
+  const session = loadSession() || await signIn(document.getElementById("login"), {title: "Supervisor view", hint: DEMO_HINT});
+  await new Supervisor(session).start();
+}
+
+main();
