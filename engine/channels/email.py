@@ -23,11 +23,12 @@ from engine.models import Channel
 from engine.settings import Settings
 from knowledge.errors import InputError
 
-# "On Tue, 3 Mar 2026 at 10:02, Support <help@example.com> wrote:" and its translations; mail
-# clients wrap it over two lines, so it is matched on a line joined with the next.
+# "On Tue, 3 Mar 2026 at 10:02, Support <help@example.com> wrote:" and its translations (German
+# puts the name after the verb); mail clients wrap it over two lines, so it is also matched on a
+# line joined with the next.
 ATTRIBUTION = re.compile(
     r"^\s*(on|le|am|el|il|op|em|den|w dniu|dnia)\b.{0,300}?"
-    r"(wrote|a écrit|schrieb|escribió|ha scritto|schreef|escreveu|skrev|napisał|написал)\s*:\s*$",
+    r"(wrote|a écrit|schrieb|escribió|ha scritto|schreef|escreveu|skrev|napisał|написал)[^:\n]{0,200}:\s*$",
     re.IGNORECASE | re.DOTALL)
 SEPARATOR = re.compile(
     r"^\s*(-{2,}\s*(original message|forwarded message|ursprüngliche nachricht|message d'origine)"
