@@ -276,8 +276,9 @@ def load_floor(session: Session, now: datetime, grace_seconds: float) -> Floor:
     queued, last_seq = [], {}
     rows = session.exec(select(Conversation, Contact).where(Conversation.contact_id == Contact.id,
                                                              Conversation.state == State.queued)).all()
+    packets = _latest_packets(session, [c.id for c, _ in rows if not c.skills])
     for conversation, contact in rows:
-        skills = conversation.skills or derive_skills(_packet(session, conversation.id),
+        skills = conversation.skills or derive_skills(packets.get(conversation.id),
                                                       channel=conversation.channel, tags=conversation.tags)
         queued.append(QueuedSnapshot(id=conversation.id, queued_at=conversation.queued_at or now,
                                      skills=frozenset(skills), team_id=conversation.team_id,
@@ -286,11 +287,14 @@ def load_floor(session: Session, now: datetime, grace_seconds: float) -> Floor:
     return Floor(queued, operators, teams, dict(started), last_seq)
 
 
-def _packet(session: Session, conversation_id: int) -> dict[str, Any] | None:
-    event = session.exec(select(HandoffEvent).where(HandoffEvent.conversation_id == conversation_id,
-                                                    col(HandoffEvent.packet).is_not(None))
-                         .order_by(col(HandoffEvent.id).desc())).first()
-    return event.packet if event else None
+def _latest_packets(session: Session, conversation_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The latest handoff packet of each conversation, in one query."""
+    if not conversation_ids:
+        return {}
+    events = session.exec(select(HandoffEvent.conversation_id, HandoffEvent.packet).where(
+        col(HandoffEvent.conversation_id).in_(conversation_ids), col(HandoffEvent.packet).is_not(None))
+        .order_by(col(HandoffEvent.id))).all()
+    return {conversation_id: packet for conversation_id, packet in events if packet}
 
 
 def policy_for(settings: Settings) -> RoutingPolicy:
