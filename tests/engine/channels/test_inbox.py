@@ -1,0 +1,129 @@
+"""The inbox through the real service on SQLite: contacts found by identity, email or phone;
+conversations continued, reopened or started afresh; redeliveries stored once. And, against a real
+server, one person reaching us by SMS and by email with both conversations in their history."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from engine.channels import IncomingMessage, receive_incoming
+from engine.db import make_engine
+from engine.models import Channel, Contact, ContactIdentity, Conversation, Message, State, utcnow
+from engine.service import conversations
+from engine.service.runtime import ServiceContext
+from tests.engine.channels.conftest import Mailbox, new_phone, operator_get, post_email, post_sms
+from tests.engine.channels.test_sms import conversation_of
+from tests.engine.conftest import Server
+
+
+def sms(phone: str, text: str, sid: str, **fields: Any) -> IncomingMessage:
+    return IncomingMessage(channel=Channel.sms, external_id=phone, text=text, client_id=sid, phone=phone,
+                           local="+15550000000", **fields)
+
+
+@pytest.mark.anyio
+async def test_a_recent_conversation_reopens_an_old_one_does_not(ctx: ServiceContext) -> None:
+    phone = new_phone()
+    first = await receive_incoming(ctx, sms(phone, "where is my parcel", "SM1"))
+    again = await receive_incoming(ctx, sms(phone, "hello?", "SM2"))
+    assert again.conversation_id == first.conversation_id and again.contact_id == first.contact_id
+
+    await conversations.resolve(ctx, first.conversation_id, actor="system")
+    reopened = await receive_incoming(ctx, sms(phone, "one more thing", "SM3"))
+    assert reopened.conversation_id == first.conversation_id
+    state = await ctx.read(lambda s: s.get(Conversation, first.conversation_id).state)
+    assert state == State.bot
+
+    await conversations.resolve(ctx, first.conversation_id, actor="system")
+    hours = ctx.settings.channel_reopen_hours
+
+    def age(session: Any, _outbox: Any) -> None:
+        row = session.get(Conversation, first.conversation_id)
+        row.resolved_at = utcnow() - timedelta(hours=hours + 1)
+        session.add(row)
+
+    await ctx.act(age)
+    fresh = await receive_incoming(ctx, sms(phone, "new problem", "SM4"))
+    assert fresh.conversation_id != first.conversation_id and fresh.contact_id == first.contact_id
+
+
+@pytest.mark.anyio
+async def test_redelivery_is_stored_once_even_after_the_conversation_moved_on(ctx: ServiceContext) -> None:
+    phone = new_phone()
+    first = await receive_incoming(ctx, sms(phone, "refund please", "SM-A"))
+    await conversations.resolve(ctx, first.conversation_id, actor="system")
+    redelivered = await receive_incoming(ctx, sms(phone, "refund please", "SM-A"))
+    assert redelivered.accepted.duplicate
+    assert redelivered.accepted.message.id == first.accepted.message.id
+    count = await ctx.read(lambda s: len(s.exec(select(Message).where(Message.role == "visitor")).all()))
+    assert count == 1
+
+
+@pytest.mark.anyio
+async def test_simultaneous_first_messages_make_one_contact_and_one_conversation(ctx: ServiceContext) -> None:
+    phone = new_phone()
+    results = await asyncio.gather(*(receive_incoming(ctx, sms(phone, f"part {i}", f"SM-{i}"))
+                                     for i in range(4)))
+    assert len({r.conversation_id for r in results}) == 1
+    contacts = await ctx.read(lambda s: s.exec(select(ContactIdentity).where(
+        ContactIdentity.external_id == phone)).all())
+    assert len(contacts) == 1
+
+
+@pytest.mark.anyio
+async def test_email_reaches_the_contact_with_that_address(ctx: ServiceContext) -> None:
+    web, _token = await conversations.start(ctx, name="Ann", email="Ann@Example.com")
+    incoming = IncomingMessage(channel=Channel.email, external_id="ann@example.com", text="hi",
+                               client_id="<1@x>", email="ann@example.com", name="Ann Lee")
+    inbound = await receive_incoming(ctx, incoming)
+    assert inbound.contact_id == web.contact_id
+    assert inbound.conversation_id != web.id  # a channel of its own: a new conversation
+    contact = await ctx.read(lambda s: s.get(Contact, web.contact_id))
+    assert contact.name == "Ann"  # what the contact already said stays
+
+
+@pytest.mark.anyio
+async def test_empty_and_oversized_texts(ctx: ServiceContext) -> None:
+    from knowledge.errors import InputError
+
+    with pytest.raises(InputError, match="no text"):
+        await receive_incoming(ctx, sms(new_phone(), "   ", "SM-empty"))
+    long = await receive_incoming(ctx, sms(new_phone(), "x" * 5000, "SM-long"))
+    assert len(long.accepted.message.text) == ctx.settings.max_message_chars
+    assert long.accepted.message.text.endswith("longer than this inbox keeps]")
+
+
+def test_sms_and_email_of_one_person_share_a_history(channel_server: Server, mailbox: Mailbox) -> None:
+    phone, address = new_phone(), f"cy.{new_phone()[5:]}@customer.example"
+    assert post_sms(channel_server, phone, "when will my order arrive").status_code == 200
+    sms_conversation = conversation_of(channel_server, phone)
+    engine = make_engine(channel_server.settings.database_url)
+    try:
+        with Session(engine) as session:  # the contact's email, as an operator's edit or a CRM import sets it
+            contact = session.get(Contact, session.get(Conversation, sms_conversation).contact_id)
+            contact.email = address
+            session.add(contact)
+            session.commit()
+            contact_id = contact.id
+    finally:
+        engine.dispose()
+
+    response = post_email(channel_server, **{"from": f"Cy <{address}>"}, subject="My order", text="Any news?",
+                          message_id=f"<{new_phone()}@customer.example>")
+    assert response.status_code == 200
+    email_conversation = response.json()["conversation_id"]
+    assert email_conversation != sms_conversation
+
+    operator = channel_server.new_operator()
+    path = f"/api/operator/conversations/{email_conversation}"
+    detail = operator_get(channel_server, operator["token"], path)
+    assert detail["contact"]["id"] == contact_id and detail["contact"]["phone"] == phone
+    assert [(c["id"], c["channel"]) for c in detail["history"]] == [(sms_conversation, "sms")]
+    context = operator_get(channel_server, operator["token"], f"{path}/context")
+    assert {(i["channel"], i["external_id"]) for i in context["identities"]} == {("sms", phone),
+                                                                                  ("email", address)}
