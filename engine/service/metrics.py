@@ -3,7 +3,7 @@
 Definitions (each holds against values computed by hand in
 ``tests/engine/workflow/test_metrics.py``):
 
-* first response time: handoff (``queued_at``) to the first operator reply;
+* first response time: handoff (the first move to the queue) to the first operator reply;
 * resolution time: conversation start to its resolution (``resolved_at``);
 * CSAT: mean score (1-5) and the share of 4 and 5;
 * first-contact resolution: resolved conversations after which the same contact opened no new
@@ -150,7 +150,9 @@ def compute(session: Session, start: datetime, end: datetime) -> Metrics:
             escalations.setdefault(e.conversation_id, e)
     total = len(rows)
 
-    first_response = [s for c in rows if (s := _seconds(c.first_human_response_at, c.queued_at)) is not None]
+    handed_off = {c.id: _handed_off(c, transitions[c.id]) for c in rows}
+    first_response = [s for c in rows
+                      if (s := _seconds(c.first_human_response_at, handed_off[c.id])) is not None]
     resolution = [s for c in rows if c.state == State.resolved
                   and (s := _seconds(c.resolved_at, c.created_at)) is not None]
     scores = [c.csat_score for c in rows if c.csat_score is not None]
@@ -187,6 +189,12 @@ def compute(session: Session, start: datetime, end: datetime) -> Metrics:
         handoff_by_reason={reason: rate(n, total) for reason, n in sorted(reasons.items())},
         drafts=_drafts(session, start, end),
     )
+
+
+def _handed_off(conversation: Conversation, moves: list[Transition]) -> datetime | None:
+    """When a person was first asked for: the first move to the queue (``queued_at`` is the
+    latest, and a transfer to a team queues again after the first response)."""
+    return next((t.created_at for t in moves if t.to_state == State.queued), conversation.queued_at)
 
 
 def _contained(moves: list[Transition]) -> bool:

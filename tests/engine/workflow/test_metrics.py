@@ -125,6 +125,13 @@ def seed(session: Session) -> dict[str, int]:
     # 7: still with the bot, which offered a person
     seven = h.conversation(c6, at(12, 9), [])
     h.decision(seven, "offer", ["low_confidence"], at(12, 9, 1))
+    # 8: escalated (frustration), Sam answers after 60 s, then transfers it to a team: queued again
+    eight = h.conversation(c6, at(12, 15), [("bot", "queued", at(12, 15, 1)),
+                                            ("queued", "assigned", at(12, 15, 1, 30)),
+                                            ("assigned", "queued", at(12, 15, 10))],
+                           queued_at=at(12, 15, 10), assigned_at=at(12, 15, 1, 30),
+                           first_human_response_at=at(12, 15, 2))
+    h.decision(eight, "escalate", ["frustration"], at(12, 15, 1))
     # outside the window: contact 1 comes back 14 days later; contact 5 wrote just before the window
     h.conversation(c1, at(20, 9), [])
     h.conversation(c5, at(5, 23, 59), [])
@@ -151,13 +158,13 @@ def computed(seeded: tuple[str, dict[str, int]]) -> metrics.Metrics:
 
 
 def test_counts_only_conversations_created_in_the_window(computed: metrics.Metrics) -> None:
-    assert computed.conversations == 7
+    assert computed.conversations == 8
 
 
 def test_first_response_time(computed: metrics.Metrics) -> None:
-    # 180, 300, 720 seconds: p90 = 300 + 0.8 * (720 - 300)
-    assert computed.first_response.model_dump() == {"count": 3, "mean": 400.0, "median": 300.0,
-                                                    "p90": pytest.approx(636.0)}
+    # 60 (from the first handoff, not the later requeue), 180, 300, 720 s: p90 = 300 + 0.7 * 420
+    assert computed.first_response.model_dump() == {"count": 4, "mean": 315.0, "median": 240.0,
+                                                    "p90": pytest.approx(594.0)}
 
 
 def test_resolution_time(computed: metrics.Metrics) -> None:
@@ -185,13 +192,13 @@ def test_conversations_per_operator(computed: metrics.Metrics, seeded: tuple[str
 
 def test_bot_containment(computed: metrics.Metrics) -> None:
     # 1 and 5 (reopened only after 72 h); 4 was reopened within 72 h
-    assert computed.bot_containment.model_dump() == {"count": 2, "total": 7, "rate": pytest.approx(2 / 7)}
+    assert computed.bot_containment.model_dump() == {"count": 2, "total": 8, "rate": 0.25}
 
 
 def test_handoff_rate_by_reason(computed: metrics.Metrics) -> None:
-    assert computed.handoff.model_dump() == {"count": 3, "total": 7, "rate": pytest.approx(3 / 7)}
+    assert computed.handoff.model_dump() == {"count": 4, "total": 8, "rate": 0.5}
     assert {k: v.count for k, v in computed.handoff_by_reason.items()} == {
-        "explicit_request": 2, "frustration": 1, "low_confidence": 1}
+        "explicit_request": 2, "frustration": 2, "low_confidence": 1}
 
 
 def test_draft_acceptance(computed: metrics.Metrics) -> None:
@@ -227,10 +234,10 @@ def test_report_command_prints_a_table_and_json(seeded: tuple[str, dict[str, int
     try:
         assert main(["report", "--start", "2025-01-06", "--end", "2025-01-13"]) == 0
         table = capsys.readouterr().out
-        assert "First response" in table and "5m 0s" in table and "80.0%" in table
+        assert "First response" in table and "median 4m 0s" in table and "80.0%" in table
         assert main(["report", "--start", "2025-01-06", "--end", "2025-01-13", "--json"]) == 0
         data = json.loads(capsys.readouterr().out)
-        assert data["conversations"] == 7 and data["csat"]["mean"] == 3.5
+        assert data["conversations"] == 8 and data["csat"]["mean"] == 3.5
         assert main(["report", "--start", "yesterday"]) == 2
     finally:
         get_settings.cache_clear()
