@@ -6,9 +6,10 @@ a timer (a ``stat`` per check; the JSON is read only when the file changed), so 
 reach it: one worker, many workers on one machine, or many machines over a shared folder all work
 the same way, and a worker that was down during an ingest catches up when it starts.
 
-The new version is opened as a fresh ``KnowledgeBase`` in a worker thread and swapped in on the
-event loop, rather than through ``KnowledgeBase.reload()`` (which rebuilds the instance that turns
-may be reading at that moment): a turn in flight finishes on the version it started with.
+The new version is opened as a fresh ``KnowledgeBase`` (with the bot's embedder) in a worker thread
+and swapped in on the event loop, rather than through ``KnowledgeBase.reload()``, which rebuilds the
+instance that a retrieval may be reading in another thread at that moment: a retrieval batch in
+flight finishes on the version it started with.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from engine.service.bot import MicroBatcher
 from engine.service.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ async def check(ctx: ServiceContext, watch: ManifestWatch) -> bool:
     if version is None or version == current.version:
         return False
     fresh = await anyio.to_thread.run_sync(type(current), current.index_dir, current.embedder)
-    bot.knowledge_base, bot.retrieve = fresh, MicroBatcher(fresh.retrieve_many)
+    bot.knowledge_base = fresh  # the bot's next retrieval batch reads it; one in flight keeps the old
     log.info("knowledge index: now serving version %d (was %d)", fresh.version, current.version)
     return True
 
