@@ -116,6 +116,7 @@ def start_worker(settings: Settings, env: dict[str, str], workdir: Path, number:
 def running_cluster(workdir: Path, workers: int = 2, **settings: str) -> Iterator[Cluster]:
     """``workers`` processes on one fresh database and one Redis prefix. ``settings`` are extra
     ``BATON_*`` values (lower-case names, as in ``Settings``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     with fresh_database() as database_url:
         values = {"environment": "test", "secret_key": secrets.token_urlsafe(32),
                   "database_url": database_url, "redis_url": REDIS_URL,
