@@ -164,10 +164,11 @@ class RedisBus:
                         failures = 0
                     elif message["type"] == "message":
                         await self._deliver(message["data"])
-            except LOST as exc:
+            except Exception as exc:  # lost Redis, or a bug: either way start over, never stop listening
                 if self._ready.is_set():
-                    log.warning("event bus: lost Redis at %s (%s); reconnecting, clients resync from "
-                                "the store", _safe(self.url), exc)
+                    log.log(logging.WARNING if isinstance(exc, LOST) else logging.ERROR,
+                            "event bus: listener stopped (%r); reconnecting to Redis at %s, clients resync "
+                            "from the store", exc, _safe(self.url), exc_info=not isinstance(exc, LOST))
                     self._ready.clear()
                     self._resync()
                 await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
