@@ -103,6 +103,13 @@ def test_an_explicit_request_on_the_first_turn_escalates(server: Server) -> None
     body = sent.json()
     assert [m["role"] for m in body["replies"]] == ["system"]
     assert server_history(server, conversation["token"])["state"] == "queued"
+    operator = server.new_operator()
+    with server.http() as http:
+        detail = http.get(f"/api/operator/conversations/{conversation['conversation_id']}",
+                          headers=auth(operator["token"])).json()
+    [decision] = detail["decisions"]
+    assert decision["action"] == "escalate" and decision["reasons"][0] == "explicit_request"
+    assert detail["packet"]["summary"]
 
 
 def test_reconnecting_with_the_last_seq_gets_exactly_what_was_missed(server: Server) -> None:
