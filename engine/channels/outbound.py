@@ -70,6 +70,7 @@ class OutboundDispatcher:
         self._watched: set[int] = set()
         self._channels: dict[int, str] = {}
         self._inflight: set[int] = set()
+        self._forgetting: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._subscription: Subscription | None = None
 
@@ -85,6 +86,7 @@ class OutboundDispatcher:
             self._subscription.add(conversation_stream(conversation_id))
 
     def forget(self, conversation_id: int) -> None:
+        self._forgetting.pop(conversation_id, None)
         self._watched.discard(conversation_id)
         if self._subscription is not None:
             self._subscription.remove(conversation_stream(conversation_id))
@@ -99,6 +101,8 @@ class OutboundDispatcher:
         finally:
             if self._subscription is not None:
                 self._subscription.close()
+            for handle in self._forgetting.values():
+                handle.cancel()
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -140,13 +144,18 @@ class OutboundDispatcher:
                 self._channels[conversation_id] = await self.ctx.read(channel_of, conversation_id)
             if self._channels[conversation_id] not in CHANNELS:
                 return
+            pending = self._forgetting.pop(conversation_id, None)
+            if pending is not None:
+                pending.cancel()
             if event.state == State.resolved:
-                asyncio.get_running_loop().call_later(FORGET_RESOLVED_SECONDS, self.forget, conversation_id)
-            else:
+                self._forgetting[conversation_id] = asyncio.get_running_loop().call_later(
+                    FORGET_RESOLVED_SECONDS, self.forget, conversation_id)
+            elif conversation_id not in self._watched:
                 self.watch(conversation_id)
+                await self.sweep(conversation_id)  # what it stored before we followed it
 
-    async def sweep(self) -> None:
-        for message_id in await self.ctx.read(due_messages, utcnow()):
+    async def sweep(self, conversation_id: int | None = None) -> None:
+        for message_id in await self.ctx.read(due_messages, utcnow(), conversation_id):
             self.schedule(message_id)
 
     def schedule(self, message_id: int) -> None:
@@ -213,21 +222,24 @@ def channel_of(session: Session, conversation_id: int) -> str:
     return conversation.channel if conversation else Channel.web.value
 
 
-def due_messages(session: Session, now: datetime) -> list[int]:
-    """Messages to send now: channel replies nobody has claimed yet, and deliveries whose retry
-    time or lease has come."""
+def due_messages(session: Session, now: datetime, conversation_id: int | None = None) -> list[int]:
+    """Messages to send now (of one conversation, or all): channel replies nobody has claimed yet,
+    and deliveries whose retry time or lease has come."""
+    one = conversation_id is not None
     unclaimed = session.exec(
         select(Message.id).join(Conversation, Conversation.id == Message.conversation_id).where(
             col(Conversation.channel).in_(CHANNELS),
             or_(Conversation.state != State.resolved, col(Conversation.resolved_at) >= now - HORIZON),
             Message.visibility == Visibility.public, col(Message.role).in_(OUTGOING_ROLES),
             col(Message.delivered_at).is_(None), col(Message.created_at) >= now - HORIZON,
-            ~exists().where(ChannelDelivery.message_id == Message.id))
+            ~exists().where(ChannelDelivery.message_id == Message.id),
+            *([Message.conversation_id == conversation_id] if one else []))
         .order_by(col(Message.id)).limit(SWEEP_LIMIT)).all()
     retries = session.exec(select(ChannelDelivery.message_id).where(
         ChannelDelivery.direction == Direction.outbound,
         col(ChannelDelivery.status).in_((DeliveryStatus.pending, DeliveryStatus.sending)),
-        col(ChannelDelivery.next_attempt_at) <= now)
+        col(ChannelDelivery.next_attempt_at) <= now,
+        *([ChannelDelivery.conversation_id == conversation_id] if one else []))
         .order_by(col(ChannelDelivery.id)).limit(SWEEP_LIMIT)).all()
     return list(dict.fromkeys([*unclaimed, *retries]))
 

@@ -59,11 +59,13 @@ class Recorded:
 
 @dataclass
 class Provider:
-    """The SMS and Messenger APIs' side. ``failures`` holds statuses to answer before succeeding."""
+    """The SMS and Messenger APIs' side. ``failures`` holds statuses to answer, in turn, to the
+    requests whose body contains ``fail_marker``, before succeeding."""
 
     url: str
     requests: list[Recorded] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
+    fail_marker: bytes = b""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for(self, predicate: Callable[[Recorded], bool], timeout: float = 20) -> Recorded:
@@ -92,7 +94,8 @@ def serve_provider() -> Iterator[Provider]:
             with provider.lock:
                 provider.requests.append(Recorded("POST", parts.path, dict(parse_qsl(parts.query)),
                                                   {k.lower(): v for k, v in self.headers.items()}, body))
-                status = provider.failures.pop(0) if provider.failures else None
+                failing = provider.failures and provider.fail_marker in body
+                status = provider.failures.pop(0) if failing else None
             if status is not None:
                 self._answer(status, {"message": f"provider failure {status}", "status": status})
             elif parts.path.endswith("/Messages.json"):
