@@ -205,3 +205,26 @@ def test_workflow_routes(desk: Server) -> None:
         assert http.get("/api/metrics").status_code == 401
         wrong = http.post("/api/operator/presence", json={"status": "busy"}, headers=headers)
         assert wrong.status_code == 422
+
+
+def test_a_queued_visitor_sees_position_and_wait_live(desk: Server) -> None:
+    lee = desk.new_operator(name="Lee", capacity=1)
+    with online(desk, lee):
+        first = escalate(desk, name="Dee")
+        wait_for(lambda: detail(desk, lee, first["conversation_id"])["conversation"]["state"] == "assigned",
+                 "the first conversation to reach Lee")
+        second = desk.start_visitor(name="Eve")
+        with desk.visitor_socket(second["token"]) as visitor, desk.http() as http:
+            receive_json(visitor)  # the state as connected: with the bot
+            visitor.send(json.dumps({"type": "message", "text": "I need a person", "client_id": "e-1"}))
+            frames = frames_until(visitor, lambda f: f.get("type") == "state" and f.get("queue")
+                                  and f["queue"]["wait_seconds"] is not None)
+            queue = frames[-1][1]["queue"]
+            assert queue["position"] == 1
+            assert 0 < queue["wait_seconds"] <= 600  # Lee's one slot frees within a default handle time
+            notice = next(f["message"]["text"] for _, f in frames
+                          if f.get("type") == "message" and f["message"]["role"] == "system")
+            assert "number 1 in line" in notice and "minute" in notice
+            http.post(f"/api/operator/conversations/{first['conversation_id']}/resolve",
+                      headers=auth(lee["token"])).raise_for_status()
+            frames_until(visitor, lambda f: f.get("type") == "state" and f["state"] == "assigned")
