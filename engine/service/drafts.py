@@ -192,12 +192,20 @@ def similarity(draft: str, sent: str) -> float:
     return difflib.SequenceMatcher(None, draft, sent, autojunk=False).ratio()
 
 
+def _unrecorded(session: Session) -> list[tuple[Message, Draft]]:
+    return list(session.exec(select(Message, Draft).join(Draft, Draft.id == Message.draft_id)
+                             .where(col(Draft.used_message_id).is_(None),
+                                    Draft.conversation_id == Message.conversation_id)
+                             .order_by(col(Message.id))).all())
+
+
+def unrecorded_uses(session: Session) -> int:
+    return len(_unrecorded(session))
+
+
 def record_uses(session: Session, outbox: Outbox) -> int:
     """Mark drafts that operators' replies started from, with their similarity; returns how many."""
-    rows = session.exec(select(Message, Draft).join(Draft, Draft.id == Message.draft_id)
-                        .where(col(Draft.used_message_id).is_(None),
-                               Draft.conversation_id == Message.conversation_id)
-                        .order_by(col(Message.id))).all()
+    rows = _unrecorded(session)
     for message, draft in rows:
         if draft.used_message_id is None:
             draft.used_message_id = message.id
@@ -208,7 +216,8 @@ def record_uses(session: Session, outbox: Outbox) -> int:
 
 async def tick(ctx: ServiceContext) -> None:
     """The periodic part: record draft uses, and draft for new visitor messages."""
-    await ctx.act(record_uses)
+    if await ctx.read(unrecorded_uses):  # a write transaction only when there is something to write
+        await ctx.act(record_uses)
     for conversation_id in await ctx.read(undrafted):
         schedule(ctx, conversation_id)
 

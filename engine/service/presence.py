@@ -31,6 +31,7 @@ from engine.service.errors import Conflict, Invalid
 from engine.service.runtime import Outbox, ServiceContext
 
 DEFAULT_GRACE_SECONDS = 60.0
+HEARTBEATS_PER_GRACE = 4
 HANDBACK_ACTOR = "system"
 
 
@@ -136,6 +137,15 @@ def _set(session: Session, outbox: Outbox, operator_id: int, status: Status, now
     return open_conversations(session, operator_id) if status == Status.offline else []
 
 
+def stale(session: Session, operator_ids: Iterable[int], now: datetime, every: float) -> list[int]:
+    """Of ``operator_ids``, those last seen more than ``every`` seconds ago (or never)."""
+    ids = list(operator_ids)
+    if not ids:
+        return []
+    rows = session.exec(select(Operator.id, Operator.last_seen_at).where(col(Operator.id).in_(ids))).all()
+    return sorted(i for i, seen in rows if seen is None or (now - seen).total_seconds() >= every)
+
+
 def mark_seen(session: Session, outbox: Outbox, operator_ids: Iterable[int], now: datetime) -> None:
     """Heartbeat for the operators connected to this worker."""
     ids = list(operator_ids)
@@ -144,12 +154,15 @@ def mark_seen(session: Session, outbox: Outbox, operator_ids: Iterable[int], now
         session.add(operator)
 
 
+def gone(session: Session, now: datetime, grace_seconds: float) -> list[int]:
+    rows = session.exec(select(Operator).where(Operator.status != Status.offline)).all()
+    return expired([PresenceSnapshot(o.id, o.status, o.last_seen_at) for o in rows], now, grace_seconds)
+
+
 def expire(session: Session, outbox: Outbox, now: datetime, grace_seconds: float) -> list[int]:
     """Mark gone operators offline; returns the conversations to hand back."""
-    rows = session.exec(select(Operator).where(Operator.status != Status.offline)).all()
-    gone = expired([PresenceSnapshot(o.id, o.status, o.last_seen_at) for o in rows], now, grace_seconds)
     handback: list[int] = []
-    for operator_id in gone:
+    for operator_id in gone(session, now, grace_seconds):
         handback += _set(session, outbox, operator_id, Status.offline, now, seen=False)
     return handback
 
@@ -180,9 +193,13 @@ async def sweep(ctx: ServiceContext, now: datetime | None = None) -> list[int]:
     """One periodic pass: mark this worker's connected operators seen, then expire those gone
     longer than the grace period and hand their conversations back. Returns those handed back."""
     at = now or utcnow()
-    live = TRACKER.live()
-    if live:
-        await ctx.act(mark_seen, live, at)
-    handback = await ctx.act(expire, at, ctx.settings.presence_grace_seconds)
+    grace = ctx.settings.presence_grace_seconds
+    # write only when needed: a heartbeat a few times per grace period, an expiry when one is due
+    due = await ctx.read(stale, TRACKER.live(), at, grace / HEARTBEATS_PER_GRACE)
+    if due:
+        await ctx.act(mark_seen, due, at)
+    if not await ctx.read(gone, at, grace):
+        return []
+    handback = await ctx.act(expire, at, grace)
     await _hand_back(ctx, handback, "the operator's connection was lost")
     return handback
