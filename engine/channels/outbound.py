@@ -92,12 +92,19 @@ class OutboundDispatcher:
             self._subscription.remove(conversation_stream(conversation_id))
 
     async def run(self) -> None:
-        for conversation_id in await self.ctx.read(open_channel_conversations):
-            self._watched.add(conversation_id)
+        loaded = False
         try:
             while True:
-                self._subscribe()
-                await self._follow()
+                try:
+                    if not loaded:
+                        self._watched.update(await self.ctx.read(open_channel_conversations))
+                        loaded = True
+                    self._subscribe()
+                    await self._follow()
+                except Exception:  # the store or the bus failing must not stop delivery for good
+                    pause = self.ctx.settings.delivery_sweep_seconds
+                    log.exception("the outbound dispatcher failed; it starts over in %gs", pause)
+                    await asyncio.sleep(pause)
         finally:
             if self._subscription is not None:
                 self._subscription.close()
@@ -110,6 +117,8 @@ class OutboundDispatcher:
                 await self._client.aclose()
 
     def _subscribe(self) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
         streams = [OPERATORS, *(conversation_stream(c) for c in self._watched)]
         self._subscription = self.ctx.bus.subscribe(*streams)
 
@@ -171,27 +180,33 @@ class OutboundDispatcher:
         settings = self.ctx.settings
         lease = timedelta(seconds=settings.delivery_timeout_seconds * 2 + 5)
         try:
-            while True:
-                attempt = await self.ctx.act(claim, message_id, lease)
-                if attempt is None:
-                    return  # sent, given up, or another worker holds it
-                try:
-                    result = await self._send_once(message_id)
-                except DeliveryError as exc:
-                    final = not exc.retryable or attempt >= settings.delivery_attempts
-                    delay = settings.delivery_backoff_seconds * 2 ** (attempt - 1)
-                    await self.ctx.act(record_failure, message_id, f"attempt {attempt}: {exc}",
-                                       None if final else timedelta(seconds=delay))
-                    log.warning("delivery of message %s failed (attempt %s, %s): %s", message_id, attempt,
-                                "giving up" if final else f"retrying in {delay:g}s", exc)
-                    if final:
-                        return
-                    await asyncio.sleep(delay)
-                    continue
-                await self.ctx.act(record_sent, message_id, result.provider_id)
-                return
+            await self._attempts(message_id, lease)
+        except Exception:  # the claim's lease runs out and a sweep tries again
+            log.exception("delivery of message %s stopped on an error; it is retried later", message_id)
         finally:
             self._inflight.discard(message_id)
+
+    async def _attempts(self, message_id: int, lease: timedelta) -> None:
+        settings = self.ctx.settings
+        while True:
+            attempt = await self.ctx.act(claim, message_id, lease)
+            if attempt is None:
+                return  # sent, given up, or another worker holds it
+            try:
+                result = await self._send_once(message_id)
+            except DeliveryError as exc:
+                final = not exc.retryable or attempt >= settings.delivery_attempts
+                delay = settings.delivery_backoff_seconds * 2 ** (attempt - 1)
+                await self.ctx.act(record_failure, message_id, f"attempt {attempt}: {exc}",
+                                   None if final else timedelta(seconds=delay))
+                log.warning("delivery of message %s failed (attempt %s, %s): %s", message_id, attempt,
+                            "giving up" if final else f"retrying in {delay:g}s", exc)
+                if final:
+                    return
+                await asyncio.sleep(delay)
+                continue
+            await self.ctx.act(record_sent, message_id, result.provider_id)
+            return
 
     async def _send_once(self, message_id: int) -> SendResult:
         outgoing = await self.ctx.read(outgoing_for, message_id)

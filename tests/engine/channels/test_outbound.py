@@ -208,3 +208,23 @@ def test_text_channels_get_the_source_link_and_the_way_to_a_person() -> None:
     assert TALK_TO_PERSON not in render(bot, Channel.messenger)  # a quick-reply button there instead
     plain = Message(conversation_id=1, seq=3, role=Role.operator, text="Done!")
     assert render(plain, Channel.email) == "Done!"
+
+
+class Broken:
+    """A transport with a bug: the failure is recorded and retried, not lost."""
+
+    channel = Channel.sms
+
+    async def send(self, _message: object) -> None:
+        raise RuntimeError("transport bug")
+
+
+@pytest.mark.anyio
+async def test_a_transport_bug_is_recorded_and_retried(ctx: ServiceContext) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"delivery_backoff_seconds": 0.01, "delivery_attempts": 2})
+    inbound = await text_in(ctx, new_phone())
+    reply = await operator_reply(ctx, inbound.conversation_id, "Hello")
+    OutboundDispatcher(ctx, {Channel.sms: Broken()}).schedule(reply.id)
+    row = await settled(ctx, reply.id)
+    assert row.status == DeliveryStatus.failed and row.attempts == 2
+    assert "RuntimeError: transport bug" in row.error
