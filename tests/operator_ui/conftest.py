@@ -1,0 +1,113 @@
+"""Browser fixtures: Debian's chromium driven by Playwright against a real uvicorn server running the
+real engine (fresh SQLite database per test, a small knowledge base ingested once per session).
+
+``playwright install`` cannot download here, so the browser is /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from engine.service.bot import Bot
+from engine.settings import Settings
+from tests.engine.conftest import KB_ROWS, Server, run_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "correct-horse"  # what Server.new_operator gives every account
+
+
+@pytest.fixture(scope="session")
+def ui_kb(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
+    import knowledge
+
+    folder = tmp_path_factory.mktemp("ui-kb")
+    source = folder / "faq.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in KB_ROWS))
+    index_dir = folder / "index"
+    knowledge.KnowledgeIndex.open(index_dir).ingest(knowledge.load_path(source), embedder, progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def ui_bot(ui_kb: Path, embedder: Any) -> Bot:
+    settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=ui_kb)
+    return Bot.load(settings, embedder)
+
+
+@pytest.fixture
+def server(tmp_path: Path, ui_kb: Path, ui_bot: Bot) -> Iterator[Server]:
+    """A fresh engine per test: routing sees the whole floor, so tests never share operators."""
+    settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=ui_kb,
+                        database_url=f"sqlite:///{tmp_path / 'baton.db'}", routing_interval_seconds=0.3)
+    yield from run_server(settings, ui_bot)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+class Pages:
+    """Opens pages in their own browser contexts (own storage, like separate people) and collects
+    any script error a page raises, so that a test fails on one."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[BrowserContext] = []
+        self.errors: list[str] = []
+
+    def open(self, url: str, viewport: dict[str, int] | None = None, init_script: str | None = None) -> Page:
+        context = self.browser.new_context(viewport=viewport or LAPTOP)
+        context.set_default_timeout(20_000)
+        if init_script:
+            context.add_init_script(init_script)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(f"{url}: {error}"))
+        page.goto(url)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser: Browser) -> Iterator[Pages]:
+    opened = Pages(browser)
+    yield opened
+    opened.close()
+    assert opened.errors == [], opened.errors
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.fill("#login-email", email)
+    page.fill("#login-password", password)
+    page.click("#login button[type=submit]")
+
+
+def add_canned(server: Server, shortcut: str, title: str, text: str) -> None:
+    admin = server.new_operator(role="admin", name="Ada Admin")
+    with httpx.Client(base_url=server.base_url) as http:
+        http.post("/api/admin/canned", json={"shortcut": shortcut, "title": title, "text": text},
+                  headers={"Authorization": f"Bearer {admin['token']}"}).raise_for_status()
