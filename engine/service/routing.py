@@ -32,7 +32,7 @@ from sqlmodel import Session, col, func, select
 
 from engine import locks
 from engine.models import Contact, Conversation, HandoffEvent, Operator, State, Status, Team, utcnow
-from engine.service import conversations, presence
+from engine.service import conversations, drafts, presence
 from engine.service.errors import Conflict
 from engine.service.runtime import ServiceContext
 from engine.settings import Settings
@@ -310,7 +310,7 @@ async def route(ctx: ServiceContext, conversation_id: int | None = None,
     ``conversations.route_to`` and returns what it assigned; a conversation claimed meanwhile
     (``Conflict``) is skipped. Then the queue's new positions and waits are published.
     """
-    from engine.service import drafts, queue  # both build on this module: imported here (a cycle)
+    from engine.service import queue  # queue builds on this module: imported here (a cycle)
 
     async with locks.exclusive(ctx, "routing"):  # one pass at a time, across workers too
         at = now or utcnow()
