@@ -33,13 +33,13 @@ def test_visitor_asks_for_a_person_and_gets_an_edited_draft_live(server: Server,
     expect(answer).to_contain_text("business days")
     expect(answer.locator(".sources a")).to_have_attribute("href", "https://help.example.com/shipping")
 
-    visitor.get_by_label("Your message").fill(MARKUP)
-    visitor.keyboard.press("Enter")
-    expect(visitor.locator(".msg.visitor .text").nth(1)).to_have_text(MARKUP)
-    expect(visitor.locator(".msg.bot, .msg.system")).to_have_count(2)
     visitor.get_by_role("button", name="Talk to a person").click()
-    notice = visitor.locator(".notice.waiting")
-    expect(notice).to_contain_text("number 1 in line")
+    expect(visitor.locator(".notice.waiting")).to_contain_text("number 1 in line")
+    expect(visitor.locator(".msg.system")).to_contain_text("person")
+    visitor.get_by_label("Your message").fill(MARKUP)  # while queued: the bot stays silent
+    visitor.keyboard.press("Enter")
+    expect(visitor.locator(".msg.visitor .text").nth(2)).to_have_text(MARKUP)
+    expect(visitor.locator(".msg.visitor.pending")).to_have_count(0)
 
     console = pages.open(f"{server.base_url}/operator")
     sign_in(console, sam["operator"]["email"])  # signing in goes online: routing assigns it to Sam
@@ -48,7 +48,7 @@ def test_visitor_asks_for_a_person_and_gets_an_edited_draft_live(server: Server,
     row.click()
     expect(console.locator(".packet")).to_contain_text("Asked for a person")
     expect(console.locator(".transcript .msg.bot").first.locator(".badge.bot")).to_have_text("Bot")
-    expect(console.locator(".transcript .msg.visitor .text").nth(1)).to_have_text(MARKUP)
+    expect(console.locator(".transcript .msg.visitor .text").nth(2)).to_have_text(MARKUP)
     expect(visitor.locator(".notice.assigned")).to_be_visible()
 
     console.locator(".draft button.insert").first.click()
