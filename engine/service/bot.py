@@ -69,7 +69,7 @@ class MicroBatcher(Generic[I, O]):
 
     def __init__(self, fn_many: Callable[[list[I]], Sequence[O]], max_batch: int = 64) -> None:
         self._fn_many = fn_many
-        self._max_batch = max_batch
+        self.max_batch = max_batch
         self._pending: list[tuple[I, asyncio.Future[O]]] = []
         self._worker: asyncio.Task[None] | None = None
         self.batches: list[int] = []  # sizes of the batches run, for benchmarks and tests
@@ -83,7 +83,7 @@ class MicroBatcher(Generic[I, O]):
 
     async def _drain(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch:]
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
             self.batches.append(len(batch))
             try:
                 results = await anyio.to_thread.run_sync(self._fn_many, [item for item, _ in batch])

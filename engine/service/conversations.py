@@ -225,6 +225,7 @@ class Accepted:
     message: Message
     duplicate: bool = False
     accepted_offer: bool = False
+    snapshot: TurnInput | None = None  # what the bot reads, taken in the same transaction if it is the bot's
 
 
 async def accept(ctx: ServiceContext, conversation_id: int, text: str,
@@ -244,7 +245,10 @@ async def accept(ctx: ServiceContext, conversation_id: int, text: str,
                        reason="new visitor message")
         accepted_offer = conversation.state == State.offered and text.casefold() == TALK_TO_PERSON.casefold()
         message = append(session, outbox, conversation, Role.visitor, text, client_id=client_id)
-        return Accepted(message, accepted_offer=accepted_offer)
+        snapshot = None
+        if conversation.state in BOT_STATES:
+            snapshot = turn_input(session, conversation, ctx.settings.history_turns)
+        return Accepted(message, accepted_offer=accepted_offer, snapshot=snapshot)
 
     return await ctx.act(work)
 
@@ -255,8 +259,8 @@ async def respond(ctx: ServiceContext, accepted: Accepted) -> list[Message]:
     conversation_id = accepted.message.conversation_id
     if accepted.duplicate:
         return []
-    snapshot = await ctx.read(turn_input, conversation_id, ctx.settings.history_turns)
-    if snapshot.state not in BOT_STATES:
+    snapshot = accepted.snapshot
+    if snapshot is None:
         drafts.schedule(ctx, conversation_id)  # a person has it: the bot stays silent, and drafts
         return []
     if ctx.bot is None:
@@ -282,16 +286,13 @@ async def receive(ctx: ServiceContext, conversation_id: int, text: str,
     return VisitorTurn(accepted.message, replies, accepted.duplicate)
 
 
-def turn_input(session: Session, conversation_id: int, limit: int) -> TurnInput:
+def turn_input(session: Session, conversation: Conversation, limit: int) -> TurnInput:
     """What the bot reads for one turn: the recent public messages and who the visitor is."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise NotFound(f"conversation {conversation_id} does not exist")
     contact = session.get(Contact, conversation.contact_id)
-    rows = session.exec(select(Message).where(Message.conversation_id == conversation_id,
+    rows = session.exec(select(Message).where(Message.conversation_id == conversation.id,
                                               Message.visibility == Visibility.public)
                         .order_by(col(Message.seq).desc()).limit(limit)).all()
-    return TurnInput(conversation_id=conversation_id, state=State(conversation.state),
+    return TurnInput(conversation_id=conversation.id, state=State(conversation.state),
                      history=[(m.role, m.text, m.confidence) for m in reversed(rows)],
                      vip=bool(contact and contact.vip), tags=list(conversation.tags),
                      channel=conversation.channel, offered=conversation.offered)

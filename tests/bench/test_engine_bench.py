@@ -90,24 +90,39 @@ async def _visitor(server: Server, http: httpx.AsyncClient) -> tuple[dict[str, A
     return conversation, socket
 
 
-async def _turn(socket: ClientConnection, text: str) -> float:
+async def _turn(socket: ClientConnection, text: str) -> tuple[float, str]:
+    """Seconds from sending to the bot's answer (or the system notice of a handoff), and its role."""
     started = time.perf_counter()
     await socket.send(json.dumps({"type": "message", "text": text, "client_id": uuid.uuid4().hex}))
-    await _frames_until(socket, _answered)
-    return time.perf_counter() - started
+    frame = await _frames_until(socket, _answered)
+    return time.perf_counter() - started, frame["message"]["role"]
 
 
-async def _bot_turns(server: Server, turns: int) -> list[float]:
-    """One visitor, one question after another; a fresh conversation every few turns so the bot
-    keeps answering (an escalated conversation stops getting bot turns)."""
-    samples: list[float] = []
+async def _interleaved(server: Server, embedder: Any, rounds: int) -> dict[str, list[float]]:
+    """Per question, back to back: the bare encode, the bare retrieval, then the bot turn over the
+    WebSocket, so that all three see the same load on this shared machine. Conversations hold three
+    questions; a handoff ends one early (the bot says nothing more in it)."""
+    knowledge_base = server.app.state.ctx.bot.knowledge_base
+    samples: dict[str, list[float]] = {"encode": [], "retrieve": [], "turn": []}
+    asked = 0
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
-        while len(samples) < turns:
+        while len(samples["turn"]) < rounds:
             _conversation, socket = await _visitor(server, http)
             async with socket:
-                for question in QUESTIONS[:3]:
-                    samples.append(await _turn(socket, question))
-    return samples[:turns]
+                for _ in range(3):
+                    question = QUESTIONS[asked % len(QUESTIONS)]
+                    asked += 1
+                    started = time.perf_counter()
+                    embedder.encode([question])
+                    samples["encode"].append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    knowledge_base.retrieve(question)
+                    samples["retrieve"].append(time.perf_counter() - started)
+                    seconds, role = await _turn(socket, question)
+                    samples["turn"].append(seconds)
+                    if role == "system":
+                        break
+    return samples
 
 
 async def _concurrent_turns(server: Server, visitors: int, rounds: int) -> tuple[list[float], float]:
@@ -115,7 +130,13 @@ async def _concurrent_turns(server: Server, visitors: int, rounds: int) -> tuple
         pairs = [await _visitor(server, http) for _ in range(visitors)]
 
     async def one(socket: ClientConnection, offset: int) -> list[float]:
-        return [await _turn(socket, QUESTIONS[(offset + r) % len(QUESTIONS)]) for r in range(rounds)]
+        samples = []
+        for r in range(rounds):
+            seconds, role = await _turn(socket, QUESTIONS[(offset + r) % len(QUESTIONS)])
+            samples.append(seconds)
+            if role == "system":
+                break
+        return samples
 
     started = time.perf_counter()
     results = await asyncio.gather(*(one(socket, i) for i, (_c, socket) in enumerate(pairs)))
@@ -127,34 +148,27 @@ async def _concurrent_turns(server: Server, visitors: int, rounds: int) -> tuple
 
 def test_bot_turn_latency_against_bare_embedding_and_search(bench_server: Server, embedder: Any) -> None:
     bot = bench_server.app.state.ctx.bot
-    for question in QUESTIONS:  # warm the model, the index and the code paths
-        bot.knowledge_base.retrieve(question)
-    asyncio.run(_bot_turns(bench_server, 6))
+    asyncio.run(_interleaved(bench_server, embedder, 10))  # warm the code paths and caches
+    samples = asyncio.run(_interleaved(bench_server, embedder, 60))
 
-    encode, search = [], []
-    for _ in range(6):
-        for question in QUESTIONS:
-            started = time.perf_counter()
-            embedder.encode([question])
-            encode.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            bot.knowledge_base.retrieve(question)
-            search.append(time.perf_counter() - started)
-    turns = asyncio.run(_bot_turns(bench_server, 60))
-    batches_before = len(bot.retrieve.batches)
-    concurrent, elapsed = asyncio.run(_concurrent_turns(bench_server, visitors=16, rounds=3))
-    batches = bot.retrieve.batches[batches_before:]
+    print("\nbot turn (SQLite, in-process bus, one uvicorn worker; 2 shared cores, figures interleaved):")
+    encode_p50 = report("bare query embedding (encode 1 text)", samples["encode"])
+    search_p50 = report("bare embedding + search (kb.retrieve)", samples["retrieve"])
+    turn_p50 = report("bot turn over WebSocket (send -> answer)", samples["turn"])
+    print(f"  turn / retrieve (p50) = {turn_p50 / search_p50:.2f}x ; overhead = "
+          f"{turn_p50 - search_p50:.1f} ms ; retrieve / encode = {search_p50 / encode_p50:.2f}x")
 
-    print("\nbot turn (SQLite, in-process bus, one uvicorn worker on this machine):")
-    encode_p50 = report("bare query embedding (encode 1 text)", encode)
-    search_p50 = report("bare embedding + search (kb.retrieve)", search)
-    turn_p50 = report("bot turn over WebSocket (send -> answer)", turns)
-    print(f"  turn p50 / retrieve p50 = {turn_p50 / search_p50:.2f}x ; overhead over retrieve p50 = "
-          f"{turn_p50 - search_p50:.2f} ms ; retrieve / encode = {search_p50 / encode_p50:.2f}x")
-    report("16 visitors x 3 turns at once: turn latency", concurrent)
-    print(f"  16 x 3 concurrent: {len(concurrent) / elapsed:.1f} turns/s, {len(batches)} retrieval batches, "
-          f"mean batch {statistics.fmean(batches):.1f}, largest {max(batches)}")
-    assert len(turns) == 60 and len(concurrent) == 48
+    print("16 visitors x 3 questions at once, micro-batching on, then off (max batch 1):")
+    for max_batch in (64, 1, 64, 1):
+        bot.retrieve.max_batch = bot.decide.max_batch = max_batch
+        before = len(bot.retrieve.batches)
+        concurrent, elapsed = asyncio.run(_concurrent_turns(bench_server, visitors=16, rounds=3))
+        batches = bot.retrieve.batches[before:]
+        p50, p99 = percentiles(concurrent)
+        print(f"  max batch {max_batch:>2}: {len(concurrent) / elapsed:5.1f} turns/s, turn p50 {p50:7.1f} ms "
+              f"p99 {p99:7.1f} ms, {len(batches)} retrieval batches (mean {statistics.fmean(batches):.1f})")
+    bot.retrieve.max_batch = bot.decide.max_batch = 64
+    assert len(samples["turn"]) == 60
 
 
 async def _deliveries(server: Server, operator_token: str,
