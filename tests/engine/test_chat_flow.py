@@ -51,10 +51,10 @@ def test_handoff_from_request_to_resolution(server: Server) -> None:
         assert receive_json(desk)["type"] == "hello"
         receive_json(visitor)  # initial state
         send(visitor, "this is useless, get me a human")
-        queued = receive_until(visitor, is_state("queued"))[-1]
-        assert queued["queue"]["position"] >= 1
-        notice = receive_until(visitor, is_message("system"))[-1]["message"]
-        assert "person" in notice["text"]
+        frames = receive_until(visitor, lambda f: is_state("queued")(f) and f["queue"] is not None)
+        assert frames[-1]["queue"]["position"] >= 1  # the live position follows the state change
+        notice = next(f["message"] for f in frames if is_message("system")(f))
+        assert "person" in notice["text"] and "in line" in notice["text"]
         event = receive_until(desk, lambda f: f["type"] == "conversation.queued"
                               and f["conversation_id"] == conversation["conversation_id"])[-1]
         assert event["actor"] == "bot"
