@@ -205,6 +205,9 @@ def test_workflow_routes(desk: Server) -> None:
         assert http.get("/api/metrics").status_code == 401
         wrong = http.post("/api/operator/presence", json={"status": "busy"}, headers=headers)
         assert wrong.status_code == 422
+        # leave the desk as found: nothing queued, Kim away
+        http.post(f"/api/operator/conversations/{cid}/resolve", headers=headers).raise_for_status()
+    presence(desk, kim, "away")
 
 
 def test_a_queued_visitor_sees_position_and_wait_live(desk: Server) -> None:
