@@ -19,20 +19,21 @@ DEFAULTS = Path(__file__).with_name("defaults.toml")
 @dataclass
 class LowConfidenceConfig:
     offer_at: float = 0.5  # score = 1 - answer confidence
-    escalate_at: float = 0.85
-    streak: int = 2  # this many answers in a row at offer level escalate
+    escalate_at: float = 0.75
+    streak: int = 2  # answers in a row that count as a streak
+    streak_factor: float = 1.25  # multiplies the weakest answer's score of a streak
 
 
 @dataclass
 class ExplicitRequestConfig:
-    offer_at: float = 0.35  # "how do I reach support?" scores about 0.5
+    offer_at: float = 0.45  # "how do I reach support?" scores 0.5
     escalate_at: float = 0.6  # "get me a human" scores about 0.9 and more
 
 
 @dataclass
 class FrustrationConfig:
     offer_at: float = 0.45
-    escalate_at: float = 0.65
+    escalate_at: float = 0.6
     window: int = 3  # user turns the sentiment trend looks back over
     repeat_similarity: float = 0.88  # cosine at which a user turn repeats an earlier one
     sentiment_model: str = ""  # a local transformers text-classification model; empty: VADER lexicon
@@ -74,10 +75,21 @@ class HandoffConfig:
                 if expected is float and isinstance(value, int) and not isinstance(value, bool):
                     value = float(value)
                 if not isinstance(value, expected):
-                    raise InputError(f"expected {expected.__name__}", path=str(source),
-                                     field=f"{section}.{key}")
+                    raise InputError(
+                        f"expected {expected.__name__}", path=str(source), field=f"{section}.{key}"
+                    )
                 setattr(target, key, value)
         return config
+
+    def signal_settings(self) -> tuple:
+        """The settings the signal scores depend on (the rest only moves thresholds)."""
+        return (
+            self.low_confidence.streak,
+            self.low_confidence.streak_factor,
+            self.frustration.window,
+            self.frustration.repeat_similarity,
+            self.frustration.sentiment_model,
+        )
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(to_toml(asdict(self)))

@@ -42,8 +42,9 @@ class Detector:
         """``embedding``: the last user turn's vector from the same embedder, if already computed."""
         return self.decide_many([transcript], None if embedding is None else [embedding])[0]
 
-    def decide_many(self, transcripts: list[Transcript],
-                    embeddings: list[np.ndarray | None] | None = None) -> list[Decision]:
+    def decide_many(
+        self, transcripts: list[Transcript], embeddings: list[np.ndarray | None] | None = None
+    ) -> list[Decision]:
         """Decide for many transcripts with one embedding batch for all their unseen user messages."""
         known: dict[str, np.ndarray] = {}
         if embeddings is not None:
@@ -71,21 +72,33 @@ class Detector:
         human, contact = self.requests.column("human"), self.requests.column("contact")
         angry = self.frustration_model.column("frustrated")
         for i, text in enumerate(fresh):
-            self._messages[text] = Message(features[i], embeddings[i], float(requests[i, human]),
-                                           float(requests[i, contact]), float(frustrated[i, angry]))
+            self._messages[text] = Message(
+                features[i],
+                embeddings[i],
+                float(requests[i, human]),
+                float(requests[i, contact]),
+                float(frustrated[i, angry]),
+            )
         while len(self._messages) > CACHE_SIZE:
             self._messages.popitem(last=False)
 
     def signals_for(self, transcript: Transcript) -> list[signals.SignalResult]:
         messages = [self._message(turn.text) for turn in transcript.turns if turn.role == "user"]
         last = messages[-1] if messages else None
-        return [signals.explicit_request(last), signals.rules(transcript, self.config),
-                signals.frustration(transcript, messages, self.config),
-                signals.low_confidence(transcript, last, self.config)]
+        return [
+            signals.explicit_request(last),
+            signals.rules(transcript, self.config),
+            signals.frustration(transcript, messages, self.config),
+            signals.low_confidence(transcript, last, self.config),
+        ]
+
+    def conclude(self, transcript: Transcript, results: list[signals.SignalResult]) -> Decision:
+        """The policy's decision on signal results already computed for ``transcript``."""
+        vip = bool(transcript.contact and transcript.contact.vip)
+        return policy.decide(results, self.config, offered=transcript.offered, vip=vip)
 
     def _decide(self, transcript: Transcript) -> Decision:
-        vip = bool(transcript.contact and transcript.contact.vip)
-        return policy.decide(self.signals_for(transcript), self.config, offered=transcript.offered, vip=vip)
+        return self.conclude(transcript, self.signals_for(transcript))
 
     def _message(self, text: str) -> Message:
         message = self._messages.get(text)

@@ -13,8 +13,16 @@ import numpy as np
 from handoff import lexicon
 from handoff.sentiment import Sentiment, SentimentScorer
 
-HAND_FEATURES = ("compound", "negative", "positive", "profanity", "says", "complaint", "shouting",
-                 "punctuation")
+HAND_FEATURES = (
+    "compound",
+    "negative",
+    "positive",
+    "profanity",
+    "says",
+    "complaint",
+    "shouting",
+    "punctuation",
+)
 # Hand features enter the frustration model beside a 384-d embedding; scaled up so that the shared
 # L2 penalty does not drown them.
 HAND_SCALE = 3.0
@@ -31,9 +39,16 @@ class MessageFeatures:
 
     def hand_vector(self) -> np.ndarray:
         kinds = {cue.split(":")[0] for cue in self.cues}
-        values = [self.sentiment.compound, self.sentiment.negative, self.sentiment.positive,
-                  "profanity" in kinds, "says" in kinds, "complaint" in kinds, "shouting" in kinds,
-                  "repeated punctuation" in kinds]
+        values = [
+            self.sentiment.compound,
+            self.sentiment.negative,
+            self.sentiment.positive,
+            "profanity" in kinds,
+            "says" in kinds,
+            "complaint" in kinds,
+            "shouting" in kinds,
+            "repeated punctuation" in kinds,
+        ]
         return np.asarray(values, dtype=np.float64) * HAND_SCALE
 
 
@@ -42,14 +57,22 @@ def analyse(texts: list[str], scorer: SentimentScorer) -> list[MessageFeatures]:
     out = []
     for text, sentiment in zip(texts, sentiments, strict=True):
         canonical = lexicon.canonical(text)
-        out.append(MessageFeatures(text=text, canonical=canonical, human=lexicon.human_request(canonical),
-                                   contact=lexicon.contact_request(canonical),
-                                   cues=tuple(lexicon.frustration_cues(text, canonical)), sentiment=sentiment))
+        out.append(
+            MessageFeatures(
+                text=text,
+                canonical=canonical,
+                human=lexicon.human_request(canonical),
+                contact=lexicon.contact_request(canonical),
+                cues=tuple(lexicon.frustration_cues(text, canonical)),
+                sentiment=sentiment,
+            )
+        )
     return out
 
 
 def frustration_inputs(features: list[MessageFeatures], embeddings: np.ndarray) -> np.ndarray:
     """The frustration model's input rows: the embedding, then the scaled hand features."""
-    hand = np.stack([item.hand_vector() for item in features]) if features else \
-        np.zeros((0, len(HAND_FEATURES)))
+    hand = (
+        np.stack([item.hand_vector() for item in features]) if features else np.zeros((0, len(HAND_FEATURES)))
+    )
     return np.hstack([embeddings.astype(np.float64), hand])

@@ -29,8 +29,15 @@ class SoftmaxModel:
         return self.classes.index(name)
 
     @classmethod
-    def fit(cls, features: np.ndarray, labels: list[str], classes: list[str], l2: np.ndarray | float,
-            steps: int = 600, rate: float = 0.5) -> SoftmaxModel:
+    def fit(
+        cls,
+        features: np.ndarray,
+        labels: list[str],
+        classes: list[str],
+        l2: np.ndarray | float,
+        steps: int = 600,
+        rate: float = 0.5,
+    ) -> SoftmaxModel:
         """Gradient descent on the mean cross-entropy plus ``l2`` (a scalar or one per feature),
         with classes weighted to balance, so that a rare class is not traded away."""
         x = features.astype(np.float64)
@@ -47,11 +54,18 @@ class SoftmaxModel:
         return model
 
     def save(self, path: str | Path) -> None:
-        np.savez_compressed(path, weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32),
-                            classes=np.array(self.classes))
+        np.savez_compressed(
+            path,
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            classes=np.array(self.classes),
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> SoftmaxModel:
         with np.load(path) as data:
-            return cls(data["weights"].astype(np.float64), data["bias"].astype(np.float64),
-                       [str(name) for name in data["classes"]])
+            return cls(
+                data["weights"].astype(np.float64),
+                data["bias"].astype(np.float64),
+                [str(name) for name in data["classes"]],
+            )

@@ -36,8 +36,9 @@ def thresholds(config: HandoffConfig, name: str) -> tuple[float, float]:
     return section.offer_at, section.escalate_at
 
 
-def decide(signals: list[SignalResult], config: HandoffConfig, *, offered: bool = False,
-           vip: bool = False) -> Decision:
+def decide(
+    signals: list[SignalResult], config: HandoffConfig, *, offered: bool = False, vip: bool = False
+) -> Decision:
     scores = {signal.name: signal.score for signal in signals}
     rule_vip = vip and config.rules.vip_escalate
     escalating, offering = [], []

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Words VADER reads as negative that visitors use to be polite ("sorry to bother you").
+POLITE = {"sorry": 0.0, "bother": 0.0, "apologies": 0.0, "apologise": 0.0, "apologize": 0.0}
+
 
 @dataclass(frozen=True)
 class Sentiment:
@@ -27,6 +30,7 @@ class SentimentScorer:
             from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
             self._vader = SentimentIntensityAnalyzer()
+            self._vader.lexicon.update(POLITE)
 
     def score_many(self, texts: list[str]) -> list[Sentiment]:
         if not self.model:

@@ -24,6 +24,12 @@ TREND_DROP = 0.5
 PERSON_SCORE = 0.95
 CONTACT_SCORE = 0.5
 PHATIC_DAMPING = 0.3
+# The request model alone (no pattern matched) counts for less: it reads topics, not intent.
+MODEL_WEIGHT = 0.75
+# Frustration floors for cues that on their own justify a person: (cue kind, floor).
+CUE_FLOORS = {"complaint": 0.65, "says": 0.65, "profanity": 0.65}
+# Weight of VADER's polarity beside the frustration model in one message's score.
+SENTIMENT_WEIGHT = 0.5
 
 
 @dataclass
@@ -45,7 +51,8 @@ class Message:
 
 
 def low_confidence(transcript: Transcript, last: Message | None, config: HandoffConfig) -> SignalResult:
-    """1 - the answer's confidence; raised to the escalation level after ``streak`` weak answers."""
+    """1 - the answer's confidence; after ``streak`` answers in a row, the weakest of them times
+    ``streak_factor`` (several weak answers weigh more than one)."""
     settings = config.low_confidence
     confidence = transcript.current_confidence()
     if confidence is None:
@@ -55,11 +62,15 @@ def low_confidence(transcript: Transcript, last: Message | None, config: Handoff
     if last is not None and phatic(last.features.canonical):
         score *= PHATIC_DAMPING
         evidence.append("no question to answer (greeting, thanks or yes/no)")
-    recent = transcript.answer_confidences()[-settings.streak:]
-    if settings.streak > 1 and len(recent) == settings.streak and \
-            all(1.0 - value >= settings.offer_at for value in recent) and score >= settings.offer_at:
-        score = max(score, settings.escalate_at)
-        evidence.append(f"{settings.streak} weak answers in a row ({', '.join(f'{v:.2f}' for v in recent)})")
+        return SignalResult("low_confidence", round(score, 4), evidence)
+    recent = transcript.answer_confidences()[-settings.streak :]
+    if settings.streak > 1 and len(recent) == settings.streak:
+        sustained = (1.0 - max(recent)) * settings.streak_factor
+        if sustained > score:
+            score = min(sustained, 1.0)
+            evidence.append(
+                f"{settings.streak} weak answers in a row ({', '.join(f'{v:.2f}' for v in recent)})"
+            )
     return SignalResult("low_confidence", round(score, 4), evidence)
 
 
@@ -67,15 +78,29 @@ def explicit_request(last: Message | None) -> SignalResult:
     """A person asked for: the patterns first (they name the words), the request model otherwise."""
     if last is None:
         return SignalResult("explicit_request", 0.0, [])
-    model = last.p_human + 0.5 * last.p_contact
+    model = MODEL_WEIGHT * (last.p_human + 0.5 * last.p_contact)
     if last.features.human:
-        return SignalResult("explicit_request", max(PERSON_SCORE, model),
-                            [f'asks for a person: "{last.features.human}"'])
+        return SignalResult(
+            "explicit_request", max(PERSON_SCORE, model), [f'asks for a person: "{last.features.human}"']
+        )
     if last.features.contact:
-        return SignalResult("explicit_request", CONTACT_SCORE,
-                            [f'asks how to reach support: "{last.features.contact}"'])
+        return SignalResult(
+            "explicit_request", CONTACT_SCORE, [f'asks how to reach support: "{last.features.contact}"']
+        )
     evidence = [f"reads like a request for a person (model {last.p_human:.2f})"] if model >= 0.3 else []
     return SignalResult("explicit_request", round(model, 4), evidence)
+
+
+def message_frustration(message: Message) -> float:
+    """One message: the frustration model blended with VADER's polarity (the lexicon carries over
+    to text unlike the model's training phrases), raised to a floor by cues that alone justify it."""
+    compound = message.features.sentiment.compound
+    score = (1.0 - SENTIMENT_WEIGHT) * message.p_frustrated + SENTIMENT_WEIGHT * (1.0 - compound) / 2.0
+    for cue in message.features.cues:
+        kind = cue.split(":")[0]
+        if kind in CUE_FLOORS and (kind != "profanity" or compound < 0.3):
+            score = max(score, CUE_FLOORS[kind])
+    return score
 
 
 def frustration(transcript: Transcript, messages: list[Message], config: HandoffConfig) -> SignalResult:
@@ -85,8 +110,8 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
         return SignalResult("frustration", 0.0, [])
     settings = config.frustration
     last = messages[-1]
-    window = messages[-settings.window:]
-    score = max(last.p_frustrated, float(np.mean([m.p_frustrated for m in window])))
+    window = messages[-settings.window :]
+    score = max(message_frustration(last), float(np.mean([message_frustration(m) for m in window])))
     evidence = list(last.features.cues)
     compound = last.features.sentiment.compound
     if compound <= -0.3:

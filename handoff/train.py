@@ -47,9 +47,9 @@ def augment(text: str, rng: random.Random) -> list[str]:
         word, j = words[i], rng.randrange(1, len(words[i]) - 1)
         edit = rng.choice(("swap", "drop", "double"))
         if edit == "swap":
-            word = word[:j] + word[j + 1] + word[j] + word[j + 2:]
+            word = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
         elif edit == "drop":
-            word = word[:j] + word[j + 1:]
+            word = word[:j] + word[j + 1 :]
         else:
             word = word[:j] + word[j] + word[j:]
         words[i] = word
@@ -59,8 +59,13 @@ def augment(text: str, rng: random.Random) -> list[str]:
 
 def request_dataset(rng: random.Random) -> tuple[list[str], list[str]]:
     texts, labels = [], []
-    for name, label in (("human_requests.txt", "human"), ("contact_requests.txt", "contact"),
-                        ("other_messages.txt", "other"), ("frustrated.txt", "other"), ("calm.txt", "other")):
+    for name, label in (
+        ("human_requests.txt", "human"),
+        ("contact_requests.txt", "contact"),
+        ("other_messages.txt", "other"),
+        ("frustrated.txt", "other"),
+        ("calm.txt", "other"),
+    ):
         for phrase in phrases(name):
             variants = augment(phrase, rng)
             texts += variants
@@ -70,9 +75,13 @@ def request_dataset(rng: random.Random) -> tuple[list[str], list[str]]:
 
 def frustration_dataset(rng: random.Random) -> tuple[list[str], list[str]]:
     texts, labels = [], []
-    for name, label in (("frustrated.txt", "frustrated"), ("calm.txt", "calm"),
-                        ("other_messages.txt", "calm"), ("contact_requests.txt", "calm"),
-                        ("human_requests.txt", "calm")):
+    for name, label in (
+        ("frustrated.txt", "frustrated"),
+        ("calm.txt", "calm"),
+        ("other_messages.txt", "calm"),
+        ("contact_requests.txt", "calm"),
+        ("human_requests.txt", "calm"),
+    ):
         for phrase in phrases(name):
             variants = augment(phrase, rng)
             texts += variants
@@ -86,11 +95,13 @@ def train(embedder, out: Path = DATA) -> tuple[SoftmaxModel, SoftmaxModel]:
     frustration_texts, frustration_labels = frustration_dataset(rng)
     unique = sorted(set(request_texts) | set(frustration_texts), key=len)
     vectors = dict(zip(unique, embedder.encode(unique, batch_size=32), strict=True))
-    requests = SoftmaxModel.fit(np.stack([vectors[text] for text in request_texts]), request_labels,
-                                REQUEST_CLASSES, l2=EMBEDDING_L2)
+    requests = SoftmaxModel.fit(
+        np.stack([vectors[text] for text in request_texts]), request_labels, REQUEST_CLASSES, l2=EMBEDDING_L2
+    )
     scorer = SentimentScorer()
-    inputs = frustration_inputs(analyse(frustration_texts, scorer),
-                                np.stack([vectors[text] for text in frustration_texts]))
+    inputs = frustration_inputs(
+        analyse(frustration_texts, scorer), np.stack([vectors[text] for text in frustration_texts])
+    )
     dim = inputs.shape[1] - len(HAND_FEATURES)
     l2 = np.concatenate([np.full(dim, EMBEDDING_L2), np.full(len(HAND_FEATURES), HAND_L2)])
     frustration = SoftmaxModel.fit(inputs, frustration_labels, FRUSTRATION_CLASSES, l2=l2)
@@ -101,15 +112,19 @@ def train(embedder, out: Path = DATA) -> tuple[SoftmaxModel, SoftmaxModel]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=DATA, help="folder for the .npz files (default: shipped)")
     parser.add_argument("--model", default=None, help="embedding model (default: the bundled MiniLM)")
     args = parser.parse_args(argv)
     from knowledge import Embedder
 
     requests, frustration = train(Embedder(args.model), args.out)
-    print(f"wrote {args.out}/explicit_request.npz {requests.weights.shape} and "
-          f"{args.out}/frustration.npz {frustration.weights.shape}")
+    print(
+        f"wrote {args.out}/explicit_request.npz {requests.weights.shape} and "
+        f"{args.out}/frustration.npz {frustration.weights.shape}"
+    )
     return 0
 
 

@@ -1,0 +1,80 @@
+"""`baton eval handoff DATA [--kb KB] --out DIR` (EVAL_FORMAT.md, handoff evaluation)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "handoff", help="replay labelled conversations through the handoff detector"
+    )
+    add_replay_arguments(parser)
+    parser.add_argument(
+        "--out", required=True, help="folder for metrics.json, predictions.jsonl, report.html"
+    )
+    parser.set_defaults(func=handle)
+
+
+def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", help="JSONL: one labelled conversation per line")
+    parser.add_argument(
+        "--kb", default=None, help="knowledge base to answer each user turn from (live confidence)"
+    )
+    parser.add_argument("--config", default=None, help="handoff TOML (default: handoff/defaults.toml)")
+    parser.add_argument("--model", default=None, help="embedding model path or name (default: bundled)")
+    parser.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto")
+
+
+def handle(args: argparse.Namespace) -> int:
+    from eval.build import build_replay
+    from eval.metrics import metrics, outcomes
+    from eval.report import write_report
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    replay = build_replay(args.data, args.kb, out, args.config, args.model, args.backend)
+    results = replay.run()
+    result = metrics(outcomes(results))
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    result["data"], result["kb"] = str(args.data), args.kb
+    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    with open(out / "predictions.jsonl", "w") as handle_out:
+        handle_out.writelines(json.dumps(prediction(r)) + "\n" for r in results)
+    write_report(out / "report.html", results, result, replay)
+    headline = {
+        key: result[key]
+        for key in ("n", "precision", "recall", "f1", "false_escalation_rate", "reason_accuracy", "seconds")
+    }
+    headline["per_reason_recall"] = {k: round(v["recall"], 4) for k, v in result["per_reason"].items()}
+    print(json.dumps(headline, indent=2))
+    return 0
+
+
+def prediction(result) -> dict:
+    """One predictions.jsonl line: the contract's fields, then the gold label and the evidence."""
+    escalated = result.escalated
+    shown = escalated or (result.decisions[-1] if result.decisions else None)
+    conversation = result.conversation
+    return {
+        "id": conversation.id,
+        "escalate": escalated is not None,
+        "reasons": escalated.reasons if escalated else [],
+        "turn": result.turn,
+        "scores": shown.scores if shown else {},
+        "peak_scores": result.peak_scores(),
+        "explanation": shown.explanation if shown else "",
+        "evidence": shown.evidence if shown else {},
+        "actions": [d.action for d in result.decisions],
+        "gold": {
+            "escalate": conversation.escalate,
+            "reason": conversation.reason,
+            "escalate_turn": conversation.escalate_turn,
+            "label_strength": conversation.label_strength,
+            "source": conversation.source,
+        },
+    }

@@ -1,0 +1,73 @@
+"""Requests for a person escalate from the first turn, typos and informal wording included; questions
+about reaching support are offers; ordinary and polite messages continue."""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff import Transcript, Turn
+
+ESCALATE = [
+    "can i talk 2 a real person",
+    "agent pls",
+    "pls call me back",
+    "is there a human there?",
+    "get me a human",
+    "i want to tlak to a humna",
+    "connect me with someone who can actually help",
+    "REPRESENTATIVE",
+    "could you put me through to your billing team member please",
+    "I'd rather speak with somebody, thanks",
+]
+OFFER = ["how do I contact support?", "what's your customer service phone number", "support email?"]
+CONTINUE = [
+    "where is my parcel",
+    "thank you, that was helpful",
+    "someone stole my package from the porch",
+    "can I pay in person at the shop",
+    "I need the invoice for Mrs. Patel",
+    "good morning! could you tell me your return policy please?",
+    "my travel agent booked the flight",
+]
+
+
+def first_turn(text: str) -> Transcript:
+    return Transcript(turns=[Turn(role="user", text=text)])
+
+
+@pytest.mark.parametrize("text", ESCALATE)
+def test_person_requests_escalate_on_the_first_turn(detector, text):
+    decision = detector.decide(first_turn(text))
+    assert decision.action == "escalate", decision.explanation
+    assert decision.reasons[0] == "explicit_request"
+    signal = next(s for s in decision.signals if s.name == "explicit_request")
+    assert signal.evidence, "every reason carries evidence"
+
+
+@pytest.mark.parametrize("text", OFFER)
+def test_asking_how_to_reach_support_is_an_offer(detector, text):
+    decision = detector.decide(first_turn(text))
+    assert decision.action == "offer", decision.explanation
+    assert decision.reasons == ["explicit_request"]
+
+
+@pytest.mark.parametrize("text", CONTINUE)
+def test_ordinary_and_polite_messages_continue(detector, text):
+    decision = detector.decide(first_turn(text))
+    assert decision.action == "continue", decision.explanation
+
+
+def test_a_declined_person_is_not_a_request(detector):
+    decision = detector.decide(first_turn("I don't need a human, just tell me the opening hours"))
+    assert decision.action != "escalate"
+
+
+def test_request_late_in_a_conversation_escalates_at_that_turn(detector):
+    turns = [
+        Turn("user", "where is my order"),
+        Turn("bot", "You can track it under My orders.", 0.9),
+        Turn("user", "ok let me talk to an agent then"),
+    ]
+    decision = detector.decide(Transcript(turns=turns))
+    assert decision.action == "escalate"
+    assert decision.reasons[0] == "explicit_request"
