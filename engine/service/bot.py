@@ -204,6 +204,8 @@ class Bot:
         packet = None
         if decision.action == "escalate":
             packet = handoff.build_packet(transcript, decision, [retrieval]).to_dict()
+            # the topics of what the bot found: routing matches them to operators' and teams' skills
+            packet["topics"] = sorted({tag for hit in retrieval.hits[:3] for tag in hit.chunk.tags})
         return BotOutcome(
             action=decision.action, text=answer.text,
             citations=[{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "title": c.title, "url": c.url,

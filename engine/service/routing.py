@@ -99,9 +99,9 @@ def derive_skills(packet: Mapping[str, Any] | None, *, channel: str | None = Non
                   language: str | None = None, tags: Iterable[str] = ()) -> list[str]:
     """Skills a conversation asks for, from its handoff packet, channel and language.
 
-    Topic tags come from the knowledge hits the bot retrieved (``packet["tried"]`` entries or
-    ``packet["topics"]``) and from the conversation's own tags; the result is sorted so that it
-    is stable in storage.
+    Topic tags come from the knowledge hits the bot retrieved (``packet["topics"]``, and any
+    ``tags`` of the articles listed under ``packet["attempts"]``) and from the conversation's own
+    tags; the result is sorted so that it is stable in storage.
     """
     skills: set[str] = set()
     packet = packet or {}
@@ -112,9 +112,10 @@ def derive_skills(packet: Mapping[str, Any] | None, *, channel: str | None = Non
     if channel:
         skills.add(f"channel:{str(channel).lower()}")
     topics: list[str] = list(tags) + list(packet.get("topics") or [])
-    for tried in packet.get("tried") or []:
-        if isinstance(tried, Mapping):
-            topics.extend(tried.get("tags") or [])
+    for attempt in packet.get("attempts") or []:
+        for article in (attempt.get("articles") or []) if isinstance(attempt, Mapping) else []:
+            if isinstance(article, Mapping):
+                topics.extend(article.get("tags") or [])
     skills.update(f"topic:{str(t).strip().lower()}" for t in topics if str(t).strip())
     return sorted(skills)
 

@@ -5,36 +5,21 @@ operators only."""
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
 
-from engine.bus import InProcessBus, conversation_stream
-from engine.db import create_all, make_engine
+from engine.bus import conversation_stream
 from engine.events import DraftCreated
 from engine.models import CannedResponseCreate, Draft, OperatorCreate
 from engine.service import conversations, drafts, metrics, queue, routing
-from engine.service.bot import Bot, BotOutcome
+from engine.service.bot import BotOutcome
 from engine.service.operators import create_canned, create_operator
 from engine.service.runtime import ServiceContext
-from engine.settings import Settings
 
 pytestmark = pytest.mark.anyio
 QUESTION = "can I get my money back for order #778899? it arrived broken"
-
-
-@pytest.fixture
-def bot_ctx(tmp_path: Path, bot: Bot, kb_index: Path) -> Iterator[ServiceContext]:
-    settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=kb_index,
-                        database_url=f"sqlite:///{tmp_path / 'drafts.db'}")
-    engine = make_engine(settings.database_url)
-    create_all(engine)
-    yield ServiceContext(settings=settings, engine=engine, bus=InProcessBus(), bot=bot)
-    engine.dispose()
 
 
 async def escalated(ctx: ServiceContext, text: str = QUESTION) -> tuple[int, int]:

@@ -27,8 +27,9 @@ def conv(id: int, waited: float = 0, **kw) -> QueuedSnapshot:
 
 
 def test_skills_come_from_packet_topics_language_and_channel() -> None:
-    packet = {"language": "en-GB", "tried": [{"title": "Refunds", "tags": ["Billing", "refunds"]}],
-              "topics": ["orders"]}
+    packet = {"language": "en-GB", "topics": ["orders"],
+              "attempts": [{"answer": "...",
+                            "articles": [{"title": "Refunds", "tags": ["Billing", "refunds"]}]}]}
     assert derive_skills(packet, channel="sms", tags=["vip"]) == [
         "channel:sms", "lang:en", "topic:billing", "topic:orders", "topic:refunds", "topic:vip"]
     assert derive_skills(None) == []

@@ -12,7 +12,16 @@ from sqlmodel import col, select
 
 from engine.bus import OPERATORS, conversation_stream
 from engine.events import ConversationChanged, PresenceUpdated, QueueUpdated
-from engine.models import Contact, Conversation, Operator, OperatorCreate, Team, Transition, utcnow
+from engine.models import (
+    Contact,
+    Conversation,
+    HandoffEvent,
+    Operator,
+    OperatorCreate,
+    Team,
+    Transition,
+    utcnow,
+)
 from engine.service import conversations, presence, queue, routing
 from engine.service.operators import create_operator
 from engine.service.runtime import ServiceContext
@@ -242,3 +251,20 @@ async def test_routing_skips_a_conversation_claimed_meanwhile(ctx: ServiceContex
     await presence.set_status(ctx, sam.id, "online")
     assert await routing.route(ctx, conversation_id) == []
     assert state(ctx, conversation_id) == ("assigned", kim.id)
+
+
+async def test_the_bot_s_topics_route_to_the_operator_with_that_skill(bot_ctx: ServiceContext) -> None:
+    generalist = await operator(bot_ctx, "Gene")
+    billing = await operator(bot_ctx, "Bill", skills=["topic:billing"])
+    await presence.set_status(bot_ctx, generalist.id, "online")
+    await presence.set_status(bot_ctx, billing.id, "online")
+    busy, _ = await conversations.start(bot_ctx, name="Ann")
+    await conversations.claim(bot_ctx, busy.id, billing.id)  # Bill is the more loaded of the two
+    conversation, _ = await conversations.start(bot_ctx, name="Cat")
+    turn = await conversations.receive(bot_ctx, conversation.id, "I want my money back, get me a human now")
+    assert [m.role for m in turn.replies] == ["system"]  # the real detector escalated
+    with bot_ctx.session() as session:
+        packet = session.exec(select(HandoffEvent.packet).where(
+            HandoffEvent.conversation_id == conversation.id, HandoffEvent.action == "escalate")).one()
+    assert "billing" in packet["topics"]
+    assert state(bot_ctx, conversation.id) == ("assigned", billing.id)
