@@ -25,6 +25,7 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.bus import conversation_stream
@@ -144,7 +145,10 @@ async def generate(ctx: ServiceContext, conversation_id: int, message_id: int | 
     if data is None:
         return []
     suggestions = await suggest(ctx, data, model, **litellm_kwargs)
-    return await ctx.act(store, data, suggestions)
+    try:
+        return await ctx.act(store, data, suggestions)
+    except IntegrityError:  # another worker stored drafts for this message first
+        return []
 
 
 _RUNNING: dict[int, asyncio.Task[list[Draft]]] = {}
