@@ -8,6 +8,10 @@ import {duration, fill, h, reasonLabel, since} from "./dom.js";
 const DAY_MS = 86400000;
 /** Charts are drawn at their box's width, so that text keeps its size on every screen. */
 const widthOf = (id) => Math.max(260, document.getElementById(id).clientWidth);
+const expected = (seconds) => {
+  if (seconds === null || seconds === undefined) return "unknown";
+  return seconds < 60 ? "under a minute" : duration(seconds);
+};
 const pct = (rate) => (rate === null || rate === undefined ? "–" : `${Math.round(rate * 100)}%`);
 
 class Supervisor {
@@ -64,7 +68,7 @@ class Supervisor {
         h("td", {text: c.name || c.email || `Visitor #${c.id}`}),
         h("td", {}, row.reasons.map((r) => h("span", {class: "badge reason", text: reasonLabel(r)}))),
         h("td", {class: "waited"}),
-        h("td", {text: estimate?.wait_seconds === null || estimate?.wait_seconds === undefined ? "unknown" : duration(estimate.wait_seconds)}));
+        h("td", {text: expected(estimate?.wait_seconds)}));
     }) : h("tr", {}, h("td", {colspan: 5, class: "muted", text: "Nobody is waiting."})));
     fill(document.getElementById("operator-rows"), roster.operators.map((o) => h("tr", {},
       h("td", {text: o.name}),

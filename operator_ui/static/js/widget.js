@@ -442,6 +442,7 @@ class Widget {
       this.notice.hidden = true;
       this.status.textContent = "Our assistant answers at once; a person is one tap away.";
     }
+    this.scrollDown();
   }
 
   showCsat() {

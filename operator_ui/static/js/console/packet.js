@@ -5,7 +5,7 @@ import {sparkline} from "../charts.js";
 import {h, reasonLabel} from "../dom.js";
 
 const KNOWN = new Set(["summary", "reasons", "signals", "evidence", "tried", "bot_tried", "attempts", "sentiment",
-  "sentiment_trend", "entities", "explanation", "scores", "action"]);
+  "sentiment_trend", "entities", "explanation", "scores", "action", "articles"]);
 
 export function renderPacket(packet) {
   const body = h("div", {class: "packet-body"});
@@ -68,13 +68,14 @@ function triedItem(item) {
   if (typeof item !== "object" || !item) return h("li", {text: String(item)});
   const question = item.question || item.user || item.asked;
   const answer = item.answer || item.bot || item.text;
-  const titles = item.titles || item.sources || [];
+  const titles = (item.articles || item.titles || item.sources || []).map((t) => (typeof t === "object" ? t.title : t));
   const confidence = item.confidence;
   return h("li", {},
-    question ? h("span", {class: "q", text: `“${question}”`}) : null,
-    answer ? h("span", {class: "a", text: ` → ${answer}`}) : null,
-    confidence !== undefined && confidence !== null ? h("span", {class: "muted", text: ` (confidence ${Number(confidence).toFixed(2)})`}) : null,
-    titles.length ? h("span", {class: "muted", text: ` · ${titles.map((t) => (typeof t === "object" ? t.title : t)).join(", ")}`}) : null);
+    question ? h("span", {class: "q", text: `“${question}” `}) : null,
+    confidence !== undefined && confidence !== null
+      ? h("span", {class: `conf-badge ${confidence < 0.5 ? "low" : ""}`, text: `confidence ${Number(confidence).toFixed(2)}`}) : null,
+    answer ? h("span", {class: "a", text: ` ${answer}${answer.length >= 240 ? "…" : ""}`}) : null,
+    titles.length ? h("span", {class: "muted", text: ` · from: ${titles.slice(0, 2).join(", ")}`}) : null);
 }
 
 function describeTrend(values) {

@@ -1,0 +1,33 @@
+"""``python -m operator_ui.screenshots`` plays its shift against a real server and writes PNGs of
+the right sizes (laptop 1280x800, the widget also at phone width 390x844)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from operator_ui import screenshots
+from tests.engine.conftest import Server
+from tests.operator_ui.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return struct.unpack(">II", header[16:24])
+
+
+def test_screenshots_of_every_page_with_real_data(server: Server, tmp_path: Path) -> None:
+    operator = server.new_operator(name="Sam Rivera")["operator"]["email"]
+    admin = server.new_operator(role="admin", name="Lee Lead")["operator"]["email"]
+    code = screenshots.main(["--base-url", server.base_url, "--out", str(tmp_path), "--email", operator,
+                             "--password", PASSWORD, "--admin-email", admin, "--admin-password", PASSWORD])
+    assert code == 0
+    sizes = {path.name: png_size(path) for path in tmp_path.glob("*.png")}
+    laptop = (1280, 800)
+    assert sizes == {"home.png": laptop, "widget-laptop.png": laptop, "console-laptop.png": laptop,
+                     "widget-phone.png": (390, 844), "supervisor-laptop.png": laptop}
