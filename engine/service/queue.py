@@ -27,10 +27,11 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from sqlmodel import Session, col, select
 
-from engine.bus import OPERATORS, conversation_stream
+from engine.bus import OPERATORS, EventBus, conversation_stream
 from engine.events import ConversationChanged, QueueInfo, QueueUpdated
 from engine.models import Conversation, State, utcnow
 from engine.service import drafts, presence, routing
@@ -184,9 +185,9 @@ def current(session: Session, settings: Settings, now: datetime | None = None) -
     return QueueView(estimates, floor.last_seq)
 
 
-_SENT: dict[int, tuple[int, int | None]] = {}
-"""What each queued visitor was last told (position, wait in minutes), so that the periodic task
-speaks only when something changed. Per worker, like the sockets it feeds."""
+_SENT: WeakKeyDictionary[EventBus, dict[int, tuple[int, int | None]]] = WeakKeyDictionary()
+"""What each queued visitor was last told (position, wait in minutes) through a bus, so that the
+periodic task speaks only when something changed. Per worker, like the sockets it feeds."""
 
 
 def _minutes(wait: float | None) -> int | None:
@@ -198,14 +199,15 @@ async def publish(ctx: ServiceContext, now: datetime | None = None) -> QueueView
     wait (a ``conversation.updated`` on the conversation's stream, which the visitor socket sends
     as ``state``), where either changed since last told."""
     view = await ctx.read(current, ctx.settings, now)
+    sent = _SENT.setdefault(ctx.bus, {})
     changed = {}
     for e in view.estimates:
         told = (e.position, _minutes(e.wait_seconds))
-        if _SENT.get(e.conversation_id) != told:
-            _SENT[e.conversation_id] = told
+        if sent.get(e.conversation_id) != told:
+            sent[e.conversation_id] = told
             changed[e.conversation_id] = e
-    for gone in set(_SENT) - {e.conversation_id for e in view.estimates}:
-        del _SENT[gone]
+    for gone in set(sent) - {e.conversation_id for e in view.estimates}:
+        del sent[gone]
         changed[gone] = None
     if not changed:
         return view
