@@ -72,8 +72,8 @@ def views(chunk: Chunk, faq: bool) -> list[str]:
     else:
         context = " / ".join(dict.fromkeys(part for part in (chunk.title, *chunk.heading_path) if part))
         texts = [f"{context}: {chunk.text}" if context else chunk.text]
-    cleaned = (normalize(text) for text in texts)
-    return list(dict.fromkeys(text for text in cleaned if text))
+    cleaned = list(dict.fromkeys(text for text in (normalize(text) for text in texts) if text))
+    return cleaned or [chunk.title or chunk.text]  # a chunk that is only ids or links still gets a vector
 
 
 def _opening(text: str) -> str:

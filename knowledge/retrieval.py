@@ -115,12 +115,17 @@ class KnowledgeBase:
               probabilities: np.ndarray | None, k: int) -> Retrieval:
         lexical_all = self._lexical.scores(text)
         dense_candidates = self.index.vector_chunks[neighbours[neighbours >= 0]]
-        lexical_candidates = np.argsort(-lexical_all)[:CANDIDATES]
+        if len(lexical_all) > CANDIDATES:
+            lexical_candidates = np.argpartition(-lexical_all, CANDIDATES)[:CANDIDATES]
+        else:
+            lexical_candidates = np.arange(len(lexical_all))
         lexical_candidates = lexical_candidates[lexical_all[lexical_candidates] > 0]
         candidates = np.unique(np.concatenate([dense_candidates, lexical_candidates]))
-        best = np.empty(len(candidates), dtype=np.float32)
-        for i, position in enumerate(candidates):
-            best[i] = float((self.vectors[self._starts[position]:self._starts[position + 1]] @ vector).max())
+        # Every vector of every candidate chunk in one product, then the best per chunk.
+        starts, ends = self._starts[candidates], self._starts[candidates + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+        offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
+        best = np.maximum.reduceat(self.vectors[rows] @ vector, offsets)
         centroid = self._centroids[candidates] @ vector
         dense = 0.5 * best + 0.5 * centroid
         lexical = lexical_all[candidates]
