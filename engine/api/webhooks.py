@@ -33,6 +33,12 @@ class Received(BaseModel):
     duplicate: bool
 
 
+class Ignored(BaseModel):
+    """A mail that a machine sent (out-of-office, bounce): acknowledged, not taken into the inbox."""
+
+    ignored: str
+
+
 def _received(inbound: Inbound) -> Received:
     return Received(conversation_id=inbound.conversation_id, message_id=inbound.accepted.message.id,
                     duplicate=inbound.accepted.duplicate)
@@ -113,9 +119,12 @@ async def messenger_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks,
 
 @router.post("/email", summary="Inbound email (JSON of an inbound-parse service)")
 async def email_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks, mail: email.InboundEmail,
-                        token: str | None = None) -> Received:
+                        token: str | None = None) -> Received | Ignored:
     expected = _secret(ctx, ctx.settings.email_webhook_token, "email_webhook_token")
     given = token or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if expected is not None and not hmac.compare_digest(given.encode(), expected.encode()):
         raise _forbidden("the email webhook token is missing or wrong (?token= or Authorization: Bearer)")
+    reason = email.automatic(mail)
+    if reason is not None:
+        return Ignored(ignored=f"an automatic reply ({reason}); answering it could start a loop")
     return _received(await _take(request, ctx, email.parse(mail), tasks))

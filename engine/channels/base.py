@@ -54,6 +54,7 @@ class OutgoingMessage:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     quick_replies: tuple[str, ...] = ()
+    automatic: bool = False  # written by the bot or the system, not by a person
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ class InboundEmail(BaseModel):
     message_id: str = Field(min_length=1, max_length=2000)
     in_reply_to: str | None = Field(default=None, max_length=2000)
     references: list[str] = []
+    headers: dict[str, str] = {}  # the raw headers where the service passes them (auto-reply checks)
 
     @field_validator("references", mode="before")
     @classmethod
@@ -112,6 +113,26 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n\s*\n+", "\n\n", "".join(parser.parts)).strip()
 
 
+AUTOMATIC_SENDERS = frozenset({"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply"})
+
+
+def automatic(mail: InboundEmail) -> str | None:
+    """Why this mail was sent by a machine (an out-of-office, a bounce, a list), or None. Answering
+    one would start a loop of replies, so the inbox takes none of them (RFC 3834)."""
+    headers = {name.lower(): value.strip().lower() for name, value in mail.headers.items()}
+    if headers.get("auto-submitted", "no") != "no":
+        return f"Auto-Submitted: {headers['auto-submitted']}"
+    if headers.get("precedence") in {"bulk", "junk", "list", "auto_reply"}:
+        return f"Precedence: {headers['precedence']}"
+    marker = next((name for name in ("x-autoreply", "x-autorespond") if name in headers), None)
+    if marker:
+        return f"{marker} header"
+    local = parseaddr(mail.sender)[1].partition("@")[0].lower()
+    if local in AUTOMATIC_SENDERS:
+        return f"sent from {local}"
+    return None
+
+
 def parse(mail: InboundEmail) -> IncomingMessage:
     """The webhook body as an :class:`IncomingMessage` holding only the new text."""
     name, address = parseaddr(mail.sender)
@@ -152,6 +173,8 @@ class SmtpTransport:
             mail["In-Reply-To"] = message.in_reply_to
         if message.references:
             mail["References"] = " ".join(message.references)
+        if message.automatic:
+            mail["Auto-Submitted"] = "auto-replied"  # so out-of-office replies do not answer the bot
         mail.set_content(message.text)
         await anyio.to_thread.run_sync(self._deliver, mail)
         return SendResult(provider_id=mail["Message-ID"])

@@ -339,7 +339,8 @@ def outgoing_for(session: Session, message_id: int) -> OutgoingMessage:
                            text=render(message, channel), sender=last_in.local if last_in else None,
                            subject=conversation.subject,
                            in_reply_to=last_in.provider_id if last_in and channel == Channel.email else None,
-                           references=references, quick_replies=tuple(message.quick_replies))
+                           references=references, quick_replies=tuple(message.quick_replies),
+                           automatic=message.role != Role.operator)
 
 
 def address_of(session: Session, contact_id: int, channel: Channel) -> str | None:

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from engine.channels.email import InboundEmail, html_to_text, parse, strip_quoted
+from engine.channels.email import InboundEmail, automatic, html_to_text, parse, strip_quoted
 from tests.engine.channels.conftest import SUPPORT, Mailbox, operator_get, post_email
 from tests.engine.conftest import Server
 
@@ -32,6 +32,7 @@ def test_email_thread(channel_server: Server, mailbox: Mailbox) -> None:
     assert answer["References"] == first_id
     assert SUPPORT in answer["From"]
     assert "3 to 5 business days" in answer.get_content()
+    assert answer["Auto-Submitted"] == "auto-replied"  # the bot wrote it: out-of-office replies stay quiet
 
     second_id = f"<{uuid.uuid4().hex}@customer.example>"
     quoted = "\n".join(f"> {line}" for line in answer.get_content().splitlines())
@@ -103,3 +104,28 @@ def test_html_mail_without_text_part() -> None:
     assert incoming.thread == ("<a@s>", "<a@s>", "<r1@s>")
 
 
+
+
+def test_out_of_office_replies_are_not_answered(channel_server: Server, mailbox: Mailbox) -> None:
+    address = new_address()
+    response = post_email(channel_server, **{"from": address}, subject="Automatic reply: Delivery time",
+                          text="I am out of the office until Monday.", message_id=f"<{uuid.uuid4().hex}@x>",
+                          headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"})
+    assert response.status_code == 200
+    assert "Auto-Submitted: auto-replied" in response.json()["ignored"]
+    with pytest.raises(AssertionError, match="no such email"):
+        mailbox.wait_for(to(address), timeout=1.5)
+
+
+@pytest.mark.parametrize(("sender", "headers", "reason"), [
+    ("ann@x.com", {}, None),
+    ("ann@x.com", {"Auto-Submitted": "No"}, None),
+    ("ann@x.com", {"auto-submitted": "auto-generated"}, "Auto-Submitted: auto-generated"),
+    ("ann@x.com", {"Precedence": "bulk"}, "Precedence: bulk"),
+    ("ann@x.com", {"X-Autoreply": "yes"}, "x-autoreply header"),
+    ("MAILER-DAEMON@mx.example", {}, "sent from mailer-daemon"),
+])
+def test_automatic_mail_is_recognised(sender: str, headers: dict[str, str], reason: str | None) -> None:
+    mail = InboundEmail.model_validate({"from": sender, "text": "x", "message_id": "<1@x>",
+                                        "headers": headers})
+    assert automatic(mail) == reason
