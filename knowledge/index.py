@@ -29,7 +29,7 @@ FORMAT = 1
 # What is embedded per chunk; bump when views() changes so old indexes are re-embedded.
 RECIPE = 1
 # Exact search up to this many vectors; HNSW beyond (see docs/knowledge.md for the measurement).
-HNSW_MIN_VECTORS = 50_000
+HNSW_MIN_VECTORS = 20_000
 HNSW_NEIGHBOURS = 32
 OPENING_CHARS = 200
 
@@ -268,7 +268,7 @@ def build_faiss(vectors: np.ndarray) -> faiss.Index:
     if len(vectors) >= HNSW_MIN_VECTORS:
         index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
+        index.hnsw.efSearch = 256
     else:
         index = faiss.IndexFlatIP(dim)
     if len(vectors):

@@ -113,3 +113,16 @@ def test_corrupt_manifest_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(InputError, match="corrupt manifest"):
         KnowledgeIndex.open(tmp_path)
+
+
+def test_large_indexes_switch_to_hnsw(tmp_path: Path, counting: CountingEmbedder,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import knowledge.index
+
+    monkeypatch.setattr(knowledge.index, "HNSW_MIN_VECTORS", 4)
+    source = faq(tmp_path / "faq.jsonl", ("a", "Refunds take five days."), ("b", "We ship daily."))
+    KnowledgeIndex.open(tmp_path / "index").ingest(load_path(source), counting, progress=False)
+    index = KnowledgeIndex.open(tmp_path / "index")
+    assert index.manifest["index"] == "hnsw" and index.faiss_index.hnsw.efSearch == 256
+    _, found = index.faiss_index.search(index.vectors[:1], 3)
+    assert found[0][0] == 0
