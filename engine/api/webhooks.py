@@ -26,11 +26,13 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
 class Received(BaseModel):
-    """What the inbox did with one message."""
+    """What the inbox did with one message: stored it (``message_id``) or took it as the rating of
+    the resolved conversation (``rated``)."""
 
     conversation_id: int
-    message_id: int
-    duplicate: bool
+    message_id: int | None = None
+    duplicate: bool = False
+    rated: int | None = None
 
 
 class Ignored(BaseModel):
@@ -40,6 +42,8 @@ class Ignored(BaseModel):
 
 
 def _received(inbound: Inbound) -> Received:
+    if inbound.accepted is None:
+        return Received(conversation_id=inbound.conversation_id, rated=inbound.rated)
     return Received(conversation_id=inbound.conversation_id, message_id=inbound.accepted.message.id,
                     duplicate=inbound.accepted.duplicate)
 
@@ -73,7 +77,7 @@ async def _take(request: Request, ctx: ServiceContext, incoming: IncomingMessage
     dispatcher = getattr(request.app.state, "outbound", None)
     if dispatcher is not None:
         dispatcher.watch(inbound.conversation_id)
-    if not inbound.accepted.duplicate:
+    if inbound.new:
         tasks.add_task(answer, ctx, inbound)
     return inbound
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,16 +37,24 @@ TRUNCATED = "\n[message shortened: the rest was longer than this inbox keeps]"
 
 @dataclass
 class Inbound:
-    """A stored channel message (``accepted.duplicate`` when the provider sent it before)."""
+    """A stored channel message (``accepted.duplicate`` when the provider sent it before), or the
+    rating a visitor gave a resolved conversation (``rated``; no message is stored then)."""
 
-    accepted: Accepted
+    accepted: Accepted | None
     conversation_id: int
     contact_id: int
+    rated: int | None = None
+
+    @property
+    def new(self) -> bool:
+        """A message the bot has yet to answer."""
+        return self.accepted is not None and not self.accepted.duplicate
 
 
 async def receive_incoming(ctx: ServiceContext, incoming: IncomingMessage) -> Inbound:
     """Store ``incoming`` once, in the conversation it belongs to. The caller acknowledges the
-    provider as soon as this returns and runs :func:`answer` after."""
+    provider as soon as this returns and runs :func:`answer` after. A bare score sent to a resolved
+    conversation answers its "Rate us from 1 to 5" and does not reopen it."""
     text = fit(incoming.text, ctx.settings.max_message_chars)
     async with exclusive(ctx, f"inbox:{incoming.channel.value}:{incoming.external_id}"):
         seen = await ctx.read(received_before, incoming)
@@ -55,6 +64,11 @@ async def receive_incoming(ctx: ServiceContext, incoming: IncomingMessage) -> In
         contact_id = await ctx.act(ensure_contact, incoming)
         window = timedelta(hours=ctx.settings.channel_reopen_hours)
         conversation_id = await ctx.read(conversation_to_continue, contact_id, incoming, window)
+        score = rating(text)
+        if conversation_id is not None and score is not None \
+                and await ctx.read(lambda s: s.get(Conversation, conversation_id).state == State.resolved):
+            await conversations.record_csat(ctx, conversation_id, score, None)
+            return Inbound(None, conversation_id, contact_id, rated=score)
         if conversation_id is None:
             subject = incoming.subject[:200] if incoming.subject else None
             conversation, _token = await conversations.start(ctx, contact_id=contact_id,
@@ -70,10 +84,21 @@ async def receive_incoming(ctx: ServiceContext, incoming: IncomingMessage) -> In
 async def answer(ctx: ServiceContext, inbound: Inbound) -> None:
     """The bot's turn, exactly as for the widget (the detector decides; a person may be brought in).
     Run after the provider has its acknowledgement; a failure is logged, the message stays stored."""
+    if inbound.accepted is None or inbound.accepted.duplicate:
+        return
     try:
         await conversations.respond(ctx, inbound.accepted)
     except Exception:
         log.exception("the bot turn failed for conversation %s", inbound.conversation_id)
+
+
+RATING = re.compile(r"^\s*([1-5])\s*(/\s*5|stars?|\*+)?\s*[.!]*\s*$", re.IGNORECASE)
+
+
+def rating(text: str) -> int | None:
+    """The score in a bare answer to "Rate us from 1 to 5" (``5``, ``4/5``, ``3 stars``)."""
+    match = RATING.match(text)
+    return int(match.group(1)) if match else None
 
 
 def fit(text: str, limit: int) -> str:

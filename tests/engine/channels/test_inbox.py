@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from engine.channels import IncomingMessage, receive_incoming
+from engine.channels.inbox import rating
 from engine.db import make_engine
 from engine.models import Channel, Contact, ContactIdentity, Conversation, Message, State, utcnow
 from engine.service import conversations
@@ -50,6 +51,29 @@ async def test_a_recent_conversation_reopens_an_old_one_does_not(ctx: ServiceCon
     await ctx.act(age)
     fresh = await receive_incoming(ctx, sms(phone, "new problem", "SM4"))
     assert fresh.conversation_id != first.conversation_id and fresh.contact_id == first.contact_id
+
+
+@pytest.mark.anyio
+async def test_a_score_after_resolution_is_the_rating_not_a_new_question(ctx: ServiceContext) -> None:
+    phone = new_phone()
+    first = await receive_incoming(ctx, sms(phone, "where is my parcel", "SM-R1"))
+    await conversations.resolve(ctx, first.conversation_id, actor="system")  # asks "Rate us from 1 to 5"
+    for _ in range(2):  # the provider may deliver it twice
+        rated = await receive_incoming(ctx, sms(phone, "4/5", "SM-R2"))
+        assert rated.rated == 4 and rated.accepted is None and rated.conversation_id == first.conversation_id
+    conversation = await ctx.read(lambda s: s.get(Conversation, first.conversation_id))
+    assert conversation.state == State.resolved and conversation.csat_score == 4
+    visitor = await ctx.read(lambda s: s.exec(select(Message.text).where(
+        Message.conversation_id == first.conversation_id, Message.role == "visitor")).all())
+    assert visitor == ["where is my parcel"]
+    later = await receive_incoming(ctx, sms(phone, "5 more questions though", "SM-R3"))
+    assert later.accepted is not None and later.conversation_id == first.conversation_id  # reopened
+
+
+@pytest.mark.parametrize(("text", "score"), [("5", 5), (" 4/5 ", 4), ("3 stars", 3), ("1!", 1), ("2 *", 2),
+                                             ("6", None), ("5 more questions", None), ("", None)])
+def test_rating(text: str, score: int | None) -> None:
+    assert rating(text) == score
 
 
 @pytest.mark.anyio
