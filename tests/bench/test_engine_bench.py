@@ -168,7 +168,7 @@ def test_bot_turn_latency_against_bare_embedding_and_search(bench_server: Server
         print(f"  max batch {max_batch:>2}: {len(concurrent) / elapsed:5.1f} turns/s, turn p50 {p50:7.1f} ms "
               f"p99 {p99:7.1f} ms, {len(batches)} retrieval batches (mean {statistics.fmean(batches):.1f})")
     bot.retrieve.max_batch = bot.decide.max_batch = 64
-    assert len(samples["turn"]) == 60
+    assert len(samples["turn"]) >= 60
 
 
 async def _deliveries(server: Server, operator_token: str,
