@@ -4,11 +4,12 @@ the right sizes (laptop 1280x800, the widget also at phone width 390x844)."""
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from operator_ui import screenshots
 from tests.engine.conftest import Server
 from tests.operator_ui.conftest import PASSWORD
 
@@ -24,9 +25,12 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_screenshots_of_every_page_with_real_data(server: Server, tmp_path: Path) -> None:
     operator = server.new_operator(name="Sam Rivera")["operator"]["email"]
     admin = server.new_operator(role="admin", name="Lee Lead")["operator"]["email"]
-    code = screenshots.main(["--base-url", server.base_url, "--out", str(tmp_path), "--email", operator,
-                             "--password", PASSWORD, "--admin-email", admin, "--admin-password", PASSWORD])
-    assert code == 0
+    # its own process, as people run it (and Playwright's sync API wants a thread without a loop)
+    run = subprocess.run([sys.executable, "-m", "operator_ui.screenshots", "--base-url", server.base_url,
+                          "--out", str(tmp_path), "--email", operator, "--password", PASSWORD,
+                          "--admin-email", admin, "--admin-password", PASSWORD],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
     sizes = {path.name: png_size(path) for path in tmp_path.glob("*.png")}
     laptop = (1280, 800)
     assert sizes == {"home.png": laptop, "widget-laptop.png": laptop, "console-laptop.png": laptop,
