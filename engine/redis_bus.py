@@ -61,14 +61,14 @@ class RedisBus:
         self.url = url
         self.prefix = prefix
         self.channel = f"{prefix}:events"
-        self._worker_name = f"{prefix}:{uuid.uuid4().hex[:8]}"
+        self.client_name = f"{prefix}:{uuid.uuid4().hex[:8]}"  # CLIENT LIST shows <name>:pub and <name>:sub
         options: dict[str, Any] = {"socket_connect_timeout": 5, "socket_keepalive": True,
                                    "health_check_interval": 10,
                                    "retry": Retry(ExponentialBackoff(cap=1.0), 3),
                                    "retry_on_error": [RedisConnectionError, RedisTimeoutError]}
         self._publisher = redis.Redis.from_url(url, single_connection_client=True,
-                                               client_name=f"{self._worker_name}:pub", **options)
-        self._listener_client = redis.Redis.from_url(url, client_name=f"{self._worker_name}:sub", **options)
+                                               client_name=f"{self.client_name}:pub", **options)
+        self._listener_client = redis.Redis.from_url(url, client_name=f"{self.client_name}:sub", **options)
         self._local = InProcessBus(backlog)
         self._subscriptions: weakref.WeakSet[InProcessSubscription] = weakref.WeakSet()
         self._ready = asyncio.Event()

@@ -114,7 +114,7 @@ async def test_a_lost_connection_closes_subscriptions_for_resync_and_the_feed_co
     admin = redis.Redis.from_url(REDIS_URL)
     try:
         clients = await admin.client_list()
-        listener = [c for c in clients if c["name"] == f"{second._worker_name}:sub"]
+        listener = [c for c in clients if c["name"] == f"{second.client_name}:sub"]
         assert len(listener) == 1
         await admin.client_kill_filter(_id=listener[0]["id"])
     finally:
