@@ -23,5 +23,6 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     print(f"baton: database {settings.database_url.split('@')[-1]}, index {settings.index_dir}")
     print(f"baton: chat at http://{args.host}:{args.port}/ , API docs at http://{args.host}:{args.port}/docs")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
+                ws_max_size=settings.max_request_bytes)  # a socket frame obeys the request size limit
     return 0
