@@ -105,3 +105,23 @@ def test_widget_fills_a_phone_screen(server: Server, pages: Pages) -> None:
     visitor.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     expect(visitor.get_by_role("button", name="Chat with us")).to_be_focused()
+
+
+def test_transfer_to_a_colleague_moves_the_conversation_live(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    server.new_operator(name="Joe Park")
+    widget_asking_for_a_person(server, pages)
+    console = pages.open(f"{server.base_url}/operator")
+    sign_in(console, kim["operator"]["email"])
+    console.locator(".row").first.click()
+    expect(console.locator(".conv-head")).to_contain_text("You own this")
+    console.locator(".transcript").click()
+    console.keyboard.press("t")
+    dialog = console.get_by_role("dialog", name="Transfer conversation")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("To").select_option(label="Joe Park (offline, 0/3 open)")
+    dialog.get_by_label("Note for them").fill("Wants a refund for the lamp")
+    dialog.get_by_role("button", name="Transfer").click()
+    expect(console.locator(".conv-head")).to_contain_text("Owned by Joe Park")
+    expect(console.locator("#count-mine")).to_have_text("0")
+    expect(console.locator(".transcript .msg.internal")).to_contain_text("Wants a refund for the lamp")

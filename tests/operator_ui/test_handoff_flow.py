@@ -50,6 +50,7 @@ def test_visitor_asks_for_a_person_and_gets_an_edited_draft_live(server: Server,
     expect(console.locator(".transcript .msg.bot").first.locator(".badge.bot")).to_have_text("Bot")
     expect(console.locator(".transcript .msg.visitor .text").nth(2)).to_have_text(MARKUP)
     expect(visitor.locator(".notice.assigned")).to_be_visible()
+    expect(visitor.locator(".msg.visitor .meta").last).to_contain_text("Seen")  # the operator read it
 
     console.locator(".draft button.insert").first.click()
     composer = console.get_by_label("Reply to the visitor")
