@@ -17,6 +17,7 @@ from engine.models import (
     ContactPublic,
     Conversation,
     ConversationPublic,
+    DraftPublic,
     HandoffEvent,
     Message,
     MessagePublic,
@@ -26,7 +27,7 @@ from engine.models import (
     Visibility,
     utcnow,
 )
-from engine.service import queue
+from engine.service import context, drafts, queue
 from engine.service.conversations import public, queue_info
 from engine.service.errors import NotFound
 from engine.settings import Settings
@@ -54,6 +55,7 @@ class ConversationDetail(SQLModel):
     decisions: list[dict[str, Any]] = []
     transitions: list[TransitionPublic] = []
     history: list[ConversationPublic] = []
+    drafts: list[DraftPublic] = []
     queue: QueueInfo | None = None
 
 
@@ -123,7 +125,8 @@ def conversation_detail(session: Session, settings: Settings, conversation_id: i
                              .order_by(col(HandoffEvent.id))).all()
     transitions = session.exec(select(Transition).where(Transition.conversation_id == conversation_id)
                                .order_by(col(Transition.id))).all()
-    others = session.exec(select(Conversation).where(Conversation.contact_id == conversation.contact_id,
+    contacts = context.related_contacts(session, contact)  # the same person on other channels too
+    others = session.exec(select(Conversation).where(col(Conversation.contact_id).in_(contacts),
                                                      Conversation.id != conversation_id)
                           .order_by(col(Conversation.id).desc()).limit(20)).all()
     event = latest_packet(session, conversation_id)
@@ -136,5 +139,7 @@ def conversation_detail(session: Session, settings: Settings, conversation_id: i
                     "created_at": d.created_at.isoformat()} for d in decisions],
         transitions=[TransitionPublic.model_validate(t, from_attributes=True) for t in transitions],
         history=[ConversationPublic.model_validate(c, from_attributes=True) for c in others],
+        drafts=[DraftPublic.model_validate(d, from_attributes=True)
+                for d in drafts.drafts_for(session, conversation_id)],
         queue=queue_info(session, settings, conversation),
     )
