@@ -47,10 +47,10 @@ def mount(app: FastAPI) -> None:
                           include_in_schema=False, response_class=FileResponse)
 
     def widget_script() -> Response:
-        # Sites embed it cross-origin; the loader finds the engine's origin from its own URL.
+        # Sites embed it from their own pages; the loader finds the engine's origin from its own URL and
+        # imports the widget from there (the engine's CORS setting decides which sites may).
         response = FileResponse(STATIC_DIR / "widget-loader.js", media_type="text/javascript")
         response.headers["Cache-Control"] = "public, max-age=300"
-        response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
     app.add_api_route("/widget.js", widget_script, methods=["GET", "HEAD"], include_in_schema=False,

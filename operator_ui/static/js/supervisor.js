@@ -119,7 +119,7 @@ class Supervisor {
       kpi("Bot containment", pct(m.bot_containment.rate), `${m.bot_containment.count} resolved by the bot alone`),
       kpi("First response", time(m.first_response), m.first_response.count ? `median · p90 ${duration(m.first_response.p90)}` : "no replies yet"),
       kpi("Resolution time", time(m.resolution), m.resolution.count ? `median · p90 ${duration(m.resolution.p90)}` : "none resolved yet"),
-      kpi("CSAT", m.csat.mean === null ? "–" : `${m.csat.mean.toFixed(1)} / 5`, m.csat.count ? `${pct(m.csat.satisfied_share)} satisfied · ${m.csat.count} ratings` : "no ratings yet"),
+      kpi("CSAT", m.csat.mean === null ? "–" : `${m.csat.mean.toFixed(1)} / 5`, m.csat.count ? `${pct(m.csat.satisfied_share)} satisfied · ${m.csat.count} rating${m.csat.count === 1 ? "" : "s"}` : "no ratings yet"),
       kpi("Draft acceptance", pct(m.drafts.acceptance), `${m.drafts.used} of ${m.drafts.created} drafts sent`));
   }
 

@@ -78,6 +78,7 @@ class Console {
         if (current) this.side.renderTags(event.tags);
         if (event.type === "conversation.assigned" && event.assignee_id === this.me.id && !current) {
           this.announce(`Conversation #${event.conversation_id} was assigned to you`);
+          if (this.currentId === null && this.opening === null) this.open(event.conversation_id);
         }
         this.inbox.soon();
         break;
