@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -81,6 +82,23 @@ async def _nothing() -> Message:
     return {"type": "http.disconnect"}
 
 
+TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Socket URLs carry their token in the query string (browsers cannot set headers on a
+    WebSocket); uvicorn logs that URL, so the token is masked before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(TOKEN_IN_URL.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
+                                for arg in record.args)
+        return True
+
+
+REDACT_TOKENS = RedactTokens()
+
+
 def load_bot(settings: Settings, embedder: Any | None = None) -> Bot | None:
     """The bot over the index folder, or None (every question then goes to a person) if there is no
     index yet: ``baton ingest`` builds it."""
@@ -95,6 +113,8 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
                bus: EventBus | None = None) -> FastAPI:
     """The application. ``bot`` is used as given; otherwise it is loaded at start-up when ``load``."""
     settings = settings or get_settings()
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(REDACT_TOKENS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 
+from engine.app import REDACT_TOKENS
 from tests.engine.conftest import Server, receive_json, receive_until
 from tests.engine.test_chat_flow import auth
 
@@ -119,3 +121,11 @@ def test_operator_socket_replays_notes_and_sees_the_visitor_typing(server: Serve
         desk.send(json.dumps({"type": "typing", "conversation_id": conversation_id, "on": True}))
         assert receive_until(socket, lambda f: f["type"] == "typing")[-1] == {
             "type": "typing", "role": "operator", "on": True}
+
+
+def test_socket_tokens_are_masked_in_server_logs() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, '%s - "WebSocket %s" [accepted]',
+                               ("127.0.0.1:5000", "/ws/visitor?token=s3cr3t-Token_x&after=4"), None)
+    assert REDACT_TOKENS.filter(record)
+    message = record.getMessage()
+    assert "s3cr3t" not in message and "/ws/visitor?token=[redacted]&after=4" in message
