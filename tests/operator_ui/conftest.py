@@ -54,13 +54,15 @@ def server(tmp_path: Path, ui_kb: Path, ui_bot: Bot) -> Iterator[Server]:
     yield from run_server(settings, ui_bot)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    """Per module: while Playwright's sync API runs, the thread counts as inside an event loop, so
+    it must not outlive these tests (others call asyncio.run)."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield browser

@@ -10,7 +10,7 @@ const DAY_MS = 86400000;
 const widthOf = (id) => Math.max(260, document.getElementById(id).clientWidth);
 const expected = (seconds) => {
   if (seconds === null || seconds === undefined) return "unknown";
-  return seconds < 60 ? "under a minute" : duration(seconds);
+  return seconds < 60 ? "< 1 min" : duration(seconds);
 };
 const pct = (rate) => (rate === null || rate === undefined ? "–" : `${Math.round(rate * 100)}%`);
 
