@@ -1,5 +1,5 @@
 """The console's tools in a real browser: canned replies on "/", internal notes (visibly different,
-never on the widget), tags, the visitor's typing, the "?" shortcut overlay, and hand back."""
+never on the widget), tags, typing both ways, the "?" shortcut overlay, hand back and transfer."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def test_canned_notes_tags_typing_and_shortcuts(server: Server, pages: Pages) ->
 
     composer = console.get_by_label("Reply to the visitor")
     composer.type("/tha")
+    expect(visitor.locator(".typing")).to_contain_text("Someone from our team is typing")
     option = console.get_by_role("option", name="/thanks Thanks for waiting")
     expect(option).to_be_visible()
     composer.press("Enter")
