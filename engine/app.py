@@ -119,11 +119,12 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
+        read_engine = make_engine(settings.database_url, readonly=True) if settings.is_sqlite else engine
         the_bot = bot
         if the_bot is None and load:
             the_bot = await anyio.to_thread.run_sync(load_bot, settings)
         app.state.ctx = ServiceContext(settings=settings, engine=engine, bus=bus or await open_bus(settings),
-                                       bot=the_bot)
+                                       bot=the_bot, read_engine=read_engine)
         tasks = [asyncio.create_task(queue.run(app.state.ctx)),  # routing, presence, queue updates
                  asyncio.create_task(index_reload.run(app.state.ctx))]  # follow `baton ingest`
         app.state.outbound = OutboundDispatcher.from_settings(app.state.ctx)  # SMS, email, Messenger replies
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
                     await task
             await app.state.ctx.bus.close()
             engine.dispose()
+            read_engine.dispose()
 
     app = FastAPI(title="Baton", version="0.1.0", lifespan=lifespan,
                   description="AI-first customer support with honest human escalation.")

@@ -20,9 +20,11 @@ import engine.models  # noqa: F401  (registers every table on SQLModel.metadata)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, readonly: bool = False) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` so that
-    concurrent writers wait for each other instead of failing mid-transaction."""
+    concurrent writers wait for each other instead of failing mid-transaction; a ``readonly``
+    SQLite engine begins deferred instead, so reads run beside the writer (WAL snapshots) rather
+    than queueing for its lock."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -42,7 +44,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -42,10 +42,11 @@ class ServiceContext:
     engine: Engine
     bus: EventBus
     bot: Bot | None = None
+    read_engine: Engine | None = None  # SQLite: deferred transactions that do not queue behind writers
 
     def session(self) -> Session:
         """A plain session for reads (``with ctx.session() as s: ...``)."""
-        return Session(self.engine, expire_on_commit=False)
+        return Session(self.read_engine or self.engine, expire_on_commit=False)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(session, *args)`` in a worker thread on a read-only session."""
