@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from engine.service.bot import Bot
 from engine.settings import Settings
-from tests.engine.conftest import KB_ROWS, Server, run_server
+from tests.engine.conftest import KB_ROWS, Server, postgres_database, run_server
 
 pytestmark = pytest.mark.bench
 
@@ -65,11 +65,31 @@ def bench_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path
 
 
 @pytest.fixture(scope="module")
-def bench_server(tmp_path_factory: pytest.TempPathFactory, bench_index: Path,
-                 embedder: Any) -> Iterator[Server]:
+def bench_bot(bench_index: Path, embedder: Any) -> Bot:
+    return Bot.load(Settings(index_dir=bench_index), embedder)
+
+
+def _serve(database_url: str, bench_index: Path, bot: Bot) -> Iterator[Server]:
     settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=bench_index,
-                        database_url=f"sqlite:///{tmp_path_factory.mktemp('bench-db') / 'baton.db'}")
-    yield from run_server(settings, Bot.load(settings, embedder))
+                        database_url=database_url)
+    yield from run_server(settings, bot)
+
+
+@pytest.fixture(scope="module")
+def bench_server(tmp_path_factory: pytest.TempPathFactory, bench_index: Path,
+                 bench_bot: Bot) -> Iterator[Server]:
+    database = tmp_path_factory.mktemp("bench-db") / "baton.db"
+    yield from _serve(f"sqlite:///{database}", bench_index, bench_bot)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def delivery_server(request: pytest.FixtureRequest, bench_server: Server, bench_index: Path,
+                    bench_bot: Bot) -> Iterator[Server]:
+    if request.param == "sqlite":
+        yield bench_server
+        return
+    with postgres_database() as url:
+        yield from _serve(url, bench_index, bench_bot)
 
 
 async def _frames_until(socket: ClientConnection, predicate: Any) -> dict[str, Any]:
@@ -219,10 +239,12 @@ async def _deliveries(server: Server, operator_token: str,
     return inbound, outbound
 
 
-def test_delivery_latency_with_500_open_conversations(bench_server: Server) -> None:
-    operator = bench_server.new_operator(capacity=100)
-    inbound, outbound = asyncio.run(_deliveries(bench_server, operator["token"], operator["operator"]["id"]))
-    print(f"\ndelivery with {OPEN_CONVERSATIONS} visitor sockets and one operator socket open (SQLite):")
+def test_delivery_latency_with_500_open_conversations(delivery_server: Server) -> None:
+    operator = delivery_server.new_operator(capacity=100)
+    token, operator_id = operator["token"], operator["operator"]["id"]
+    inbound, outbound = asyncio.run(_deliveries(delivery_server, token, operator_id))
+    backend = "SQLite" if delivery_server.settings.is_sqlite else "PostgreSQL"
+    print(f"\ndelivery with {OPEN_CONVERSATIONS} visitor sockets and one operator socket open ({backend}):")
     report("visitor WS send -> operator WS message.created", inbound)
     report("operator REST reply -> visitor WS message", outbound)
     assert len(inbound) == DELIVERIES
