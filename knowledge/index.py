@@ -174,6 +174,7 @@ class KnowledgeIndex:
         stats.removed = sum(1 for doc_id, entry in self.docs.items()
                             if doc_id not in incoming and doc_id not in docs)
         pending: list[tuple[str, Document, list[Chunk], list[str], list[int]]] = []
+        moved = False  # an unchanged document now loaded from another file: only the manifest changes
         for doc_id, doc in incoming.items():
             if doc is None:
                 raise InputError(f"index was built with {self.manifest.get('model')!r}; re-ingest every "
@@ -182,6 +183,7 @@ class KnowledgeIndex:
             digest = doc.content_hash()
             previous = old.get(doc_id)
             if previous is not None and previous.hash == digest:
+                moved = moved or previous.source != doc.source
                 previous.source = doc.source
                 docs[doc_id] = previous
                 stats.unchanged += 1
@@ -206,7 +208,7 @@ class KnowledgeIndex:
             docs[doc_id] = _DocEntry(doc.content_hash(), doc.source, doc.title, chunks,
                                      vectors[offset:offset + len(texts)], owners)
             offset += len(texts)
-        if stats.added or stats.updated or stats.removed or not self.version:
+        if stats.added or stats.updated or stats.removed or moved or not self.version:
             self._write(docs, embedder)
         stats.chunks = len(self.chunks)
         stats.seconds = time.perf_counter() - started
