@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from eval.metrics import SIGNAL_REASONS, outcomes, summary  # noqa: E402
 from eval.replay import Replay, Result  # noqa: E402
 
-CURVE_POINTS = tuple(round(0.3 + 0.05 * step, 2) for step in range(14))  # 0.30 .. 0.95
+CURVE_POINTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 WORST = 15
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;

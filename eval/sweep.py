@@ -2,7 +2,8 @@
 missed handoff costs ``missed`` and an unneeded one ``false`` (DESIGN.md: a miss costs more).
 
 Coordinate descent over each signal's thresholds on a grid, re-running only the decisions of a
-prepared ``Replay`` (no embedding, no retrieval), until a full pass changes nothing.
+prepared ``Replay`` (no embedding, no retrieval), for at most ``ROUNDS`` passes or until one changes
+nothing.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from eval.metrics import cost, outcomes, summary
 from eval.replay import Replay
 from handoff import HandoffConfig
 
+# The thresholds that decide escalations; offer thresholds only matter through the explicit-request
+# offer (asking again after an offer escalates) and the low-confidence streak.
 PARAMETERS = (
     ("explicit_request", "escalate_at"),
     ("frustration", "escalate_at"),
     ("low_confidence", "escalate_at"),
     ("explicit_request", "offer_at"),
-    ("frustration", "offer_at"),
-    ("low_confidence", "offer_at"),
 )
-GRID = tuple(round(0.2 + 0.02 * step, 2) for step in range(40))  # 0.20 .. 0.98
-ROUNDS = 3
+GRID = tuple(round(0.2 + 0.04 * step, 2) for step in range(20))  # 0.20 .. 0.96
+ROUNDS = 2
 
 
 @dataclass

@@ -77,6 +77,10 @@ KEYWORDS = (
     "machine",
     "automated",
     "someone's",
+    "talking",
+    "speaking",
+    "chatting",
+    "contacting",
 )
 SHORTHANDS = {
     "pls": "please",
@@ -120,7 +124,8 @@ TOKEN = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 
 QUALIFIER = (
     r"(?:(?:a|an|the|some|your|one of your|any|real|live|actual|human|another|proper|"
-    r"customer service|customer support|support|service|sales|billing|tech|technical) )*"
+    r"customer service|customer support|support|service|sales|billing|tech|technical|"
+    r"fucking|freaking|damn|goddamn|bloody|effing) )*"
 )
 STAFF = (
     r"(?:human(?: being)?s?|agents?|operators?|representatives?|staff(?: member)?|employees?|"
@@ -165,8 +170,9 @@ CONTACT_REQUEST = re.compile(
             r"write to|message|chat with|get hold of|get ahold of) (?:your |the |a )?(?:customer |client )?"
             r"(?:service|support|care|assistance|help ?desk|helpline|team|company|you guys)\b",
             r"\b(?:customer|client) (?:service|support|care|assistance)\b",
-            r"\b(?:support|contact|service) (?:phone|number|email|e-mail|address|hours|line|details|info)\b",
-            r"\b(?:phone number|hotline|helpline|help desk|contact (?:details|info|information|form|you))\b",
+            r"\b(?:support|service) (?:phone|number|email|e-mail|address|hours|line|details|info)\b",
+            r"\byour (?:phone|contact|telephone) (?:number|details|info)\b|\bcontact (?:form|you)\b",
+            r"\b(?:hotline|helpline|help desk)\b",
             r"\bhow (?:can|do|could) i (?:contact|reach) you\b",
         )
     )
@@ -378,10 +384,20 @@ PHATIC = re.compile(
     r"k|kk|alright|all right|sure|yes|yeah|yep|yup|no|nope|nah|great|perfect|cool|nice|awesome|fine|got it|"
     r"i see|understood|bye|goodbye|see you|that's all|that is all|nothing else|no thanks|no thank you|"
     r"you too|sounds good|will do|done|right|correct|exactly|please|so much|a lot|very much|again|"
-    r"for (?:your|the) help|that (?:helps|helped|works|worked)|have a (?:nice|good|great) day)[ ,.!:)]*)+$"
+    r"for (?:your|the) help|that (?:helps|helped|works|worked)(?: for me)?|have a (?:nice|good|great) day|"
+    r"nothing|not (?:right )?now|that's ok|that is ok|i appreciate it|for everything|i don't|i do not|"
+    r"maybe later|not yet)[ ,.!:)]*)+$"
 )
 
 
 def phatic(text: str) -> bool:
     """Greetings, thanks and yes/no: no question for the knowledge base to answer."""
     return bool(PHATIC.match(text.strip()))
+
+
+APOLOGY = re.compile(r"\b(?:sorry|apologies|apologise|apologize|excuse me|pardon)\b")
+
+
+def apologetic(text: str) -> bool:
+    """The visitor apologises ("sorry to bother you again"): politeness, not anger."""
+    return bool(APOLOGY.search(text))

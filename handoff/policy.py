@@ -1,7 +1,9 @@
 """The policy: signal scores become a Decision (continue, offer or escalate) with ordered reasons.
 
 A score at its signal's ``escalate_at`` escalates; one at ``offer_at`` offers a person, once per
-conversation; once an offer was made, the next offer-level turn escalates. A VIP contact escalates
+conversation; once an offer was made, asking about a person again (explicit request at offer level)
+escalates, while other offer-level scores just continue (a long conversation would otherwise
+escalate on its first mildly negative turn). A VIP contact escalates
 at the offer thresholds. Reasons are ordered by how far each score passes its threshold, ties going
 to the order in ``PRIORITY``.
 """
@@ -50,10 +52,13 @@ def decide(
             escalating.append((signal.score - escalate_at, signal))
         elif signal.score >= offer_at:
             offering.append((signal.score - offer_at, signal))
+    if offered:  # one offer per conversation; asking about a person again after it escalates
+        escalating += [item for item in offering if item[1].name == "explicit_request"]
+        offering = [item for item in offering if item[1].name != "explicit_request"]
     if escalating:
         action: Action = "escalate"
-    elif offering:
-        action = "escalate" if offered else "offer"
+    elif offering and not offered:
+        action = "offer"
     else:
         return Decision("continue", [], scores, "no signal reached its threshold", signals)
     ranked = _ranked(escalating) + _ranked(offering)
@@ -61,7 +66,7 @@ def decide(
     lead = ranked[0]
     why = "; ".join(lead.evidence[:2]) or f"score {lead.score:.2f}"
     verb = {"escalate": "hand over to a person", "offer": "offer a person"}[action]
-    if action == "escalate" and not escalating:
+    if offered and lead.score < thresholds(config, lead.name)[1]:
         why += " (a person was already offered)"
     return Decision(action, reasons, scores, f"{verb}: {lead.name.replace('_', ' ')}: {why}", signals)
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from handoff.config import HandoffConfig
 from handoff.features import MessageFeatures
-from handoff.lexicon import phatic
+from handoff.lexicon import apologetic, phatic
 from handoff.transcript import Transcript
 
 REPEAT_BONUS = 0.25
@@ -25,11 +25,12 @@ PERSON_SCORE = 0.95
 CONTACT_SCORE = 0.5
 PHATIC_DAMPING = 0.3
 # The request model alone (no pattern matched) counts for less: it reads topics, not intent.
-MODEL_WEIGHT = 0.75
+MODEL_WEIGHT = 0.7
 # Frustration floors for cues that on their own justify a person: (cue kind, floor).
 CUE_FLOORS = {"complaint": 0.65, "says": 0.65, "profanity": 0.65}
 # Weight of VADER's polarity beside the frustration model in one message's score.
 SENTIMENT_WEIGHT = 0.5
+APOLOGY_DAMPING = 0.7
 
 
 @dataclass
@@ -96,6 +97,8 @@ def message_frustration(message: Message) -> float:
     to text unlike the model's training phrases), raised to a floor by cues that alone justify it."""
     compound = message.features.sentiment.compound
     score = (1.0 - SENTIMENT_WEIGHT) * message.p_frustrated + SENTIMENT_WEIGHT * (1.0 - compound) / 2.0
+    if not message.features.cues and apologetic(message.features.canonical):
+        score *= APOLOGY_DAMPING
     for cue in message.features.cues:
         kind = cue.split(":")[0]
         if kind in CUE_FLOORS and (kind != "profanity" or compound < 0.3):
@@ -112,6 +115,8 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
     last = messages[-1]
     window = messages[-settings.window :]
     score = max(message_frustration(last), float(np.mean([message_frustration(m) for m in window])))
+    if phatic(last.features.canonical) and not last.features.cues:
+        score *= PHATIC_DAMPING  # "no thanks" closes a conversation, it does not complain
     evidence = list(last.features.cues)
     compound = last.features.sentiment.compound
     if compound <= -0.3:
@@ -120,7 +125,7 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
         evidence.append(f"reads as frustrated (model {last.p_frustrated:.2f})")
     if len(window) >= 2:
         trend = [m.features.sentiment.compound for m in window]
-        if trend[0] - trend[-1] >= TREND_DROP:
+        if trend[0] - trend[-1] >= TREND_DROP and trend[-1] <= -0.3:
             score += TREND_BONUS
             evidence.append("sentiment falling: " + " -> ".join(f"{value:+.2f}" for value in trend))
     if len(messages) >= 2 and not phatic(last.features.canonical):

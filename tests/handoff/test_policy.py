@@ -22,13 +22,22 @@ def test_nothing_reaches_a_threshold():
     assert decision.scores["frustration"] == 0.1
 
 
-def test_offer_then_escalate_on_the_next_offer_level_turn():
+def test_offer_once_then_a_second_request_escalates():
+    config = HandoffConfig()
+    level = config.explicit_request.offer_at + 0.01
+    assert decide(signals(explicit=level), config).action == "offer"
+    again = decide(signals(explicit=level), config, offered=True)
+    assert again.action == "escalate"
+    assert "already offered" in again.explanation
+
+
+def test_no_second_offer_for_other_signals():
     config = HandoffConfig()
     level = config.frustration.offer_at + 0.01
     assert decide(signals(frustration=level), config).action == "offer"
-    again = decide(signals(frustration=level), config, offered=True)
-    assert again.action == "escalate"
-    assert "already offered" in again.explanation
+    assert decide(signals(frustration=level), config, offered=True).action == "continue"
+    high = decide(signals(frustration=config.frustration.escalate_at), config, offered=True)
+    assert high.action == "escalate"
 
 
 def test_reasons_ordered_by_margin_over_threshold():
