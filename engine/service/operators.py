@@ -24,6 +24,7 @@ from engine.models import (
     Team,
     TeamCreate,
 )
+from engine.service import canned as canned_replies
 from engine.service.errors import Conflict, NotFound
 
 _HASHER = PasswordHasher()
@@ -111,6 +112,7 @@ def create_team(session: Session, data: TeamCreate) -> Team:
 def create_canned(session: Session, data: CannedResponseCreate) -> CannedResponse:
     if session.exec(select(CannedResponse).where(CannedResponse.shortcut == data.shortcut)).first():
         raise Conflict(f"a canned response with shortcut {data.shortcut!r} already exists")
+    canned_replies.check(data.text)  # an unknown placeholder is refused when saved, not when first used
     canned = CannedResponse.model_validate(data)
     session.add(canned)
     session.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from engine.models import CannedResponse, CannedResponseCreate, OperatorCreate
 from engine.service import canned, conversations
@@ -83,3 +83,12 @@ async def test_render_for_a_conversation(ctx: ServiceContext) -> None:
     operator_id, canned_id = await ctx.act(setup)
     text = await ctx.read(canned.render, canned_id, conversation.id, operator_id)
     assert text == "Hi Ann Lee, Sam here. Order 556677 ships today."
+
+
+async def test_saving_a_reply_with_an_unknown_placeholder_is_refused(ctx: ServiceContext) -> None:
+    def save(session: Session, _outbox: object) -> CannedResponse:
+        return create_canned(session, CannedResponseCreate(shortcut="hi", title="Hi", text="Hi {name}"))
+
+    with pytest.raises(InputError, match=r"unknown placeholder \{name\}"):
+        await ctx.act(save)
+    assert await ctx.read(lambda session: session.exec(select(CannedResponse)).all()) == []
