@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
+from handoff.features import embedding_order
+
 BATCH = 32
 CHUNK = 1024
 
@@ -21,7 +23,7 @@ class CachedEmbedder:
 
     def encode(self, texts: list[str], batch_size: int = BATCH) -> np.ndarray:
         """Unseen texts are embedded shortest first (less padding per batch), then looked up."""
-        missing = sorted({text for text in texts if text not in self._vectors}, key=len)
+        missing = sorted({text for text in texts if text not in self._vectors}, key=embedding_order)
         chunks = range(0, len(missing), CHUNK)
         show = self.progress and len(missing) > CHUNK
         for start in tqdm(chunks, desc="embedding", unit="chunk", disable=not show, leave=False):

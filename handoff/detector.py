@@ -14,7 +14,7 @@ import numpy as np
 
 from handoff import policy, signals
 from handoff.config import HandoffConfig
-from handoff.features import analyse, frustration_inputs
+from handoff.features import analyse, embedding_order, frustration_inputs
 from handoff.linear import SoftmaxModel
 from handoff.policy import Decision
 from handoff.sentiment import SentimentScorer
@@ -61,7 +61,7 @@ class Detector:
         if not fresh:
             return
         known = known or {}
-        missing = sorted((text for text in fresh if text not in known), key=len)
+        missing = sorted((text for text in fresh if text not in known), key=embedding_order)
         vectors = dict(known)
         if missing:
             vectors.update(zip(missing, self.embedder.encode(missing, batch_size=32), strict=True))

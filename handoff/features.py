@@ -52,6 +52,12 @@ class MessageFeatures:
         return np.asarray(values, dtype=np.float64) * HAND_SCALE
 
 
+def embedding_order(text: str) -> tuple[int, str]:
+    """Sort key for texts to embed: shortest first (less padding per batch), ties by text, so the
+    batches, and the int8 embeddings computed in them, are the same on every run."""
+    return len(text), text
+
+
 def analyse(texts: list[str], scorer: SentimentScorer) -> list[MessageFeatures]:
     sentiments = scorer.score_many(texts)
     out = []

@@ -401,3 +401,20 @@ APOLOGY = re.compile(r"\b(?:sorry|apologies|apologise|apologize|excuse me|pardon
 def apologetic(text: str) -> bool:
     """The visitor apologises ("sorry to bother you again"): politeness, not anger."""
     return bool(APOLOGY.search(text))
+
+
+ACK = re.compile(
+    r"\b(?:thanks?|thank you|thx|ty|cheers|ok|okay|got it|great|brilliant|perfect|lovely|worked|works|"
+    r"fair enough|that's it|that is it|that's all|nice|awesome|cool|will do|i'll wait|no worries|all good|"
+    r"sorted|done|yes|yep|yeah|nope|no|found it|makes sense|good to know)\b"
+)
+
+
+def acknowledgement(text: str) -> bool:
+    """Thanks, "ok fair enough, i'll wait", "yep worked now": the visitor closes or confirms and asks
+    nothing; at most four other words around the acknowledgement, and no question mark."""
+    if phatic(text):
+        return True
+    if "?" in text or not ACK.search(text):
+        return False
+    return len(re.findall(r"[a-z0-9']+", ACK.sub(" ", text))) <= 4

@@ -13,7 +13,7 @@ import numpy as np
 
 from handoff.config import HandoffConfig
 from handoff.features import MessageFeatures
-from handoff.lexicon import apologetic, phatic
+from handoff.lexicon import acknowledgement, apologetic
 from handoff.transcript import Transcript
 
 REPEAT_BONUS = 0.25
@@ -60,7 +60,7 @@ def low_confidence(transcript: Transcript, last: Message | None, config: Handoff
         return SignalResult("low_confidence", 0.0, [])
     score = 1.0 - confidence
     evidence = [f"answer confidence {confidence:.2f}"]
-    if last is not None and phatic(last.features.canonical):
+    if last is not None and acknowledgement(last.features.canonical):
         score *= PHATIC_DAMPING
         evidence.append("no question to answer (greeting, thanks or yes/no)")
         return SignalResult("low_confidence", round(score, 4), evidence)
@@ -115,7 +115,7 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
     last = messages[-1]
     window = messages[-settings.window :]
     score = max(message_frustration(last), float(np.mean([message_frustration(m) for m in window])))
-    if phatic(last.features.canonical) and not last.features.cues:
+    if acknowledgement(last.features.canonical) and not last.features.cues:
         score *= PHATIC_DAMPING  # "no thanks" closes a conversation, it does not complain
     evidence = list(last.features.cues)
     compound = last.features.sentiment.compound
@@ -128,7 +128,7 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
         if trend[0] - trend[-1] >= TREND_DROP and trend[-1] <= -0.3:
             score += TREND_BONUS
             evidence.append("sentiment falling: " + " -> ".join(f"{value:+.2f}" for value in trend))
-    if len(messages) >= 2 and not phatic(last.features.canonical):
+    if len(messages) >= 2 and not acknowledgement(last.features.canonical):
         similarities = np.stack([m.embedding for m in messages[:-1]]) @ last.embedding
         best = float(similarities.max())
         if best >= settings.repeat_similarity:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handoff.features import HAND_FEATURES, analyse, frustration_inputs
+from handoff.features import HAND_FEATURES, analyse, embedding_order, frustration_inputs
 from handoff.linear import SoftmaxModel
 from handoff.sentiment import SentimentScorer
 
@@ -93,7 +93,7 @@ def train(embedder, out: Path = DATA) -> tuple[SoftmaxModel, SoftmaxModel]:
     rng = random.Random(13)
     request_texts, request_labels = request_dataset(rng)
     frustration_texts, frustration_labels = frustration_dataset(rng)
-    unique = sorted(set(request_texts) | set(frustration_texts), key=len)
+    unique = sorted(set(request_texts) | set(frustration_texts), key=embedding_order)
     vectors = dict(zip(unique, embedder.encode(unique, batch_size=32), strict=True))
     requests = SoftmaxModel.fit(
         np.stack([vectors[text] for text in request_texts]), request_labels, REQUEST_CLASSES, l2=EMBEDDING_L2
