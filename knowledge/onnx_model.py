@@ -120,6 +120,9 @@ class OnnxEncoder:
         meta = json.loads((export_dir / META_FILE).read_text())
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        # Idle worker threads spin-wait by default, which takes the CPU from the database write and
+        # the event loop that follow each query on a 2-core machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(export_dir / MODEL_FILE), options,
                                                     providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
