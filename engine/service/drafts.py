@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,8 @@ async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = Non
     canned reply only when one matches and all its placeholders have values)."""
     import knowledge
 
+    # The answer path imports litellm (seconds): do that once in a thread, never on the event loop.
+    await anyio.to_thread.run_sync(importlib.import_module, "knowledge.answers")
     model = model or ctx.settings.llm_model
     timeout = ctx.settings.llm_timeout_seconds
     if ctx.bot is not None:  # off the hot path: the knowledge base itself, not the bot's batcher
