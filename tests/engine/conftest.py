@@ -82,17 +82,21 @@ def fresh_postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
-def kb_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
-    """The test knowledge base, ingested once per session."""
+def build_index(folder: Path, embedder: Any) -> Path:
+    """Ingest ``KB_ROWS`` into ``folder/index`` and return that index folder."""
     import knowledge
 
-    folder = tmp_path_factory.mktemp("kb")
     source = folder / "faq.jsonl"
     source.write_text("".join(json.dumps(row) + "\n" for row in KB_ROWS))
     index_dir = folder / "index"
     knowledge.KnowledgeIndex.open(index_dir).ingest(knowledge.load_path(source), embedder, progress=False)
     return index_dir
+
+
+@pytest.fixture(scope="session")
+def kb_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
+    """The test knowledge base, ingested once per session."""
+    return build_index(tmp_path_factory.mktemp("kb"), embedder)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ real engine (fresh SQLite database per test, a small knowledge base ingested onc
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from engine.service.bot import Bot
 from engine.settings import Settings
-from tests.engine.conftest import KB_ROWS, Server, run_server
+from tests.engine.conftest import Server, build_index, run_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,14 +29,7 @@ PASSWORD = "correct-horse"  # what Server.new_operator gives every account
 
 @pytest.fixture(scope="session")
 def ui_kb(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
-    import knowledge
-
-    folder = tmp_path_factory.mktemp("ui-kb")
-    source = folder / "faq.jsonl"
-    source.write_text("".join(json.dumps(row) + "\n" for row in KB_ROWS))
-    index_dir = folder / "index"
-    knowledge.KnowledgeIndex.open(index_dir).ingest(knowledge.load_path(source), embedder, progress=False)
-    return index_dir
+    return build_index(tmp_path_factory.mktemp("ui-kb"), embedder)
 
 
 @pytest.fixture(scope="session")
