@@ -18,19 +18,25 @@ def build_replay(
     config: str | None = None,
     model: str | None = None,
     backend: str = "auto",
+    embedder: CachedEmbedder | None = None,
+    progress: bool = True,
 ) -> Replay:
+    """``embedder``: one already loaded (``baton eval cross`` shares it across bots)."""
     from handoff import Detector, HandoffConfig
     from knowledge import Embedder, KnowledgeBase, KnowledgeIndex, load_path
 
     conversations = load_conversations(data)
     handoff_config = HandoffConfig.load(config)
-    embedder = CachedEmbedder(Embedder(model, backend=backend), progress=True)
+    if embedder is None:
+        embedder = CachedEmbedder(Embedder(model, backend=backend), progress=True)
     detector = Detector(handoff_config, embedder)
     answerer = None
     if kb is not None:
         documents = load_path(kb)
         index_dir = work_dir / "index"
-        stats = KnowledgeIndex.open(index_dir).ingest(documents, embedder.inner, roots=[kb])
-        print(f"index: {stats.summary()}", file=sys.stderr)
+        index = KnowledgeIndex.open(index_dir)
+        stats = index.ingest(documents, embedder.inner, progress=progress, roots=[kb])
+        if progress:
+            print(f"index: {stats.summary()}", file=sys.stderr)
         answerer = knowledge_answerer(KnowledgeBase(index_dir, embedder))
-    return Replay(conversations, detector, answerer)
+    return Replay(conversations, detector, answerer, progress=progress)

@@ -73,7 +73,8 @@ def knowledge_answerer(knowledge_base) -> Answerer:
                     "hits": [
                         {"doc_id": hit.chunk.doc_id, "title": hit.chunk.title, "score": round(hit.score, 4)}
                         for hit in retrieval.hits[:3]
-                    ]
+                    ],
+                    "similarity": round(retrieval.similarity, 4),
                 }
                 turns.append(
                     Turn(
@@ -115,6 +116,15 @@ class Replay:
         self._answers: dict[str, Turn] = {}
         if answerer is not None:
             self._answers = dict(zip(unique, answerer(unique), strict=True))
+
+    def answer(self, text: str) -> Turn | None:
+        """The project's own answer to one user message (None without a knowledge base)."""
+        return self._answers.get(text)
+
+    def user_texts(self, index: int) -> list[str]:
+        """The replayed user messages of conversation ``index``, in order."""
+        conversation = self.conversations[index]
+        return [conversation.turns[p].text for p in self._positions[index]]
 
     def transcript(self, index: int, k: int, offered: bool) -> Transcript:
         """What the detector sees at the k-th replayed user turn of conversation ``index``."""

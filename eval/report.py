@@ -194,3 +194,75 @@ def _examples(results: list[Result]) -> str:
             f"class='text'>{_e(last.explanation if last else '')}</td></tr>"
         )
     return "".join(rows) + "</table>"
+
+
+def write_cross_report(path: Path, result: dict) -> None:
+    """report.html of ``baton eval cross``: the table of every bot, Baton beside the baseline, the
+    mean and the worst bot, and F1 per bot as a picture; each bot's own report is linked."""
+    columns = ("precision", "recall", "f1", "false_escalation_rate")
+    head = "".join(f"<th>Baton {c.replace('_', ' ')}</th>" for c in columns) + "".join(
+        f"<th>baseline {c.replace('_', ' ')}</th>" for c in columns
+    )
+    rows = [f"<table><tr><th>bot</th><th>n</th>{head}<th>ΔF1</th></tr>"]
+
+    def cells(figures: dict) -> str:
+        return "".join(f"<td>{_f(figures[c])}</td>" for c in columns)
+
+    for bot in result["bots"]:
+        name = _e(bot["bot"])
+        delta = bot["baton"]["f1"] - bot["baseline"]["f1"]
+        rows.append(
+            f"<tr><td class='text'><a href='{name}/report.html'>{name}</a></td><td>{bot['baton']['n']}</td>"
+            f"{cells(bot['baton'])}{cells(bot['baseline'])}<td>{delta:+.3f}</td></tr>"
+        )
+    mean = result["mean"]
+    rows.append(
+        f"<tr><th>mean</th><td></td>{cells(mean['baton'])}{cells(mean['baseline'])}"
+        f"<td>{mean['baton']['f1'] - mean['baseline']['f1']:+.3f}</td></tr></table>"
+    )
+    worst = result["worst"]
+    baseline = result["baseline"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Cross-domain evaluation</title>"
+        f"<style>{STYLE}</style></head><body><h1>Cross-domain evaluation</h1>",
+        f"<p class='note'>data: {_e(result['data'])}; {len(result['bots'])} bots; {result['seconds']} s. "
+        f"Baseline: closest knowledge-base vector below cosine {baseline['similarity_below']}, or a message "
+        f"naming a person.</p>",
+        "<h2>Every bot</h2>",
+        "".join(rows),
+        f"<p>Worst bot: Baton {_e(worst['baton']['bot'])} (F1 {_f(worst['baton']['f1'])}); baseline "
+        f"{_e(worst['baseline']['bot'])} (F1 {_f(worst['baseline']['f1'])}). Baton ahead on "
+        f"{result['ahead']} of {len(result['bots'])} bots.</p>",
+        f"<div class='figs'><div>{_cross_svg(result['bots'])}</div></div>",
+        "<h2>Recall per reason (Baton / baseline)</h2>",
+        _cross_reason_table(result["bots"]),
+        "</body></html>",
+    ]
+    path.write_text("\n".join(parts))
+
+
+def _cross_svg(bots: list[dict]) -> str:
+    figure, axes = plt.subplots(figsize=(max(4.5, 0.8 * len(bots)), 3.4))
+    positions = range(len(bots))
+    axes.bar([p - 0.2 for p in positions], [b["baton"]["f1"] for b in bots], width=0.4, label="Baton")
+    axes.bar([p + 0.2 for p in positions], [b["baseline"]["f1"] for b in bots], width=0.4, label="baseline",
+             color="#bbb")
+    labels = [b["bot"].replace("clinc_", "").replace("_", "\n") for b in bots]
+    axes.set_xticks(list(positions), labels, fontsize=7)
+    axes.set_ylim(0, 1.02)
+    axes.set_ylabel("F1")
+    axes.legend(fontsize=7)
+    axes.set_title("F1 per bot")
+    return _svg(figure)
+
+
+def _cross_reason_table(bots: list[dict]) -> str:
+    rows = ["<table><tr><th>bot</th>" + "".join(f"<th>{r}</th>" for r in SIGNAL_REASONS) + "</tr>"]
+    for bot in bots:
+        cells = []
+        for reason in SIGNAL_REASONS:
+            ours, theirs = bot["baton"]["per_reason"][reason], bot["baseline"]["per_reason"][reason]
+            text = f"{_f(ours['recall'])} / {_f(theirs['recall'])} (n={ours['n']})" if ours["n"] else ""
+            cells.append(f"<td>{text}</td>")
+        rows.append(f"<tr><td class='text'>{_e(bot['bot'])}</td>{''.join(cells)}</tr>")
+    return "".join(rows) + "</table>"

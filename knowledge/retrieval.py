@@ -50,6 +50,7 @@ class Retrieval:
     hits: list[Hit] = field(default_factory=list)
     confidence: float = 0.0
     agreement: bool = False  # dense and lexical retrieval ranked the same document first
+    similarity: float = 0.0  # raw cosine of the closest vector in the whole index (any document)
 
 
 class KnowledgeBase:
@@ -104,12 +105,16 @@ class KnowledgeBase:
         cleaned = [normalize(query) or query for query in queries]
         query_vectors = self.embedder.encode(cleaned)
         n_search = min(len(self.vectors), CANDIDATES)
-        _, neighbours = self.index.faiss_index.search(query_vectors, n_search)
+        closest, neighbours = self.index.faiss_index.search(query_vectors, n_search)
         probabilities = (classifier.probabilities(query_vectors, *self.index.classifier)
                          if self.index.classifier is not None else None)
-        return [self._rank(query, text, vector, row, None if probabilities is None else probabilities[i], k)
-                for i, (query, text, vector, row) in enumerate(zip(queries, cleaned, query_vectors,
-                                                                   neighbours, strict=True))]
+        retrievals = [self._rank(query, text, vector, row,
+                                 None if probabilities is None else probabilities[i], k)
+                      for i, (query, text, vector, row) in enumerate(zip(queries, cleaned, query_vectors,
+                                                                         neighbours, strict=True))]
+        for retrieval, row in zip(retrievals, closest, strict=True):
+            retrieval.similarity = float(row[0]) if len(row) else 0.0
+        return retrievals
 
     def _rank(self, query: str, text: str, vector: np.ndarray, neighbours: np.ndarray,
               probabilities: np.ndarray | None, k: int) -> Retrieval:

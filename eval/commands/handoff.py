@@ -31,21 +31,12 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from eval.build import build_replay
-    from eval.metrics import metrics, outcomes
-    from eval.report import write_report
 
     started = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     replay = build_replay(args.data, args.kb, out, args.config, args.model, args.backend)
-    results = replay.run()
-    result = metrics(outcomes(results))
-    result["seconds"] = round(time.perf_counter() - started, 2)
-    result["data"], result["kb"] = str(args.data), args.kb
-    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-    with open(out / "predictions.jsonl", "w") as handle_out:
-        handle_out.writelines(json.dumps(prediction(r)) + "\n" for r in results)
-    write_report(out / "report.html", results, result, replay)
+    result = evaluate(replay, out, started, data=args.data, kb=args.kb)
     headline = {
         key: result[key]
         for key in ("n", "precision", "recall", "f1", "false_escalation_rate", "reason_accuracy", "seconds")
@@ -53,6 +44,22 @@ def handle(args: argparse.Namespace) -> int:
     headline["per_reason_recall"] = {k: round(v["recall"], 4) for k, v in result["per_reason"].items()}
     print(json.dumps(headline, indent=2))
     return 0
+
+
+def evaluate(replay, out: Path, started: float, *, data: str, kb: str | None) -> dict:
+    """Run a prepared replay and write ``out``/metrics.json, predictions.jsonl and report.html."""
+    from eval.metrics import metrics, outcomes
+    from eval.report import write_report
+
+    results = replay.run()
+    result = metrics(outcomes(results))
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    result["data"], result["kb"] = str(data), kb
+    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    with open(out / "predictions.jsonl", "w") as handle_out:
+        handle_out.writelines(json.dumps(prediction(r)) + "\n" for r in results)
+    write_report(out / "report.html", results, result, replay)
+    return result
 
 
 def prediction(result) -> dict:

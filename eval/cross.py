@@ -1,0 +1,256 @@
+"""Many knowledge bases at once (EVAL_FORMAT.md, ``baton eval cross DIR --out OUT``).
+
+Each bot of a folder (``NAME_kb.jsonl`` with ``NAME_handoff.jsonl``, optionally
+``NAME_retrieval.jsonl``) is replayed through the project's detector with its own knowledge base,
+and beside it through the one-line baseline a support lead would otherwise write: escalate when the
+closest knowledge-base phrasing is less similar than ``BASELINE_SIMILARITY``, or when the message
+names a person (``BASELINE_REQUEST``). Both are computed in the same run on the same vectors, so the
+table says how much the detector adds on a knowledge base it was never tuned on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from eval.metrics import SIGNAL_REASONS, Outcome, summary
+from eval.replay import Replay
+from knowledge import InputError
+
+BASELINE_SIMILARITY = 0.54
+BASELINE_REQUEST = re.compile(r"\b(?:human|person|agent|representative|operator)s?\b", re.IGNORECASE)
+HEADLINE = ("n", "precision", "recall", "f1", "false_escalation_rate")
+KB_SUFFIX, HANDOFF_SUFFIX, RETRIEVAL_SUFFIX = "_kb.jsonl", "_handoff.jsonl", "_retrieval.jsonl"
+
+
+@dataclass(frozen=True)
+class Bot:
+    name: str
+    kb: Path
+    handoff: Path
+    retrieval: Path | None
+
+
+def discover(directory: str | Path) -> list[Bot]:
+    """The bots of ``directory`` in name order; a knowledge base without its handoff set (or the
+    reverse) is an input error, not a bot silently left out."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise InputError("not a folder of bots (NAME_kb.jsonl with NAME_handoff.jsonl)", path=str(folder))
+    kbs = {path.name[: -len(KB_SUFFIX)]: path for path in folder.glob(f"*{KB_SUFFIX}")}
+    handoffs = {path.name[: -len(HANDOFF_SUFFIX)]: path for path in folder.glob(f"*{HANDOFF_SUFFIX}")}
+    for name in sorted(set(kbs) ^ set(handoffs)):
+        have, missing = (kbs[name], HANDOFF_SUFFIX) if name in kbs else (handoffs[name], KB_SUFFIX)
+        raise InputError(f"no {name}{missing} beside it", path=str(have))
+    if not kbs:
+        raise InputError("no bots: expected NAME_kb.jsonl with NAME_handoff.jsonl", path=str(folder))
+    bots = []
+    for name in sorted(kbs):
+        retrieval = folder / f"{name}{RETRIEVAL_SUFFIX}"
+        bots.append(Bot(name, kbs[name], handoffs[name], retrieval if retrieval.exists() else None))
+    return bots
+
+
+def baseline_request(text: str) -> bool:
+    return bool(BASELINE_REQUEST.search(text))
+
+
+def baseline_outcomes(replay: Replay) -> list[Outcome]:
+    """The baseline's decision on every conversation of a replay that has a knowledge base: the
+    first user turn that names a person (explicit request) or whose closest knowledge-base vector
+    has a cosine below ``BASELINE_SIMILARITY`` (low confidence) escalates."""
+    out = []
+    for index, conversation in enumerate(replay.conversations):
+        turn, reason = None, None
+        for k, text in enumerate(replay.user_texts(index)):
+            answer = replay.answer(text)
+            similarity = answer.meta["similarity"] if answer is not None else 1.0
+            if baseline_request(text):
+                turn, reason = k, "explicit_request"
+            elif similarity < BASELINE_SIMILARITY:
+                turn, reason = k, "low_confidence"
+            if turn is not None:
+                break
+        out.append(
+            Outcome(
+                conversation.escalate,
+                turn is not None,
+                conversation.reason,
+                reason,
+                conversation.escalate_turn,
+                turn,
+                conversation.label_strength,
+                conversation.source,
+            )
+        )
+    return out
+
+
+def row(figures: dict) -> dict:
+    """The cross table's figures of one system on one bot."""
+    out = {key: figures[key] for key in HEADLINE}
+    out["per_reason"] = {
+        reason: {"n": value["n"], "recall": value["recall"]}
+        for reason, value in figures["per_reason"].items()
+    }
+    return out
+
+
+def aggregate(bots: list[dict]) -> dict:
+    """The mean over bots (each bot counts once, whatever its size) and the worst bot by F1, for
+    Baton and the baseline alike."""
+    result: dict = {"mean": {}, "worst": {}}
+    for system in ("baton", "baseline"):
+        mean = {key: sum(bot[system][key] for bot in bots) / len(bots) for key in HEADLINE if key != "n"}
+        mean["per_reason"] = {}
+        for reason in SIGNAL_REASONS:
+            having = [
+                bot[system]["per_reason"][reason]["recall"]
+                for bot in bots
+                if bot[system]["per_reason"][reason]["n"]
+            ]
+            if having:
+                mean["per_reason"][reason] = {"bots": len(having), "recall": sum(having) / len(having)}
+        result["mean"][system] = mean
+        worst = min(bots, key=lambda bot: bot[system]["f1"])
+        result["worst"][system] = {"bot": worst["bot"], **{k: worst[system][k] for k in HEADLINE}}
+    result["ahead"] = sum(bot["baton"]["f1"] > bot["baseline"]["f1"] for bot in bots)
+    return result
+
+
+def run_cross(
+    directory: str | Path,
+    out: str | Path,
+    config: str | None = None,
+    model: str | None = None,
+    backend: str = "auto",
+) -> dict:
+    """Evaluate every bot of ``directory``; write ``out``/cross.json, cross.md, report.html and
+    ``out``/NAME/ (metrics.json, predictions.jsonl, report.html, baseline.json, retrieval/)."""
+    from eval.build import build_replay
+    from eval.cached_embedder import CachedEmbedder
+    from eval.commands.handoff import evaluate
+    from eval.report import write_cross_report
+    from knowledge import Embedder
+
+    started = time.perf_counter()
+    bots = discover(directory)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    inner = Embedder(model, backend=backend)
+    table = []
+    for bot in tqdm(bots, desc="bots", unit="bot"):
+        bot_started = time.perf_counter()
+        bot_out = out / bot.name
+        bot_out.mkdir(parents=True, exist_ok=True)
+        # A fresh cache per bot: one bot's vectors never leak into another's batches.
+        embedder = CachedEmbedder(inner)
+        replay = build_replay(
+            str(bot.handoff), str(bot.kb), bot_out, config, embedder=embedder, progress=False
+        )
+        baton = evaluate(replay, bot_out, bot_started, data=str(bot.handoff), kb=str(bot.kb))
+        baseline = summary(baseline_outcomes(replay))
+        (bot_out / "baseline.json").write_text(json.dumps(baseline, indent=2) + "\n")
+        entry = {"bot": bot.name, "baton": row(baton), "baseline": row(baseline)}
+        if bot.retrieval is not None:
+            entry["retrieval"] = _retrieval(bot, bot_out, embedder)
+        table.append(entry)
+    result = {
+        "data": str(directory),
+        "bots": table,
+        **aggregate(table),
+        "baseline": {"similarity_below": BASELINE_SIMILARITY, "request_pattern": BASELINE_REQUEST.pattern},
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    (out / "cross.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "cross.md").write_text(markdown(result))
+    write_cross_report(out / "report.html", result)
+    return result
+
+
+def _retrieval(bot: Bot, bot_out: Path, embedder) -> dict:
+    """Recall@1 and answerable AUROC of the bot's retrieval set, on the index the replay built."""
+    from eval.retrieval import load_queries, metrics, prediction_rows, run
+    from knowledge import KnowledgeBase, load_path
+
+    queries = load_queries(bot.retrieval, known_ids={doc.id for doc in load_path(bot.kb)})
+    found = run(queries, KnowledgeBase(bot_out / "index", embedder), progress=False)
+    figures = metrics(found)
+    target = bot_out / "retrieval"
+    target.mkdir(exist_ok=True)
+    (target / "metrics.json").write_text(json.dumps(figures, indent=2) + "\n")
+    with open(target / "predictions.jsonl", "w") as handle:
+        handle.writelines(json.dumps(line) + "\n" for line in prediction_rows(found))
+    return {key: figures[key] for key in ("n", "recall_at_1", "auroc_answerable") if key in figures}
+
+
+def markdown(result: dict) -> str:
+    """cross.md: the headline table (Baton beside the baseline), then recall per reason."""
+    head = (
+        "| bot | n | Baton P | Baton R | Baton F1 | Baton FER | baseline P | baseline R | baseline F1 "
+        "| baseline FER | ΔF1 |"
+    )
+    lines = [
+        "# Cross-domain evaluation",
+        "",
+        f"Data: `{result['data']}`. Baseline: escalate when the closest knowledge-base vector has "
+        f"cosine < {result['baseline']['similarity_below']} or the message names a person. "
+        "FER: false-escalation rate.",
+        "",
+        head,
+        "|" + "---|" * 11,
+    ]
+
+    def cells(figures: dict) -> str:
+        return " | ".join(f"{figures[key]:.3f}" for key in HEADLINE[1:])
+
+    for bot in result["bots"]:
+        delta = bot["baton"]["f1"] - bot["baseline"]["f1"]
+        lines.append(
+            f"| {bot['bot']} | {bot['baton']['n']} | {cells(bot['baton'])} | {cells(bot['baseline'])} "
+            f"| {delta:+.3f} |"
+        )
+    mean = result["mean"]
+    lines.append(
+        f"| **mean** | | {cells(mean['baton'])} | {cells(mean['baseline'])} "
+        f"| {mean['baton']['f1'] - mean['baseline']['f1']:+.3f} |"
+    )
+    worst = result["worst"]
+    lines += [
+        "",
+        f"Worst bot: Baton {worst['baton']['bot']} (F1 {worst['baton']['f1']:.3f}), baseline "
+        f"{worst['baseline']['bot']} (F1 {worst['baseline']['f1']:.3f}). Baton ahead of the baseline on "
+        f"{result['ahead']} of {len(result['bots'])} bots.",
+        "",
+        "## Recall per reason (Baton / baseline)",
+        "",
+        "| bot | " + " | ".join(SIGNAL_REASONS) + " |",
+        "|" + "---|" * (len(SIGNAL_REASONS) + 1),
+    ]
+    for bot in result["bots"]:
+        parts = []
+        for reason in SIGNAL_REASONS:
+            ours, theirs = bot["baton"]["per_reason"][reason], bot["baseline"]["per_reason"][reason]
+            parts.append(
+                f"{ours['recall']:.3f} / {theirs['recall']:.3f} (n={ours['n']})" if ours["n"] else ""
+            )
+        lines.append(f"| {bot['bot']} | " + " | ".join(parts) + " |")
+    with_retrieval = [bot for bot in result["bots"] if "retrieval" in bot]
+    if with_retrieval:
+        lines += [
+            "",
+            "## Retrieval",
+            "",
+            "| bot | answerable | recall@1 | AUROC answerable |",
+            "|---|---|---|---|",
+        ]
+        for bot in with_retrieval:
+            figures = bot["retrieval"]
+            auroc = f"{figures['auroc_answerable']:.3f}" if "auroc_answerable" in figures else ""
+            lines.append(f"| {bot['bot']} | {figures['n']} | {figures['recall_at_1']:.3f} | {auroc} |")
+    return "\n".join(lines) + "\n"
