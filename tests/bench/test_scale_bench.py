@@ -1,6 +1,7 @@
 """Delivery latency across workers (Redis) beside delivery within one worker (in-process bus).
 
-Two figures, each as p50/p99 in milliseconds:
+Two figures, each as p50/p99 in milliseconds (and ``BENCH`` lines, ``cross_worker_reply_p99_ms``
+among them):
 
 * bus: ``publish`` to ``get`` of one event, InProcessBus vs RedisBus (published on one bus,
   received on another, as between two workers);
@@ -14,8 +15,6 @@ Run: ``.venv/bin/pytest tests/bench/test_scale_bench.py -m bench -s``
 from __future__ import annotations
 
 import asyncio
-import json
-import statistics
 import time
 import uuid
 from pathlib import Path
@@ -26,18 +25,13 @@ import pytest
 from engine.bus import EventBus, InProcessBus, conversation_stream
 from engine.events import Typing
 from engine.redis_bus import RedisBus
+from tests.bench.report import bench, percentile, summary
 from tests.engine.conftest import receive_until
 from tests.engine.scale.cluster import REDIS_URL, Worker, running_cluster
 
 pytestmark = [pytest.mark.bench, pytest.mark.redis, pytest.mark.postgres]
 BUS_SAMPLES = 2000
 REPLY_SAMPLES = 150
-
-
-def percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return f"p50 {statistics.median(ordered) * 1000:7.2f} ms   p99 {p99 * 1000:7.2f} ms   (n={len(ordered)})"
 
 
 async def _bus_latency(publisher: EventBus, subscriber: EventBus) -> list[float]:
@@ -109,6 +103,12 @@ def test_cross_worker_delivery_latency(tmp_path: Path) -> None:
     }
     print()
     for name, samples in report.items():
-        print(f"{name:48s} {percentiles(samples)}")
-    print(json.dumps({name: round(statistics.median(s) * 1000, 3) for name, s in report.items()}))
+        summary(name, samples)
+    bench("bus_in_process_p99_ms", percentile(bus_in_process, 99) * 1000, "ms", "publish -> get, one process")
+    bench("bus_redis_p99_ms", percentile(bus_across, 99) * 1000, "ms",
+          "publish on one RedisBus -> get on another, as between two workers")
+    bench("single_worker_reply_p99_ms", percentile(reply_in_process, 99) * 1000, "ms",
+          "operator REST reply -> visitor socket, one worker, in-process bus, PostgreSQL")
+    bench("cross_worker_reply_p99_ms", percentile(reply_across, 99) * 1000, "ms",
+          f"the same on one worker: p99 {percentile(reply_in_process, 99) * 1000:.1f} ms; target <= 20 ms")
     assert all(len(samples) > 0 for samples in report.values())

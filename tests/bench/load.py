@@ -1,0 +1,254 @@
+"""The benchmarks' load generator, run as a process of its own so that the clients never share an
+interpreter (or a GIL) with the server they measure.
+
+    python -m tests.bench.load < spec.json      # prints one JSON object: the measurements
+
+It talks to the server only as clients do (REST and WebSockets). Three kinds of run:
+
+* ``turns``: ``conversations`` visitors ask ``rounds`` questions each, all at once, each waiting
+  for its answer before the next; seconds per turn and the wall time of the whole run;
+* ``delivery``: ``conversations`` visitor sockets, each conversation claimed by one of the
+  operators (round robin) whose consoles are open; ``samples`` visitor messages one after another,
+  each timed from the visitor's send to the owner's console receiving ``message.created``, then
+  ``replies`` operator replies (REST) timed to the visitor's socket;
+* ``sustained``: the same sockets; ``rate`` visitor messages a second for ``seconds``, sent on a
+  fixed schedule (open loop: a slow server does not slow the sender), each timed to its owner's
+  console; what has not arrived ``drain_seconds`` after the last send is reported as missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, Field
+from websockets.asyncio.client import ClientConnection, connect
+
+SETUP_CONCURRENCY = 8  # REST calls in flight while setting up
+CONNECT_CONCURRENCY = 64  # socket handshakes in flight
+
+
+class Spec(BaseModel):
+    kind: Literal["turns", "delivery", "sustained"]
+    base_url: str
+    conversations: int = Field(ge=1)
+    operator_tokens: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)
+    rounds: int = 3
+    samples: int = 300
+    replies: int = 100
+    rate: float = 50.0
+    seconds: float = 60.0
+    drain_seconds: float = 15.0
+
+
+async def frames_until(socket: ClientConnection,
+                       predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    while True:
+        frame = json.loads(await socket.recv())
+        if predicate(frame):
+            return frame
+
+
+def answered(frame: dict[str, Any]) -> bool:
+    return frame["type"] == "message" and frame["message"]["role"] in ("bot", "system")
+
+
+def ws_url(spec: Spec, path: str) -> str:
+    return spec.base_url.replace("http://", "ws://") + path
+
+
+async def limited(calls: list[Any], concurrency: int) -> list[Any]:
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(call: Any) -> Any:
+        async with semaphore:
+            return await call()
+
+    return list(await asyncio.gather(*(one(call) for call in calls)))
+
+
+async def open_visitors(spec: Spec, http: httpx.AsyncClient, claim: bool) -> tuple[list[dict[str, Any]],
+                                                                                 list[ClientConnection]]:
+    """Start the conversations (claimed round robin by the operators when ``claim``) and open one
+    visitor socket on each, returning once every socket has had its first ``state`` frame."""
+    async def start(n: int) -> dict[str, Any]:
+        response = await http.post("/api/visitor/conversations", json={})
+        response.raise_for_status()
+        conversation = response.json()
+        if claim:
+            token = spec.operator_tokens[n % len(spec.operator_tokens)]
+            claimed = await http.post(f"/api/operator/conversations/{conversation['conversation_id']}/claim",
+                                      headers={"Authorization": f"Bearer {token}"})
+            claimed.raise_for_status()
+        return conversation
+
+    conversations = await limited([lambda n=n: start(n) for n in range(spec.conversations)],
+                                  SETUP_CONCURRENCY)
+
+    async def visit(conversation: dict[str, Any]) -> ClientConnection:
+        socket = await connect(ws_url(spec, f"/ws/visitor?token={conversation['token']}"), max_queue=None,
+                               ping_interval=None, open_timeout=120)
+        await frames_until(socket, lambda f: f["type"] == "state")
+        return socket
+
+    sockets = await limited([lambda c=c: visit(c) for c in conversations], CONNECT_CONCURRENCY)
+    return conversations, sockets
+
+
+class Desks:
+    """The operators' consoles, each read by one task that stamps the arrival of visitor messages
+    by ``client_id``."""
+
+    def __init__(self) -> None:
+        self.sockets: list[ClientConnection] = []
+        self.arrived: dict[str, float] = {}
+        self.waiting: dict[str, asyncio.Future[float]] = {}
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def open(self, spec: Spec, watching: int) -> None:
+        for token in spec.operator_tokens:
+            socket = await connect(ws_url(spec, f"/ws/operator?token={token}"), max_queue=None,
+                                   ping_interval=None, open_timeout=120)
+            hello = await frames_until(socket, lambda f: f["type"] == "hello")
+            if len(hello["watching"]) < watching // len(spec.operator_tokens):
+                raise RuntimeError(f"an operator console watches {len(hello['watching'])} conversations")
+            self.sockets.append(socket)
+            self._readers.append(asyncio.create_task(self._read(socket)))
+
+    async def _read(self, socket: ClientConnection) -> None:
+        async for raw in socket:
+            arrived = time.perf_counter()
+            frame = json.loads(raw)
+            if frame["type"] != "message.created" or frame["message"]["role"] != "visitor":
+                continue
+            client_id = frame["message"]["client_id"]
+            self.arrived.setdefault(client_id, arrived)
+            future = self.waiting.pop(client_id, None)
+            if future is not None and not future.done():
+                future.set_result(arrived)
+
+    async def close(self) -> None:
+        for reader in self._readers:
+            reader.cancel()
+        for socket in self.sockets:
+            await socket.close()
+
+
+async def send(socket: ClientConnection, text: str, client_id: str) -> None:
+    await socket.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
+
+
+async def run_turns(spec: Spec) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=spec.base_url, timeout=120) as http:
+        _conversations, sockets = await open_visitors(spec, http, claim=False)
+
+    async def visitor(socket: ClientConnection, offset: int) -> list[float]:
+        samples = []
+        for r in range(spec.rounds):
+            started = time.perf_counter()
+            await send(socket, spec.questions[(offset + r) % len(spec.questions)], uuid.uuid4().hex)
+            frame = await frames_until(socket, answered)
+            samples.append(time.perf_counter() - started)
+            if frame["message"]["role"] == "system":  # handed to a person: the bot says no more
+                break
+        return samples
+
+    started = time.perf_counter()
+    runs = await asyncio.gather(*(visitor(socket, n) for n, socket in enumerate(sockets)))
+    elapsed = time.perf_counter() - started
+    for socket in sockets:
+        await socket.close()
+    return {"turns": [s for run in runs for s in run], "elapsed": elapsed}
+
+
+async def run_delivery(spec: Spec) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(base_url=spec.base_url, timeout=120) as http:
+        conversations, sockets = await open_visitors(spec, http, claim=True)
+        desks = Desks()
+        await desks.open(spec, spec.conversations)
+        inbound = []
+        for n in range(spec.samples):
+            index = (n * 7919) % spec.conversations
+            client_id = uuid.uuid4().hex
+            desks.waiting[client_id] = loop.create_future()
+            started = time.perf_counter()
+            await send(sockets[index], f"ping {n}", client_id)
+            inbound.append(await desks.waiting[client_id] - started)
+        outbound = []
+        for n in range(spec.replies):
+            index = (n * 104729) % spec.conversations
+            conversation, text = conversations[index], f"pong {n}"
+            token = spec.operator_tokens[index % len(spec.operator_tokens)]
+            started = time.perf_counter()
+            response = await http.post(f"/api/operator/conversations/{conversation['conversation_id']}/reply",
+                                       json={"text": text}, headers={"Authorization": f"Bearer {token}"})
+            response.raise_for_status()
+            await frames_until(sockets[index], lambda f, t=text: f["type"] == "message"
+                               and f["message"]["text"] == t)
+            outbound.append(time.perf_counter() - started)
+        await desks.close()
+        for socket in sockets:
+            await socket.close()
+    return {"inbound": inbound, "outbound": outbound}
+
+
+async def run_sustained(spec: Spec) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(base_url=spec.base_url, timeout=120) as http:
+        _conversations, sockets = await open_visitors(spec, http, claim=True)
+    desks = Desks()
+    await desks.open(spec, spec.conversations)
+    total = round(spec.rate * spec.seconds)
+    sent: dict[str, float] = {}
+    lag = 0.0
+    start = loop.time() + 0.5
+    for k in range(total):
+        due = start + k / spec.rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lag = max(lag, loop.time() - due)
+        client_id = uuid.uuid4().hex
+        sent[client_id] = time.perf_counter()
+        await send(sockets[(k * 7919) % spec.conversations], f"message {k}", client_id)
+    deadline = loop.time() + spec.drain_seconds
+    while len(desks.arrived.keys() & sent.keys()) < total and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    latencies = [desks.arrived[c] - t if c in desks.arrived else None for c, t in sent.items()]
+    await desks.close()
+    for socket in sockets:
+        await socket.close()
+    return {"latencies": latencies, "sender_lag_max": lag}
+
+
+RUNS = {"turns": run_turns, "delivery": run_delivery, "sustained": run_sustained}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(spec: Spec, timeout: float = 900) -> dict[str, Any]:
+    """Run the load generator in a child process (the caller's side) and return its measurements."""
+    done = subprocess.run([sys.executable, "-m", "tests.bench.load"], input=spec.model_dump_json(),
+                          capture_output=True, text=True, cwd=ROOT, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def main() -> None:
+    spec = Spec.model_validate_json(sys.stdin.read())
+    result = asyncio.run(RUNS[spec.kind](spec))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
