@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +27,35 @@ VAR_DIR = Path("var")
 def _toml_path() -> Path:
     """``BATON_CONFIG`` names the TOML file; ``baton.toml`` in the working directory otherwise."""
     return Path(os.environ.get("BATON_CONFIG", "baton.toml"))
+
+
+class ActionSpec(BaseModel):
+    """One action operators may take on a customer's account through the integration
+    (``POST {integration_url}/actions/{kind}``; docs/integrations.md). ``limits`` is, per operator
+    role, the most that role may do without someone's approval, in the action's unit (the shop's
+    currency, or days); a role it does not name needs approval for any amount."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    label: str = Field(min_length=1, max_length=60)
+    unit: Literal["money", "days"] = "money"
+    limits: dict[str, float] = Field(default_factory=dict)
+    visitor_text: str = ""  # what the operator may tell the visitor: {amount}, {order} filled
+
+
+DEFAULT_ACTIONS = [
+    ActionSpec(kind="refund", label="Refund", unit="money",
+               limits={"operator": 50, "supervisor": 500, "admin": 5000},
+               visitor_text="I've refunded {amount} for order {order}; it goes back to your original payment "
+                            "method within 3 working days."),
+    ActionSpec(kind="waive_fee", label="Waive a fee", unit="money",
+               limits={"operator": 25, "supervisor": 200, "admin": 1000},
+               visitor_text="I've waived the {amount} fee on order {order}."),
+    ActionSpec(kind="extend_deadline", label="Extend the return deadline", unit="days",
+               limits={"operator": 14, "supervisor": 60, "admin": 365},
+               visitor_text="I've extended the return deadline for order {order} by {amount}."),
+]
 
 
 class Settings(BaseSettings):
@@ -78,6 +107,14 @@ class Settings(BaseSettings):
     delivery_backoff_seconds: float = Field(default=2.0, gt=0)  # doubled after each failed attempt
     delivery_sweep_seconds: float = Field(default=5.0, gt=0)
     delivery_timeout_seconds: float = Field(default=15.0, gt=0)
+    # account integration (engine.integrations; docs/integrations.md): lookups and actions over HTTP
+    integration_url: str | None = None  # e.g. http://127.0.0.1:8100 (the sample shop of `make run`)
+    integration_auth_header: str = "Authorization"
+    integration_auth_value: str = ""  # the header's whole value, e.g. "Bearer <token>"
+    integration_timeout_seconds: float = Field(default=3.0, gt=0)
+    integration_cache_seconds: float = Field(default=30.0, ge=0)  # lookups reused this long
+    integration_currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$")
+    actions: list[ActionSpec] = Field(default_factory=lambda: list(DEFAULT_ACTIONS))
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

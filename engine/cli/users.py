@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="create an operator (asks for the password unless --password)")
     add.add_argument("email")
     add.add_argument("--name", required=True)
-    add.add_argument("--role", choices=("operator", "admin"), default="operator")
+    add.add_argument("--role", choices=("operator", "supervisor", "admin"), default="operator")
     add.add_argument("--password")
     add.add_argument("--skills", default="", help="comma-separated, e.g. lang:en,topic:billing")
     add.add_argument("--capacity", type=int, default=3)

@@ -2,6 +2,7 @@
 every table on ``SQLModel.metadata`` (the migrations compare against it)."""
 
 import engine.channels.records  # noqa: F401  (registers the channels' delivery table)
+from engine.models.action import AccountAction, AccountActionPublic, ActionStatus
 from engine.models.base import utcnow
 from engine.models.contact import Channel, Contact, ContactIdentity, ContactPublic
 from engine.models.conversation import (
@@ -32,6 +33,7 @@ from engine.models.operator import (
 from engine.models.operator import Role as OperatorRole
 
 __all__ = [
+    "AccountAction", "AccountActionPublic", "ActionStatus",
     "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "Contact", "ContactIdentity",
     "ContactPublic", "Conversation", "ConversationPublic", "Draft", "DraftKind", "DraftPublic",
     "HandoffEvent", "Message", "MessagePublic",

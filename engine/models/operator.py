@@ -17,6 +17,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class Role(StrEnum):
     operator = "operator"
+    supervisor = "supervisor"  # an operator who may approve account actions above operators' limits
     admin = "admin"
 
 

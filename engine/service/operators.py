@@ -30,6 +30,7 @@ from engine.service.errors import Conflict, NotFound
 _HASHER = PasswordHasher()
 DEMO_ACCOUNTS = (
     ("operator@example.com", "Demo Operator", "operator-demo", OperatorRole.operator),
+    ("supervisor@example.com", "Demo Supervisor", "supervisor-demo", OperatorRole.supervisor),
     ("admin@example.com", "Demo Admin", "admin-demo", OperatorRole.admin),
 )
 

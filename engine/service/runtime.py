@@ -21,6 +21,7 @@ from engine.events import Event
 from engine.settings import Settings
 
 if TYPE_CHECKING:
+    from engine.integrations import Integration
     from engine.service.bot import Bot
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ class ServiceContext:
     bus: EventBus
     bot: Bot | None = None
     read_engine: Engine | None = None  # SQLite: deferred transactions that do not queue behind writers
+    integration: Integration | None = None  # account lookups and actions (engine.integrations)
 
     def session(self) -> Session:
         """A plain session for reads (``with ctx.session() as s: ...``)."""
