@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 Role = Literal["user", "bot", "agent"]
@@ -10,12 +11,14 @@ Role = Literal["user", "bot", "agent"]
 
 @dataclass
 class Turn:
-    """One message. ``confidence`` is the answer confidence of a bot turn (None where unknown)."""
+    """One message. ``confidence`` is the answer confidence of a bot turn (None where unknown);
+    ``at`` is when it was written (None where unknown), so the detector can see pauses."""
 
     role: Role
     text: str
     confidence: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
 
 
 @dataclass
