@@ -19,7 +19,7 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
-from knowledge import classifier
+from knowledge import classifier, scope
 from knowledge.chunking import chunk_document, split_sentences
 from knowledge.documents import Chunk, Document
 from knowledge.errors import InputError
@@ -96,6 +96,7 @@ class KnowledgeIndex:
         self.vector_chunks = _vector_owners(docs)
         self.faiss_index: faiss.Index | None = None
         self.classifier: tuple[np.ndarray, np.ndarray] | None = None
+        self.scope: np.ndarray | None = None  # out-of-scope calibration (knowledge/scope.py)
 
     @property
     def version(self) -> int:
@@ -119,6 +120,7 @@ class KnowledgeIndex:
         with np.load(directory / files["vectors"]) as data:
             vectors, owners = data["vectors"], data["owners"]
             trained = (data["class_weights"], data["class_bias"]) if "class_weights" in data else None
+            calibration = data.get("scope")
         chunk_rows = [json.loads(line) for line in (directory / files["chunks"]).read_text().splitlines()]
         docs: dict[str, _DocEntry] = {}
         position = 0
@@ -132,6 +134,7 @@ class KnowledgeIndex:
         index = cls(directory, manifest, docs)
         index.faiss_index = faiss.read_index(str(directory / files["faiss"]))
         index.classifier = trained
+        index.scope = calibration
         return index
 
     @property
@@ -231,6 +234,9 @@ class KnowledgeIndex:
         self.classifier = self._train_classifier(vectors)
         if self.classifier is not None:
             arrays["class_weights"], arrays["class_bias"] = self.classifier
+        self.scope = self._fit_scope(vectors)
+        if self.scope is not None:
+            arrays["scope"] = self.scope
         np.savez(self.directory / files["vectors"], **arrays)
         with open(self.directory / files["chunks"], "w") as out:
             out.writelines(json.dumps(chunk.to_dict()) + "\n" for chunk in self.chunks)
@@ -254,6 +260,12 @@ class KnowledgeIndex:
         os.replace(tmp, self.directory / "manifest.json")
         _remove_stale(self.directory, keep={*files.values(), *previous_files.values()})
 
+
+    def _fit_scope(self, vectors: np.ndarray) -> np.ndarray | None:
+        """The knowledge base's own out-of-scope calibration, where entries have example questions."""
+        if not any(chunk.examples for chunk in self.chunks):
+            return None
+        return scope.fit(vectors, self.doc_of_chunk()[self.vector_chunks])
 
     def _train_classifier(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """Train the entry classifier when there are example questions to learn from."""

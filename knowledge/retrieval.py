@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge import classifier
+from knowledge import classifier, scope
 from knowledge.documents import Chunk, is_faq_source
 from knowledge.index import KnowledgeIndex
 from knowledge.lexical import BM25
@@ -33,6 +33,10 @@ CONFIDENCE_INTERCEPT = -4.9
 MARGIN_CAP = 0.1
 # A question against a passage scores lower than against another question of the same meaning.
 PASSAGE_OFFSET = 0.1
+# Weight, in log-odds, of the knowledge base's own out-of-scope calibration (knowledge/scope.py)
+# beside the global confidence, where the index has one (chosen on bitext and held-out bots,
+# docs/handoff.md).
+SCOPE_WEIGHT = 0.7
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Retrieval:
     confidence: float = 0.0
     agreement: bool = False  # dense and lexical retrieval ranked the same document first
     similarity: float = 0.0  # raw cosine of the closest vector in the whole index (any document)
+    in_scope: float | None = None  # the knowledge base's own calibration, where it has one
 
 
 class KnowledgeBase:
@@ -112,8 +117,14 @@ class KnowledgeBase:
                                  None if probabilities is None else probabilities[i], k)
                       for i, (query, text, vector, row) in enumerate(zip(queries, cleaned, query_vectors,
                                                                          neighbours, strict=True))]
-        for retrieval, row in zip(retrievals, closest, strict=True):
-            retrieval.similarity = float(row[0]) if len(row) else 0.0
+        owners = self._doc_of_chunk[self.index.vector_chunks]
+        for retrieval, scores, row in zip(retrievals, closest, neighbours, strict=True):
+            found = row >= 0
+            retrieval.similarity = float(scores[0]) if found.any() else 0.0
+            if self.index.scope is not None and found.any() and retrieval.hits:
+                evidence = scope.features(scores[found].astype(np.float64), owners[row[found]])
+                retrieval.in_scope = scope.probability(evidence, self.index.scope)
+                retrieval.confidence = blend(retrieval.confidence, retrieval.in_scope)
         return retrievals
 
     def _rank(self, query: str, text: str, vector: np.ndarray, neighbours: np.ndarray,
@@ -170,6 +181,17 @@ def calibrated_confidence(best: float, lexical: float, margin: float) -> float:
     z = (CONFIDENCE_WEIGHTS["best"] * best + CONFIDENCE_WEIGHTS["lexical"] * lexical
          + CONFIDENCE_WEIGHTS["margin"] * min(margin, MARGIN_CAP) + CONFIDENCE_INTERCEPT)
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def blend(confidence: float, in_scope: float) -> float:
+    """The global confidence and the knowledge base's own in-scope probability, mixed in log-odds."""
+    z = (1.0 - SCOPE_WEIGHT) * _logit(confidence) + SCOPE_WEIGHT * _logit(in_scope)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
 
 
 def _lexical_text(chunk: Chunk) -> str:
