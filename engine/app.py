@@ -23,10 +23,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import operator_ui
 from engine import index_reload
+from engine.api import actions as account_actions
 from engine.api import admin, operator, visitor, webhooks, workflow, ws
 from engine.bus import EventBus
 from engine.channels.outbound import OutboundDispatcher
 from engine.db import make_engine
+from engine.integrations import HttpIntegration
 from engine.redis_bus import open_bus
 from engine.service import queue
 from engine.service.bot import Bot
@@ -125,6 +127,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
             the_bot = await anyio.to_thread.run_sync(load_bot, settings)
         app.state.ctx = ServiceContext(settings=settings, engine=engine, bus=bus or await open_bus(settings),
                                        bot=the_bot, read_engine=read_engine)
+        app.state.ctx.integration = HttpIntegration.from_settings(settings)  # None unless configured
         tasks = [asyncio.create_task(queue.run(app.state.ctx)),  # routing, presence, queue updates
                  asyncio.create_task(index_reload.run(app.state.ctx))]  # follow `baton ingest`
         app.state.outbound = OutboundDispatcher.from_settings(app.state.ctx)  # SMS, email, Messenger replies
@@ -137,6 +140,8 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.state.ctx.bus.close()
+            if app.state.ctx.integration is not None:
+                await app.state.ctx.integration.close()
             engine.dispose()
             read_engine.dispose()
 
@@ -157,6 +162,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     for router in (visitor.router, operator.router, admin.router, workflow.router, ws.router,
                    webhooks.router):
         app.include_router(router)
+    app.include_router(account_actions.router)  # account context and actions (docs/integrations.md)
     operator_ui.mount(app)  # the pages: home, visitor demo, operator console, supervisor; /widget.js
 
     @app.get("/health", tags=["meta"])

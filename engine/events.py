@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from engine.models import MessagePublic
+from engine.models import AccountActionPublic, MessagePublic
 
 
 class _Event(BaseModel):
@@ -86,8 +86,18 @@ class PresenceUpdated(_Event):
     status: Literal["online", "away", "offline"]
 
 
+class ActionUpdated(_Event):
+    """An account action was asked for, approved, rejected, performed or failed (engine.service.actions).
+    Goes to every operator: an approver learns of a request in a conversation they do not have open."""
+
+    type: Literal["action.updated"] = "action.updated"
+    conversation_id: int
+    action: AccountActionPublic
+
+
 Event = Annotated[
-    MessageCreated | ConversationChanged | Typing | Read | DraftCreated | QueueUpdated | PresenceUpdated,
+    MessageCreated | ConversationChanged | Typing | Read | DraftCreated | QueueUpdated | PresenceUpdated
+    | ActionUpdated,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -7,6 +7,7 @@ tests can pass their own :class:`Settings` to ``create_app`` instead.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -40,7 +41,7 @@ class ActionSpec(BaseModel):
     kind: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
     label: str = Field(min_length=1, max_length=60)
     unit: Literal["money", "days"] = "money"
-    limits: dict[str, float] = Field(default_factory=dict)
+    limits: dict[str, Decimal] = Field(default_factory=dict)
     visitor_text: str = ""  # what the operator may tell the visitor: {amount}, {order} filled
 
 
@@ -49,10 +50,10 @@ DEFAULT_ACTIONS = [
                limits={"operator": 50, "supervisor": 500, "admin": 5000},
                visitor_text="I've refunded {amount} for order {order}; it goes back to your original payment "
                             "method within 3 working days."),
-    ActionSpec(kind="waive_fee", label="Waive a fee", unit="money",
+    ActionSpec(kind="waive_fee", label="Fee waiver", unit="money",
                limits={"operator": 25, "supervisor": 200, "admin": 1000},
                visitor_text="I've waived the {amount} fee on order {order}."),
-    ActionSpec(kind="extend_deadline", label="Extend the return deadline", unit="days",
+    ActionSpec(kind="extend_deadline", label="Deadline extension", unit="days",
                limits={"operator": 14, "supervisor": 60, "admin": 365},
                visitor_text="I've extended the return deadline for order {order} by {amount}."),
 ]

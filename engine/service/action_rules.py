@@ -63,7 +63,7 @@ def describe(amount: Decimal, unit: str) -> str:
 
 
 def limit_of(spec: ActionSpec, role: str) -> Decimal:
-    return Decimal(str(spec.limits.get(role, 0)))
+    return spec.limits.get(role, Decimal(0))
 
 
 def authority(spec: ActionSpec, role: str, amount: Decimal) -> Authority:
@@ -74,7 +74,7 @@ def authority(spec: ActionSpec, role: str, amount: Decimal) -> Authority:
     approvers = tuple(
         r
         for r, v in sorted(spec.limits.items(), key=lambda item: item[1])
-        if Decimal(str(v)) >= amount and r != role
+        if v >= amount and r != role
     )
     return Authority(allowed=False, limit=limit, approver_roles=approvers)
 
