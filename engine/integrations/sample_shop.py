@@ -133,7 +133,8 @@ RETURN_DAYS = 30
 
 
 class Faults(BaseModel):
-    """How the shop misbehaves, for tests and demos: a delay before every answer, an error status."""
+    """How the shop misbehaves, for tests and demos: an error status instead of any answer, or a
+    delay after the work is done before the answer leaves."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -402,11 +403,12 @@ def create_shop(state: ShopState) -> FastAPI:
         if request.url.path.startswith("/_control"):
             return await call_next(request)
         faults = state.faults
-        if faults.delay_seconds:
-            await asyncio.sleep(faults.delay_seconds)
         if faults.fail_status:
             return Response(status_code=faults.fail_status, content=b"the shop is having a bad day")
-        return await call_next(request)
+        response = await call_next(request)
+        if faults.delay_seconds:  # the work is done, the answer is late: what a retry must not repeat
+            await asyncio.sleep(faults.delay_seconds)
+        return response
 
     guarded = [Depends(authorised)]
 
