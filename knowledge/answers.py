@@ -7,6 +7,11 @@ bookkeeping (cost lookup, logging) costs about 5 ms, more than the query embeddi
 (docs/knowledge.md). Routed through litellm it gives the same text (tests/knowledge/test_answers.py).
 A real model that times out or fails falls back to the built-in answerer, so a visitor always
 gets a grounded answer or an honest "no answer".
+
+Every reply passes the false-promise guard (``knowledge.promises``) after generation, whatever the
+model: a bot answer that promises a person keeps the promise only when a cited passage makes it
+itself (``Answer.handoff``: the caller must then hand over), and loses it otherwise; a draft for an
+operator loses its hand-over sentences, since a person is already writing it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.extractive import BUILTIN_MODEL, extractive_reply, register_builtin_provider
+from knowledge.promises import promises, promises_person, remove_promises
 from knowledge.prompts import NO_ANSWER, Task, build_messages, passage_heading
 from knowledge.retrieval import Retrieval
 
@@ -48,6 +54,11 @@ class Answer:
     confidence: float = 0.0
     no_answer: bool = False
     model: str = BUILTIN_MODEL
+    # The knowledge base itself says a person takes this over (a cited passage promises it, and so
+    # does the answer): the bot must escalate rather than send a promise it does not keep.
+    handoff: bool = False
+    handoff_source: str | None = None  # title of the passage that says so
+    removed: list[str] = field(default_factory=list)  # promise sentences the guard took out
 
 
 async def compose(question: str, retrieval: Retrieval, history: Iterable[Any] = (), model: str | None = None,
@@ -57,17 +68,20 @@ async def compose(question: str, retrieval: Retrieval, history: Iterable[Any] = 
     ``history`` holds the earlier turns (``.role``/``.text`` objects or dicts); extra keyword
     arguments go to ``litellm.acompletion`` (``api_base``, ``api_key``, ``mock_response``, ...).
     """
-    return await draft("answer", question, retrieval, history, model, timeout, **litellm_kwargs)
+    return await draft("answer", question, retrieval, history, model, timeout, for_operator=False,
+                       **litellm_kwargs)
 
 
 async def draft(kind: Task, question: str, retrieval: Retrieval, history: Iterable[Any] = (),
-                model: str | None = None, timeout: float = DEFAULT_TIMEOUT, **litellm_kwargs: Any) -> Answer:
+                model: str | None = None, timeout: float = DEFAULT_TIMEOUT, *, for_operator: bool = True,
+                **litellm_kwargs: Any) -> Answer:
     """A reply for an operator to edit: ``kind="answer"`` is a grounded answer to ``question``;
     ``kind="continuation"`` follows on from the whole conversation (``question`` is the
-    visitor's last message; it may be empty when ``history`` already ends with it)."""
+    visitor's last message; it may be empty when ``history`` already ends with it).
+    ``for_operator=False`` is the bot's own answer (what ``compose`` sends)."""
     hits = retrieval.hits[:MAX_PASSAGES]
     passages = [(passage_heading(hit.chunk.title, hit.chunk.heading_path), hit.chunk.text) for hit in hits]
-    messages = build_messages(question, passages, history, task=kind)
+    messages = build_messages(question, passages, history, task=kind, for_operator=for_operator)
     model = model or BUILTIN_MODEL
     text, used = await _generate(messages, model, timeout, litellm_kwargs)
     no_answer = text.strip().startswith(NO_ANSWER) or not text.strip()
@@ -77,11 +91,21 @@ async def draft(kind: Task, question: str, retrieval: Retrieval, history: Iterab
     citations = [Citation(doc_id=hits[n - 1].chunk.doc_id, chunk_id=hits[n - 1].chunk.id,
                           title=hits[n - 1].chunk.title, url=hits[n - 1].chunk.url,
                           score=hits[n - 1].score) for n in cited]
+    handoff_source, removed = None, []
+    if not no_answer and promises(text):
+        backing = [hits[n - 1] for n in cited if promises_person([hits[n - 1].chunk.text])]
+        if backing and not for_operator:
+            handoff_source = backing[0].chunk.title or backing[0].chunk.doc_id
+        else:
+            guarded = remove_promises(text, handover_only=for_operator)
+            text, removed = guarded.text, guarded.removed
+            no_answer = kind == "answer" and not CITATION.sub("", text).strip()
     confidence = retrieval.confidence * (NO_ANSWER_FACTOR if no_answer else 1.0)
     if no_answer:
         text, citations = NO_ANSWER_TEXT, []
     return Answer(text=text.strip(), citations=citations, confidence=confidence, no_answer=no_answer,
-                  model=used)
+                  model=used, handoff=handoff_source is not None, handoff_source=handoff_source,
+                  removed=removed)
 
 
 async def _generate(messages: list[dict[str, str]], model: str, timeout: float,

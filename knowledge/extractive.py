@@ -3,7 +3,8 @@
 Registered with litellm as ``baton/extractive`` so the product runs offline and in tests through
 exactly the code path a real model uses. It reads the prompt of ``knowledge.prompts`` back: the
 best passage is [1] (retrieval ranked it), and from it the sentences that share most with the
-question are returned with their neighbours, up to ``MAX_CHARS``, never a whole article.
+question are returned with their neighbours, up to ``MAX_CHARS``, never a whole article, plus the
+passage's own sentence saying that a person takes over, where it has one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import GenericStreamingChunk, ModelResponse
 
 from knowledge.chunking import split_sentences
+from knowledge.promises import promises
 from knowledge.prompts import NO_ANSWER, Passage, read_messages
 from knowledge.text import tokens
 
@@ -56,12 +58,17 @@ def _extract(question: str, passage: Passage) -> str:
     start = max(range(len(sentences)), key=lambda i: (scores[i], -i)) if max(scores) > 0 else 0
     if start and ANAPHOR.match(sentences[start]):  # "They take 5 days": say what "they" are
         start -= 1
-    chosen: list[str] = []
-    for sentence in sentences[start:]:
-        if chosen and len(" ".join([*chosen, sentence])) > MAX_CHARS:
+    chosen: list[int] = []
+    for i in range(start, len(sentences)):
+        if chosen and len(" ".join(sentences[j] for j in [*chosen, i])) > MAX_CHARS:
             break
-        chosen.append(sentence)
-    text = " ".join(chosen)
+        chosen.append(i)
+    # A passage that says a person handles this says the most important thing there: keep it, so
+    # that the answer carries the promise and the bot escalates for it (knowledge.promises).
+    handover = next((i for i, s in enumerate(sentences) if promises(s)), None)
+    if handover is not None and handover not in chosen:
+        chosen = sorted([*chosen, handover])
+    text = " ".join(sentences[i] for i in chosen)
     if len(text) > MAX_CHARS * 2:  # one run-on sentence: cut at a word
         text = text[: MAX_CHARS * 2].rsplit(" ", 1)[0] + " ..."
     return text

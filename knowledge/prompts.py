@@ -30,6 +30,14 @@ INSTRUCTIONS: dict[str, str] = {
         "numbered passages below where they help, citing them like [1]. Never invent policies, "
         "amounts or dates that are not in the passages. Write only the reply."),
 }
+# Who sends the reply decides what it may say about people taking over (knowledge.promises).
+WRITER: dict[bool, str] = {
+    False: ("Never say that you will pass, transfer or connect the customer to a person, or that someone "
+            "will contact them: whether a person takes over is decided elsewhere. If a passage itself "
+            "says that a person handles this, say so in the passage's words."),
+    True: ("A person from the support team sends this reply, so never say that the customer will be "
+           "passed, transferred or connected to a person."),
+}
 
 
 @dataclass
@@ -44,15 +52,17 @@ def passage_heading(title: str, heading_path: Sequence[str]) -> str:
 
 
 def build_messages(question: str, passages: Sequence[tuple[str, str]], history: Iterable[Any] = (),
-                   task: Task = "answer") -> list[dict[str, str]]:
+                   task: Task = "answer", for_operator: bool = False) -> list[dict[str, str]]:
     """System prompt with numbered ``(heading, text)`` passages, the history, then the question.
+    ``for_operator``: an operator sends the reply (a draft), not the bot.
 
     ``history`` items are handoff ``Turn``-like objects (``.role``, ``.text``) or dicts with
     ``role`` and ``text``/``content``; user turns stay ``user``, bot and agent turns become
     ``assistant``.
     """
     listed = "\n\n".join(f"[{n}] {heading}\n{text.strip()}" for n, (heading, text) in enumerate(passages, 1))
-    system = f"{INSTRUCTIONS[task]}\nTask: {task}\n\n{PASSAGES_HEADER}\n{listed or '(none)'}"
+    system = (f"{INSTRUCTIONS[task]} {WRITER[for_operator]}\nTask: {task}\n\n"
+              f"{PASSAGES_HEADER}\n{listed or '(none)'}")
     messages = [{"role": "system", "content": system}]
     for turn in history:
         role, text = _turn(turn)

@@ -1,9 +1,12 @@
 """Answers and drafts: the built-in provider in-process and through litellm, real-model prompts
-through litellm's mock_response, NO_ANSWER, and the fall-back when a model fails."""
+through litellm's mock_response, NO_ANSWER, the fall-back when a model fails, and the false-promise
+guard on the sample help centre (built-in provider and mock_response)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import litellm
 import pytest
@@ -19,6 +22,7 @@ from knowledge import (
     register_builtin_provider,
 )
 from knowledge.extractive import extractive_reply
+from knowledge.promises import promises
 from knowledge.prompts import build_messages, read_messages
 
 REFUNDS = ("Refunds are issued within 3 working days of your return arriving at our warehouse. "
@@ -117,3 +121,92 @@ def test_continuation_draft_follows_the_conversation() -> None:
     empty = asyncio.run(draft("continuation", "it's about my account", Retrieval(query="q"), []))
     assert empty.text.startswith("Thanks for reaching out.") and "details" in empty.text
     assert not empty.no_answer
+
+
+# --- the false-promise guard on the sample help centre ----------------------------------------------
+
+DAMAGED = "my vase arrived broken, the box was crushed"
+REFUND = "how long does a refund take once you get my return?"
+
+
+def faq_entries() -> list[dict]:
+    """The sample FAQ; entries whose own answers say a person takes over carry ``needs_human``."""
+    faq = Path(__file__).resolve().parents[2] / "samples" / "kb" / "faq.jsonl"
+    return [json.loads(line) for line in faq.read_text().splitlines() if line.strip()]
+
+
+def test_sample_kb_answers_that_say_a_person_takes_over_escalate_and_no_other_does(sample_kb) -> None:
+    """Through the built-in provider: every question from an entry whose answer says a person takes
+    over gets that promise and ``handoff`` (the bot then escalates); no other entry's question does,
+    and no answer promises a person without ``handoff``."""
+
+    async def answers() -> list[tuple[dict, str, object]]:
+        out = []
+        for entry in faq_entries():
+            for question in (entry["title"], *entry["examples"][:2]):
+                out.append((entry, question, await compose(question, sample_kb.retrieve(question), [])))
+        return out
+
+    checked = asyncio.run(answers())
+    for entry, question, answer in checked:
+        needs_human = "needs_human" in entry["tags"]
+        assert answer.handoff == needs_human, (question, answer.text)
+        assert bool(promises(answer.text)) == answer.handoff, (question, answer.text)
+        if needs_human:
+            assert answer.handoff_source == entry["title"]
+    assert sum(answer.handoff for _, _, answer in checked) == 27  # 9 entries, 3 questions each
+
+
+def test_damaged_item_answer_keeps_its_promise_and_names_the_article(sample_kb) -> None:
+    answer = asyncio.run(compose(DAMAGED, sample_kb.retrieve(DAMAGED), []))
+    assert answer.handoff and answer.handoff_source == "My item arrived damaged or broken"
+    assert "so we will pass you to a person" in answer.text and answer.removed == []
+    assert answer.citations[0].doc_id == "damaged:damaged"
+
+
+def test_real_model_promise_without_backing_is_removed(sample_kb) -> None:
+    """A model (litellm ``mock_response``) that offers a transfer the refund article never mentions:
+    the sentence goes, the answer stays, and the bot has no reason to hand over."""
+    reply = ("Refunds are issued within 3 working days of your return arriving [1]. "
+             "If you'd like, I'll transfer you to a human agent to check on it.")
+    answer = asyncio.run(compose(REFUND, sample_kb.retrieve(REFUND), [], model="openai/gpt-4o-mini",
+                                 mock_response=reply))
+    assert answer.model == "openai/gpt-4o-mini" and not answer.handoff
+    assert answer.text == "Refunds are issued within 3 working days of your return arriving [1]."
+    assert answer.removed == ["If you'd like, I'll transfer you to a human agent to check on it."]
+    only_promise = asyncio.run(compose(REFUND, sample_kb.retrieve(REFUND), [], model="openai/gpt-4o-mini",
+                                       mock_response="Let me connect you with one of our agents."))
+    assert only_promise.no_answer and only_promise.citations == [] and not only_promise.handoff
+
+
+def test_real_model_promise_backed_by_the_article_escalates(sample_kb) -> None:
+    reply = ("I'm so sorry! Please send photos of the vase and the box within 14 days [1]. "
+             "A colleague will take it from here and arrange a replacement.")
+    answer = asyncio.run(compose(DAMAGED, sample_kb.retrieve(DAMAGED), [], model="openai/gpt-4o-mini",
+                                 mock_response=reply))
+    assert answer.handoff and answer.handoff_source == "My item arrived damaged or broken"
+    assert answer.text == reply and answer.model == "openai/gpt-4o-mini"
+
+
+def test_drafts_for_an_operator_never_promise_a_person(sample_kb) -> None:
+    """A person writes the reply: the damaged-item article's hand-over clause goes from both kinds of
+    draft (built-in and mock_response), what a person will do stays, and nothing escalates."""
+    retrieval = sample_kb.retrieve(DAMAGED)
+    builtin = asyncio.run(draft("answer", DAMAGED, retrieval, []))
+    follow = asyncio.run(draft("continuation", "", retrieval, [{"role": "user", "text": DAMAGED}]))
+    mocked = asyncio.run(draft("continuation", "", retrieval, [{"role": "user", "text": DAMAGED}],
+                               model="openai/gpt-4o-mini",
+                               mock_response="Sorry about that [1]. I'm passing you to a colleague now."))
+    for reply in (builtin, follow):
+        assert not reply.handoff and "pass you to a person" not in reply.text
+        assert "a member of our team will review it and arrange a replacement or refund." in reply.text
+        assert reply.removed and "so we will pass you to a person" in reply.removed[0]
+    assert mocked.text == "Sorry about that [1]." and not mocked.handoff
+
+
+def test_the_prompt_tells_who_is_writing() -> None:
+    bot = build_messages("q", [("A", "B")])[0]["content"]
+    person = build_messages("q", [("A", "B")], for_operator=True)[0]["content"]
+    assert "Never say that you will pass, transfer or connect" in bot
+    assert "A person from the support team sends this reply" in person
+    assert read_messages(build_messages("q", [("A", "B")], for_operator=True))[0] == "answer"
