@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
@@ -35,6 +36,7 @@ class TurnInput:
     tags: list[str] = field(default_factory=list)
     channel: str = "web"
     offered: bool = False
+    times: list[datetime | None] = field(default_factory=list)  # when each history message was written
 
     @property
     def question(self) -> str:
@@ -184,8 +186,10 @@ class Bot:
         import knowledge
 
         question = snapshot.question
-        turns = [handoff.Turn(role=ROLE_TO_TURN[role], text=text, confidence=confidence)
-                 for role, text, confidence in snapshot.history if role in ROLE_TO_TURN]
+        times = snapshot.times or [None] * len(snapshot.history)
+        turns = [handoff.Turn(role=ROLE_TO_TURN[role], text=text, confidence=confidence, at=at)
+                 for (role, text, confidence), at in zip(snapshot.history, times, strict=True)
+                 if role in ROLE_TO_TURN]
         retrieval, vector = await self.retrieve(question)
         answer = await knowledge.compose(question, retrieval, turns[:-1], model=self.model,
                                          timeout=self.timeout)
@@ -201,9 +205,16 @@ class Bot:
                                         explanation="the visitor accepted the offer of a person", signals=[])
         else:
             decision = await self.decide((transcript, vector))
+        if answer.handoff and decision.action != "escalate":
+            # the help article says a person takes this over: keep that promise for real
+            why = f'the article "{answer.handoff_source}" says a person takes this over'
+            decision = handoff.Decision(
+                action="escalate", reasons=["rule", *decision.reasons],
+                scores={**decision.scores, "rule": 1.0}, explanation=f"hand over to a person: {why}",
+                signals=[handoff.SignalResult("rule", 1.0, [why]), *decision.signals])
         packet = None
         if decision.action == "escalate":
-            packet = handoff.build_packet(transcript, decision, [retrieval]).to_dict()
+            packet = handoff.build_packet(transcript, decision).to_dict()
             # the topics of what the bot found: routing matches them to operators' and teams' skills
             packet["topics"] = sorted({tag for hit in retrieval.hits[:3] for tag in hit.chunk.tags})
         return BotOutcome(

@@ -1,11 +1,15 @@
 // The handoff packet, pinned above the transcript: why the bot handed over (reasons with their
 // evidence), a summary, what the bot tried, the sentiment trend and what the visitor already gave.
 // The packet comes from the handoff package as a dict; unknown fields are shown as plain text.
+// Each reason's number is shown with what it measures ("answer confidence" or "strength"), so a weak
+// answer never reads "score 0.96" beside its confidence 0.04; "what the bot tried" lists only answers
+// the visitor saw.
 import {sparkline} from "../charts.js";
 import {h, reasonLabel} from "../dom.js";
 
 const KNOWN = new Set(["summary", "reasons", "signals", "evidence", "tried", "bot_tried", "attempts", "sentiment",
-  "sentiment_trend", "entities", "explanation", "scores", "action", "articles"]);
+  "sentiment_trend", "entities", "explanation", "scores", "action", "articles", "problem", "asked_for_person",
+  "user_turns", "topics"]);
 
 export function renderPacket(packet) {
   const body = h("div", {class: "packet-body"});
@@ -13,16 +17,16 @@ export function renderPacket(packet) {
     h("summary", {}, h("span", {class: "packet-title", text: "Handoff packet"}),
       h("span", {class: "reasons"}, reasonsOf(packet).map((r) => h("span", {class: "badge reason", text: reasonLabel(r.name)})))),
     body);
-  if (packet.summary) body.append(section("Summary", h("p", {text: String(packet.summary)})));
+  if (packet.summary) body.append(section("What the visitor needs", h("p", {text: String(packet.summary)})));
   const reasons = reasonsOf(packet);
   if (reasons.length) {
     body.append(section("Why a person", h("ul", {class: "evidence"}, reasons.map((r) => h("li", {},
-      h("strong", {text: reasonLabel(r.name)}),
-      r.score !== undefined && r.score !== null ? h("span", {class: "muted", text: ` · score ${Number(r.score).toFixed(2)}`}) : null,
+      h("strong", {text: r.label || reasonLabel(r.name)}),
+      r.value !== undefined && r.value !== null ? h("span", {class: "muted", text: ` · ${r.measure} ${Number(r.value).toFixed(2)}`}) : null,
       r.evidence.length ? h("ul", {}, r.evidence.map((e) => h("li", {text: String(e)}))) : null)))));
   }
-  const tried = packet.bot_tried || packet.tried || packet.attempts || [];
-  if (tried.length) body.append(section("What the bot tried", h("ol", {class: "tried"}, tried.map(triedItem))));
+  const tried = packet.bot_tried || packet.attempts || [];
+  if (tried.length) body.append(section("What the bot told the visitor", h("ol", {class: "tried"}, tried.map(triedItem))));
   const trend = packet.sentiment_trend || packet.sentiment;
   const values = Array.isArray(trend) ? trend.map((v) => (typeof v === "object" ? v?.score : v)) : [];
   if (values.length) {
@@ -51,11 +55,12 @@ function reasonsOf(packet) {
   return (packet.reasons || []).map((reason) => {
     if (typeof reason === "object" && reason) {
       const name = reason.name || reason.reason || "reason";
-      return {name, score: reason.score, evidence: asList(reason.evidence)};
+      const value = reason.value ?? reason.score;
+      return {name, label: reason.label, measure: reason.measure || "strength", value, evidence: asList(reason.evidence)};
     }
     const signal = byName.get(reason) || {};
     const evidence = packet.evidence && !Array.isArray(packet.evidence) ? packet.evidence[reason] : signal.evidence;
-    return {name: reason, score: signal.score ?? packet.scores?.[reason], evidence: asList(evidence)};
+    return {name: reason, measure: "strength", value: signal.score ?? packet.scores?.[reason], evidence: asList(evidence)};
   });
 }
 
