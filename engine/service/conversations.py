@@ -289,13 +289,13 @@ async def receive(ctx: ServiceContext, conversation_id: int, text: str,
 def turn_input(session: Session, conversation: Conversation, limit: int) -> TurnInput:
     """What the bot reads for one turn: the recent public messages and who the visitor is."""
     vip = session.exec(select(Contact.vip).where(Contact.id == conversation.contact_id)).first()
-    rows = session.exec(select(Message.role, Message.text, Message.confidence)  # columns: no ORM objects
+    rows = session.exec(select(Message.role, Message.text, Message.confidence, Message.created_at)  # columns
                         .where(Message.conversation_id == conversation.id,
                                Message.visibility == Visibility.public)
                         .order_by(col(Message.seq).desc()).limit(limit)).all()
     return TurnInput(conversation_id=conversation.id, state=State(conversation.state),
-                     history=[(role, text, confidence) for role, text, confidence in reversed(rows)],
-                     vip=bool(vip), tags=list(conversation.tags),
+                     history=[(role, text, confidence) for role, text, confidence, _ in reversed(rows)],
+                     times=[at for *_, at in reversed(rows)], vip=bool(vip), tags=list(conversation.tags),
                      channel=conversation.channel, offered=conversation.offered)
 
 
