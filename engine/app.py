@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import operator_ui
 from engine import index_reload
 from engine.api import actions as account_actions
-from engine.api import admin, operator, visitor, webhooks, workflow, ws
+from engine.api import admin, errors, limits, operator, visitor, webhooks, workflow, ws
 from engine.bus import EventBus
 from engine.channels.outbound import OutboundDispatcher
 from engine.db import make_engine
@@ -32,16 +32,18 @@ from engine.integrations import HttpIntegration
 from engine.redis_bus import open_bus
 from engine.service import queue
 from engine.service.bot import Bot
-from engine.service.errors import ServiceError
 from engine.service.runtime import ServiceContext
 from engine.settings import Settings, get_settings
-from knowledge.errors import InputError
 
 log = logging.getLogger(__name__)
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent.
+
+    The body is read here, up to the limit, before the application sees any of it: a chunked body
+    that runs over is answered 413 (FastAPI would turn an error raised from inside its own body
+    read into a 400), and a client that leaves mid-body ends the request quietly."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -54,30 +56,33 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(int(declared), send)
             return
+        body, more = [], True
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while more:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left before its body arrived: nothing to answer
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge(seen)
-            return message
+                await self._refuse(seen, send)
+                return
+            body.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        replayed = False
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge as exc:
-            await self._refuse(exc.size, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: wait for the disconnect, as Starlette expects
+            replayed = True
+            return {"type": "http.request", "body": b"".join(body), "more_body": False}
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, size: int, send: Send) -> None:
         response = JSONResponse(status_code=413, content={
             "detail": f"request body is {size} bytes or more; the limit is {self.limit} bytes"})
         await response({"type": "http"}, _nothing, send)
-
-
-class _TooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        self.size = size
 
 
 async def _nothing() -> Message:
@@ -130,6 +135,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
         app.state.ctx.integration = HttpIntegration.from_settings(settings)  # None unless configured
         tasks = [asyncio.create_task(queue.run(app.state.ctx)),  # routing, presence, queue updates
                  asyncio.create_task(index_reload.run(app.state.ctx))]  # follow `baton ingest`
+        app.state.limiter = limits.Limiter(settings)  # Redis-backed when redis_url is set
         app.state.outbound = OutboundDispatcher.from_settings(app.state.ctx)  # SMS, email, Messenger replies
         tasks.append(asyncio.create_task(app.state.outbound.run()))
         try:
@@ -151,13 +157,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["*"],
                        allow_headers=["*"])
 
-    @app.exception_handler(ServiceError)
-    async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.message})
-
-    @app.exception_handler(InputError)
-    async def input_error(_request: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+    errors.install(app)  # 422 in one shape, 429 with Retry-After, no 500 on unencodable input
 
     for router in (visitor.router, operator.router, admin.router, workflow.router, ws.router,
                    webhooks.router):

@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from limits import parse_many
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -108,6 +109,25 @@ class Settings(BaseSettings):
     delivery_backoff_seconds: float = Field(default=2.0, gt=0)  # doubled after each failed attempt
     delivery_sweep_seconds: float = Field(default=5.0, gt=0)
     delivery_timeout_seconds: float = Field(default=15.0, gt=0)
+    # rate limits (engine.api.limits; docs/security.md), in the `limits` notation "3/second;30/minute";
+    # counted in Redis when redis_url is set, so they hold across workers
+    rate_limits: bool = True
+    limit_address: str = "300/minute"  # every visitor and login request, every socket connect, per address
+    limit_conversation_starts: str = "10/minute;50/hour"  # per client address
+    limit_visitor: str = "120/minute"  # every REST call and socket frame of one visitor token
+    limit_messages: str = "3/second;30/minute"  # stored visitor messages per conversation (or channel sender)
+    limit_login_address: str = "20/minute"  # login attempts per client address
+    limit_login_failures: str = "5/15 minutes"  # failed logins per account; then 429 with no password check
+
+    @field_validator("limit_address", "limit_conversation_starts", "limit_visitor", "limit_messages",
+                     "limit_login_address", "limit_login_failures")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit such as '3/second;30/minute' ({exc})") from exc
+        return value
     # account integration (engine.integrations; docs/integrations.md): lookups and actions over HTTP
     integration_url: str | None = None  # e.g. http://127.0.0.1:8100 (the sample shop of `make run`)
     integration_auth_header: str = "Authorization"

@@ -10,6 +10,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Most tests drive hundreds of requests from 127.0.0.1; the rate limits have their own tests
+# (tests/engine/security), which turn them on with small windows.
+os.environ.setdefault("BATON_RATE_LIMITS", "false")
 
 from pathlib import Path  # noqa: E402
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, status
 from sqlmodel import Session, SQLModel, col, select
 
+from engine.api import errors
 from engine.api.deps import Ctx, CurrentAdmin
 from engine.models import (
     CannedResponse,
@@ -22,9 +23,23 @@ from engine.models import (
 )
 from engine.service import operators
 from engine.service.runtime import Outbox, ServiceContext
+from engine.validation import CleanInput
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+router = APIRouter(prefix="/api/admin", tags=["admin"],
+                   responses=errors.responses(400, 401, 403, 404, 409, 413))
 P = TypeVar("P", bound=SQLModel)
+
+
+class NewOperator(OperatorCreate, CleanInput):
+    """An operator account as an admin sends it (no NUL, no lone surrogate, ids within 64 bits)."""
+
+
+class NewTeam(TeamCreate, CleanInput):
+    """A team as an admin sends it."""
+
+
+class NewCanned(CannedResponseCreate, CleanInput):
+    """A canned response as an admin sends it."""
 
 
 async def _all(ctx: ServiceContext, table: type[SQLModel], public: type[P]) -> list[P]:
@@ -49,7 +64,7 @@ async def list_operators(ctx: Ctx, admin: CurrentAdmin) -> list[OperatorPublic]:
 
 
 @router.post("/operators", status_code=status.HTTP_201_CREATED)
-async def add_operator(ctx: Ctx, admin: CurrentAdmin, body: OperatorCreate) -> OperatorPublic:
+async def add_operator(ctx: Ctx, admin: CurrentAdmin, body: NewOperator) -> OperatorPublic:
     return await _create(ctx, operators.create_operator, body, OperatorPublic)
 
 
@@ -59,7 +74,7 @@ async def list_teams(ctx: Ctx, admin: CurrentAdmin) -> list[TeamPublic]:
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED)
-async def add_team(ctx: Ctx, admin: CurrentAdmin, body: TeamCreate) -> TeamPublic:
+async def add_team(ctx: Ctx, admin: CurrentAdmin, body: NewTeam) -> TeamPublic:
     return await _create(ctx, operators.create_team, body, TeamPublic)
 
 
@@ -69,5 +84,5 @@ async def list_canned(ctx: Ctx, admin: CurrentAdmin) -> list[CannedResponsePubli
 
 
 @router.post("/canned", status_code=status.HTTP_201_CREATED)
-async def add_canned(ctx: Ctx, admin: CurrentAdmin, body: CannedResponseCreate) -> CannedResponsePublic:
+async def add_canned(ctx: Ctx, admin: CurrentAdmin, body: NewCanned) -> CannedResponsePublic:
     return await _create(ctx, operators.create_canned, body, CannedResponsePublic)

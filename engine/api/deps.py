@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from engine.api import limits
 from engine.models import Conversation, Operator, OperatorRole
 from engine.service import conversations, operators
 from engine.service.runtime import ServiceContext
+from engine.validation import INT64_MAX
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -23,6 +25,7 @@ def get_ctx(request: Request) -> ServiceContext:
 
 
 Ctx = Annotated[ServiceContext, Depends(get_ctx)]
+IdPath = Annotated[int, Path(ge=0, le=INT64_MAX, description="a database id (64-bit)")]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -40,15 +43,17 @@ async def operator_for(ctx: ServiceContext, token: str | None) -> Operator | Non
     if not token:
         return None
     operator_id = operators.read_token(ctx.settings.secret_key, token)
-    if operator_id is None:
+    if operator_id is None or operator_id > INT64_MAX:  # a signed id always fits; this one was not ours
         return None
     return await ctx.read(lambda session: session.get(Operator, operator_id))
 
 
-async def get_visitor_conversation(ctx: Ctx, credentials: Bearer) -> Conversation:
+async def get_visitor_conversation(ctx: Ctx, request: Request, credentials: Bearer) -> Conversation:
+    """The token's conversation; each call counts against its visitor rate limit."""
     conversation = await visitor_conversation_for(ctx, credentials.credentials if credentials else None)
     if conversation is None:
         raise _unauthorised("a valid conversation token is required (Authorization: Bearer <token>)")
+    await limits.of(request.app).hit("visitor", str(conversation.id))
     return conversation
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.api.deps import Ctx, CurrentOperator
+from engine.api import errors, limits
+from engine.api.deps import Ctx, CurrentOperator, IdPath
 from engine.models import ConversationPublic, MessagePublic, OperatorPublic
 from engine.service import conversations, operators, queries
+from engine.validation import INT64_MAX, CleanInput, Id
 
-router = APIRouter(prefix="/api/operator", tags=["operator"])
+router = APIRouter(prefix="/api/operator", tags=["operator"],
+                   responses=errors.responses(400, 401, 403, 404, 409, 413, 429))
 
 
-class _Body(BaseModel):
+class _Body(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -32,7 +35,7 @@ class LoginResponse(BaseModel):
 class ReplyRequest(_Body):
     text: str = Field(min_length=1, max_length=20_000)
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
-    draft_id: int | None = None
+    draft_id: Id | None = None
 
 
 class NoteRequest(_Body):
@@ -45,8 +48,8 @@ class TagsRequest(_Body):
 
 
 class TransferRequest(_Body):
-    operator_id: int | None = None
-    team_id: int | None = None
+    operator_id: Id | None = None
+    team_id: Id | None = None
     note: str | None = Field(default=None, max_length=20_000)
 
 
@@ -54,11 +57,17 @@ def _public(conversation: object) -> ConversationPublic:
     return ConversationPublic.model_validate(conversation, from_attributes=True)
 
 
-@router.post("/login")
-async def login(ctx: Ctx, body: LoginRequest) -> LoginResponse:
+@router.post("/login", dependencies=[Depends(limits.login_attempt)])
+async def login(ctx: Ctx, request: Request, body: LoginRequest) -> LoginResponse:
+    """An account over its failed logins is refused (429) before its password is hashed: argon2
+    costs ~0.3 s of CPU a try, so unlimited wrong logins would be a way to exhaust the server."""
+    limiter, identity = limits.of(request.app), body.email.strip().lower()
+    await limiter.check("login_failures", identity)
     operator = await ctx.read(operators.authenticate, body.email, body.password)
     if operator is None:
+        await limiter.hit("login_failures", identity)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong email or password")
+    await limiter.clear("login_failures", identity)
     ttl = ctx.settings.operator_token_ttl_seconds
     return LoginResponse(token=operators.issue_token(ctx.settings.secret_key, operator.id, ttl),
                          operator=OperatorPublic.model_validate(operator, from_attributes=True),
@@ -78,17 +87,23 @@ async def list_conversations(ctx: Ctx, operator: CurrentOperator,
 
 @router.get("/conversations/{conversation_id}")
 async def conversation_detail(ctx: Ctx, operator: CurrentOperator,
-                              conversation_id: int) -> queries.ConversationDetail:
+                              conversation_id: IdPath) -> queries.ConversationDetail:
     return await ctx.read(queries.conversation_detail, ctx.settings, conversation_id)
 
 
 @router.post("/conversations/{conversation_id}/claim")
-async def claim(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> ConversationPublic:
+async def claim(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath) -> ConversationPublic:
     return _public(await conversations.claim(ctx, conversation_id, operator.id))
 
 
+@router.post("/conversations/{conversation_id}/takeover")
+async def take_over(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath) -> ConversationPublic:
+    """Take a conversation from the operator who owns it (both are told); a claim if nobody does."""
+    return _public(await conversations.take_over(ctx, conversation_id, operator.id))
+
+
 @router.post("/conversations/{conversation_id}/reply")
-async def reply(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
+async def reply(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
                 body: ReplyRequest) -> MessagePublic:
     message = await conversations.reply(ctx, conversation_id, operator.id, body.text, body.client_id,
                                         body.draft_id)
@@ -96,18 +111,19 @@ async def reply(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
 
 
 @router.post("/conversations/{conversation_id}/note")
-async def note(ctx: Ctx, operator: CurrentOperator, conversation_id: int, body: NoteRequest) -> MessagePublic:
+async def note(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
+               body: NoteRequest) -> MessagePublic:
     return conversations.public(await conversations.note(ctx, conversation_id, operator.id, body.text))
 
 
 @router.post("/conversations/{conversation_id}/tags")
-async def tags(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
+async def tags(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
                body: TagsRequest) -> ConversationPublic:
     return _public(await conversations.tag(ctx, conversation_id, operator.id, body.add, body.remove))
 
 
 @router.post("/conversations/{conversation_id}/transfer")
-async def transfer(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
+async def transfer(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
                    body: TransferRequest) -> ConversationPublic:
     moved = await conversations.transfer(ctx, conversation_id, operator.id, to_operator_id=body.operator_id,
                                          to_team_id=body.team_id, note_text=body.note)
@@ -115,23 +131,23 @@ async def transfer(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
 
 
 @router.post("/conversations/{conversation_id}/handback")
-async def handback(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> ConversationPublic:
+async def handback(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath) -> ConversationPublic:
     return _public(await conversations.hand_back(ctx, conversation_id, operator.id))
 
 
 @router.post("/conversations/{conversation_id}/resolve")
-async def resolve(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> ConversationPublic:
+async def resolve(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath) -> ConversationPublic:
     actor = conversations.operator_actor(operator.id)
     return _public(await conversations.resolve(ctx, conversation_id, actor))
 
 
 @router.post("/conversations/{conversation_id}/reopen")
-async def reopen(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> ConversationPublic:
+async def reopen(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath) -> ConversationPublic:
     return _public(await conversations.reopen(ctx, conversation_id, operator.id))
 
 
 @router.get("/conversations/{conversation_id}/messages")
-async def messages(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
-                   after: Annotated[int, Query(ge=0)] = 0) -> list[MessagePublic]:
+async def messages(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
+                   after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0) -> list[MessagePublic]:
     """Every message after ``after``, internal notes included (operators only)."""
     return await ctx.read(queries.operator_messages, conversation_id, after)

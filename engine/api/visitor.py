@@ -3,25 +3,33 @@ conversation; internal notes never appear in these payloads (the queries exclude
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
+from engine.api import errors, limits
 from engine.api.deps import Ctx, VisitorConversation
 from engine.events import QueueInfo
-from engine.models import Channel, Conversation, MessagePublic, State
+from engine.models import Conversation, MessagePublic, State
 from engine.service import conversations, queries
+from engine.validation import INT64_MAX, CleanInput
 
-router = APIRouter(prefix="/api/visitor", tags=["visitor"])
+router = APIRouter(prefix="/api/visitor", tags=["visitor"], dependencies=[Depends(limits.per_address)],
+                   responses=errors.responses(400, 401, 409, 413, 429))
 
 
-class StartRequest(BaseModel):
+class StartRequest(CleanInput):
+    """A widget conversation. ``email`` is a contact detail the visitor typed, unverified: it is
+    never where replies go. Email, SMS and Messenger conversations start only from their channel's
+    webhook, so a visitor cannot make the server write to an address of their choosing."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
-    channel: Channel = Channel.web
-    subject: str | None = Field(default=None, max_length=200)
+    channel: Literal["web"] = Field(default="web", description="always 'web' on this endpoint")
 
 
 class StartResponse(BaseModel):
@@ -30,7 +38,7 @@ class StartResponse(BaseModel):
     state: State
 
 
-class SendRequest(BaseModel):
+class SendRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=20_000)
@@ -49,30 +57,33 @@ class HistoryResponse(BaseModel):
     queue: QueueInfo | None = None
 
 
-class CsatRequest(BaseModel):
+class CsatRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     score: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
 
 
-@router.post("/conversations", status_code=status.HTTP_201_CREATED)
+@router.post("/conversations", status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(limits.conversation_start)])
 async def start_conversation(ctx: Ctx, body: StartRequest | None = None) -> StartResponse:
     body = body or StartRequest()
-    conversation, token = await conversations.start(ctx, name=body.name, email=body.email,
-                                                    channel=body.channel, subject=body.subject)
+    conversation, token = await conversations.start(ctx, name=body.name, email=body.email)
     return StartResponse(conversation_id=conversation.id, token=token, state=conversation.state)
 
 
 @router.post("/messages")
-async def send_message(ctx: Ctx, conversation: VisitorConversation, body: SendRequest) -> SendResponse:
+async def send_message(ctx: Ctx, request: Request, conversation: VisitorConversation,
+                       body: SendRequest) -> SendResponse:
+    await limits.of(request.app).hit("messages", str(conversation.id))
     turn = await conversations.receive(ctx, conversation.id, body.text, body.client_id)
     return SendResponse(message=conversations.public(turn.message),
                         replies=[conversations.public(m) for m in turn.replies], duplicate=turn.duplicate)
 
 
 @router.get("/messages")
-async def read_messages(ctx: Ctx, conversation: VisitorConversation, after: int = 0) -> HistoryResponse:
+async def read_messages(ctx: Ctx, conversation: VisitorConversation,
+                        after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0) -> HistoryResponse:
     def work(session: Session) -> HistoryResponse:
         current = session.get(Conversation, conversation.id)
         return HistoryResponse(messages=queries.visitor_messages(session, conversation.id, after),

@@ -3,12 +3,14 @@ JSON of inbound-parse services). Each route checks the provider's signature, par
 ``IncomingMessage`` and hands it to the inbox; the provider gets its answer as soon as the message
 is stored, and the bot's turn runs after it (its reply goes out through ``engine.channels.outbound``).
 
-Refusals name what is wrong: 403 for a bad signature or token, 422 for a missing or malformed field,
-503 when the channel's secret is not configured outside development.
+Refusals name what is wrong: 403 for a bad signature or token, 422 for a missing or malformed field
+(a NUL character or a lone surrogate in any field included), 429 when one sender writes faster than
+``limit_messages``, 503 when the channel's secret is not configured outside development.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from typing import Annotated
 
@@ -16,13 +18,16 @@ from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Query, Re
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
+from engine.api import errors, limits
 from engine.api.deps import Ctx
 from engine.channels import email, messenger, sms
 from engine.channels.base import IncomingMessage
 from engine.channels.inbox import Inbound, answer, receive_incoming
 from engine.service.runtime import ServiceContext
+from engine.validation import problem
+from knowledge.errors import InputError
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=errors.responses(400, 403, 413, 429, 503))
 
 
 class Received(BaseModel):
@@ -73,6 +78,11 @@ def _signed_url(ctx: ServiceContext, request: Request) -> str:
 async def _take(request: Request, ctx: ServiceContext, incoming: IncomingMessage,
                 tasks: BackgroundTasks) -> Inbound:
     """Store the message, follow its conversation for replies, and queue the bot's turn."""
+    for name, value in dataclasses.asdict(incoming).items():
+        found = problem(value)
+        if found is not None:
+            raise InputError(f"{name} {found}", field=name)
+    await limits.of(request.app).hit("messages", f"{incoming.channel.value}:{incoming.external_id}")
     inbound = await receive_incoming(ctx, incoming)
     dispatcher = getattr(request.app.state, "outbound", None)
     if dispatcher is not None:

@@ -6,20 +6,22 @@ Each route parses, checks the operator, and calls the service (`engine.service.p
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
-from engine.api.deps import Ctx, CurrentOperator
+from engine.api import errors
+from engine.api.deps import Ctx, CurrentOperator, IdPath
 from engine.models import CannedResponsePublic, DraftPublic, Operator, OperatorPublic, Team, TeamPublic
 from engine.service import canned, context, drafts, metrics, presence, queue
+from engine.validation import CleanInput, Text
 
-router = APIRouter(tags=["workflow"])
+router = APIRouter(tags=["workflow"], responses=errors.responses(400, 401, 404, 409, 413, 429))
 
 
-class _Body(BaseModel):
+class _Body(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -74,33 +76,36 @@ async def get_roster(ctx: Ctx, _operator: CurrentOperator) -> Roster:
 class RenderedCanned(BaseModel):
     canned_id: int
     text: str
+    missing: list[str] = []  # placeholders with no value here, left in ``text`` for the operator to fill
 
 
 @router.get("/api/operator/canned")
-async def search_canned(ctx: Ctx, _operator: CurrentOperator, q: str = "") -> list[CannedResponsePublic]:
+async def search_canned(ctx: Ctx, _operator: CurrentOperator,
+                        q: Annotated[Text, Query(max_length=200)] = "") -> list[CannedResponsePublic]:
     """Canned replies by shortcut prefix (``/ref``), then title and text."""
     found = await ctx.read(canned.search, q)
     return [CannedResponsePublic.model_validate(c, from_attributes=True) for c in found]
 
 
 @router.get("/api/operator/conversations/{conversation_id}/canned/{canned_id}")
-async def render_canned(ctx: Ctx, operator: CurrentOperator, conversation_id: int,
-                        canned_id: int) -> RenderedCanned:
-    """The canned reply with its placeholders filled for this conversation (422 names a
-    placeholder that is unknown or has no value here)."""
-    text = await ctx.read(canned.render, canned_id, conversation_id, operator.id)
-    return RenderedCanned(canned_id=canned_id, text=text)
+async def render_canned(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
+                        canned_id: IdPath) -> RenderedCanned:
+    """The canned reply with its placeholders filled for this conversation; ``missing`` names those
+    this conversation has no value for, left in the text as written (the console blocks sending
+    until each is filled). 422 names a placeholder that is unknown."""
+    rendered = await ctx.read(canned.render_partial, canned_id, conversation_id, operator.id)
+    return RenderedCanned(canned_id=canned_id, text=rendered.text, missing=rendered.missing)
 
 
 @router.get("/api/operator/conversations/{conversation_id}/context")
 async def contact_context(ctx: Ctx, _operator: CurrentOperator,
-                          conversation_id: int) -> context.ContactContext:
+                          conversation_id: IdPath) -> context.ContactContext:
     """The contact's identities and previous conversations on every channel."""
     return await ctx.read(context.contact_context, conversation_id)
 
 
 @router.get("/api/operator/conversations/{conversation_id}/drafts")
-async def list_drafts(ctx: Ctx, _operator: CurrentOperator, conversation_id: int) -> list[DraftPublic]:
+async def list_drafts(ctx: Ctx, _operator: CurrentOperator, conversation_id: IdPath) -> list[DraftPublic]:
     """AI drafts for the visitor's latest drafted message: answer, canned, continuation. Send one
     (edited or not) with ``draft_id`` on the reply so that its use is recorded."""
     found = await ctx.read(drafts.drafts_for, conversation_id)
@@ -108,8 +113,9 @@ async def list_drafts(ctx: Ctx, _operator: CurrentOperator, conversation_id: int
 
 
 @router.get("/api/metrics")
-async def get_metrics(ctx: Ctx, _operator: CurrentOperator, start: str | None = None,
-                      end: str | None = None) -> metrics.Metrics:
+async def get_metrics(ctx: Ctx, _operator: CurrentOperator,
+                      start: Annotated[Text | None, Query(max_length=64)] = None,
+                      end: Annotated[Text | None, Query(max_length=64)] = None) -> metrics.Metrics:
     """Metrics over conversations created between ``start`` and ``end`` (ISO; default: 7 days)."""
     begin, stop = metrics.parse_window(start, end)
     return await ctx.read(metrics.compute, begin, stop)

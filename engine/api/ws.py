@@ -5,6 +5,13 @@ replay already covered: nothing is lost between the two and nothing is sent twic
 message is acknowledged only once it is stored; the bot's turn runs after the ack. A subscriber
 that falls too far behind is closed with code 4000 ("resync"): the client reconnects with its last
 seq and gets what it missed from the store.
+
+What a client sends is checked like a request body (docs/security.md): a frame that is not JSON,
+not an object with a string ``type``, or fails its model gets an ``error`` frame naming what is
+wrong and the socket stays open; a binary frame is closed with 1003, a frame over
+``max_request_bytes`` with 1009, a client over its rate limit with 4429 (the reason says when to
+come back). On the operator socket one lock orders the ``subscribe`` replay and the live relay, so
+a socket sends each message once and never a lower seq after a higher one.
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 from sqlmodel import Session, select
 
+from engine.api import limits
 from engine.api.deps import operator_for, visitor_conversation_for
 from engine.bus import OPERATORS, Subscription, conversation_stream, operator_stream
 from engine.events import ConversationChanged, Event, MessageCreated, Read, Typing
@@ -27,14 +35,18 @@ from engine.service import conversations, presence, queries
 from engine.service.errors import ServiceError
 from engine.service.runtime import ServiceContext
 from engine.settings import Settings
+from engine.validation import INT64_MAX, CleanInput, Id
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 UNAUTHORISED = 4401
 RESYNC = 4000
+UNSUPPORTED_DATA = 1003  # RFC 6455: a binary frame where only text is taken
+TOO_BIG = 1009  # RFC 6455: a frame over the size limit
+INVALID = 1008  # RFC 6455 "policy violation": the connection's own parameters are wrong
 
 
-class _In(BaseModel):
+class _In(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -47,32 +59,50 @@ class VisitorSend(_In):
 class TypingIn(_In):
     type: str = "typing"
     on: bool
-    conversation_id: int | None = None
+    conversation_id: Id | None = None
 
 
 class ReadIn(_In):
     type: str = "read"
-    seq: int = Field(ge=0)
-    conversation_id: int | None = None
+    seq: Id
+    conversation_id: Id | None = None
 
 
 class SubscribeIn(_In):
     type: str = "subscribe"
-    conversation_id: int
-    after: int = Field(default=0, ge=0)
+    conversation_id: Id
+    after: Id = 0
 
 
 def _ctx(websocket: WebSocket) -> ServiceContext:
     return websocket.app.state.ctx
 
 
+class Closed(Exception):
+    """The server closed the socket (and told the client why): stop serving it."""
+
+
 async def _receive(websocket: WebSocket) -> dict[str, Any] | None:
-    """The next JSON object from the client; None (after telling it why) for anything else."""
-    raw = await websocket.receive_text()
+    """The next JSON object from the client; None (after telling it why) for anything else.
+    Raises WebSocketDisconnect when the client left, Closed after closing a binary or oversized frame."""
+    frame = await websocket.receive()
+    if frame["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
+    raw = frame.get("text")
+    if raw is None:
+        await websocket.close(code=UNSUPPORTED_DATA, reason="binary frames are not accepted: send JSON text")
+        raise Closed
+    limit = _ctx(websocket).settings.max_request_bytes
+    if len(raw) > limit:  # characters: at least as many bytes, so never more than the limit lets by
+        await websocket.close(code=TOO_BIG, reason=f"a frame may carry at most {limit} bytes")
+        raise Closed
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         await websocket.send_json({"type": "error", "detail": f"not JSON: {exc.msg}"})
+        return None
+    except (ValueError, RecursionError) as exc:  # a number of over 4300 digits, nesting past the stack
+        await websocket.send_json({"type": "error", "detail": f"not usable JSON: {exc}"[:300]})
         return None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         await websocket.send_json({"type": "error", "detail": "expected an object with a string 'type'"})
@@ -101,13 +131,20 @@ async def _pump(websocket: WebSocket, subscription: Subscription, forward: Any) 
             await websocket.close(code=RESYNC, reason="resync: reconnect with your last seq")
 
 
+async def _refuse_rate(websocket: WebSocket, exc: limits.RateLimited) -> None:
+    await websocket.close(code=limits.CLOSE_CODE, reason=f"rate limited: retry in {exc.retry_after} s")
+
+
 async def _serve(websocket: WebSocket, subscription: Subscription, reader: Any, forward: Any) -> None:
-    """Run the client reader and the bus pump together; whichever ends first ends both."""
+    """Run the client reader and the bus pump together; whichever ends first ends both. A client
+    leaving, or being closed for what it sent, is the normal end of a socket, not an error."""
     pump = asyncio.create_task(_pump(websocket, subscription, forward))
     try:
         await reader()
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, Closed):
         pass
+    except limits.RateLimited as exc:
+        await _refuse_rate(websocket, exc)
     finally:
         pump.cancel()
         subscription.close()
@@ -140,16 +177,29 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
     ctx = _ctx(websocket)
     conversation = await visitor_conversation_for(ctx, token)
     await websocket.accept()  # then close with a code the client can read, rather than a bare 403
+    limiter = limits.of(websocket.app)
+    try:
+        await limiter.hit("address", limits.client_address(websocket))
+    except limits.RateLimited as exc:
+        await _refuse_rate(websocket, exc)
+        return
     if conversation is None:
         await websocket.close(code=UNAUTHORISED, reason="a valid conversation token is required")
         return
+    if not 0 <= after <= INT64_MAX:
+        await websocket.close(code=INVALID, reason=f"after must be a seq from 0 to {INT64_MAX}")
+        return
     conversation_id = conversation.id
     subscription = ctx.bus.subscribe(conversation_stream(conversation_id))
-    sent = max(0, after)
-    for message in await ctx.read(queries.visitor_messages, conversation_id, sent):
-        await websocket.send_json({"type": "message", "message": message.model_dump(mode="json")})
-        sent = message.seq
-    await websocket.send_json(await ctx.read(_visitor_state, ctx.settings, conversation_id))
+    sent = after
+    try:
+        for message in await ctx.read(queries.visitor_messages, conversation_id, sent):
+            await websocket.send_json({"type": "message", "message": message.model_dump(mode="json")})
+            sent = message.seq
+        await websocket.send_json(await ctx.read(_visitor_state, ctx.settings, conversation_id))
+    except WebSocketDisconnect:  # the client left during the replay
+        subscription.close()
+        return
     bot_turns: set[asyncio.Task[Any]] = set()
 
     async def forward(_stream: str, event: Event) -> None:
@@ -171,6 +221,7 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
     async def reader() -> None:
         while True:
             data = await _receive(websocket)
+            await limiter.hit("visitor", str(conversation_id))  # every frame, unusable ones included
             if data is None:
                 continue
             try:
@@ -184,6 +235,7 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
         kind = data["type"]
         if kind == "message":
             send = VisitorSend.model_validate(data)
+            await limiter.hit("messages", str(conversation_id))
             accepted = await conversations.accept(ctx, conversation_id, send.text, send.client_id)
             await websocket.send_json({"type": "ack", "client_id": send.client_id,
                                        "seq": accepted.message.seq, "duplicate": accepted.duplicate})
@@ -226,25 +278,44 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
     ctx = _ctx(websocket)
     operator = await operator_for(ctx, token)
     await websocket.accept()
+    try:
+        await limits.of(websocket.app).hit("address", limits.client_address(websocket))
+    except limits.RateLimited as exc:
+        await _refuse_rate(websocket, exc)
+        return
     if operator is None:
         await websocket.close(code=UNAUTHORISED, reason="a valid operator token is required")
         return
     operator_id = operator.id
     subscription = ctx.bus.subscribe(OPERATORS, operator_stream(operator_id))
-    watched: dict[int, int] = {}  # conversation id -> last message seq sent
+    watched: dict[int, int] = {}  # conversation id -> last message seq sent (or to start after)
+    started: set[int] = set()  # conversations this socket has sent a message of
+    sending = asyncio.Lock()  # the replay and the live relay take turns, so seqs only go up
 
     def watch(conversation_id: int, after: int) -> None:
         watched.setdefault(conversation_id, after)
         subscription.add(conversation_stream(conversation_id))
         subscription.add(conversation_stream(conversation_id, internal=True))
 
+    async def send_new(conversation_id: int, messages: list[MessagePublic]) -> None:
+        """Send the messages past the conversation's mark, in order (call holding ``sending``)."""
+        for message in messages:
+            if message.seq <= watched[conversation_id]:
+                continue
+            watched[conversation_id] = message.seq
+            started.add(conversation_id)
+            relayed = MessageCreated(conversation_id=conversation_id, seq=message.seq, message=message)
+            await websocket.send_text(relayed.model_dump_json())
+
     async def replay(conversation_id: int, after: int) -> None:
-        """Everything after ``after`` that the client asked for, then live events from there on."""
-        watch(conversation_id, after)
-        for message in await ctx.read(queries.operator_messages, conversation_id, after):
-            watched[conversation_id] = max(watched[conversation_id], message.seq)
-            event = MessageCreated(conversation_id=conversation_id, seq=message.seq, message=message)
-            await websocket.send_text(event.model_dump_json())
+        """Everything after ``after`` this socket has not sent yet, then live events from there on.
+        (What it did send, the client has: a lower ``after`` gets it from REST, not twice here.)"""
+        async with sending:
+            watch(conversation_id, after)
+            if conversation_id not in started:
+                watched[conversation_id] = after
+            found = await ctx.read(queries.operator_messages, conversation_id, watched[conversation_id])
+            await send_new(conversation_id, found)
 
     async def forward(stream: str, event: Event) -> None:
         if isinstance(event, ConversationChanged):
@@ -253,14 +324,12 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
             if event.assignee_id == operator_id and event.conversation_id not in watched:
                 watch(event.conversation_id, event.seq)
         if isinstance(event, MessageCreated):
-            last = watched.get(event.conversation_id, 0)
-            if event.seq <= last:
-                return
-            for message in await in_order(ctx, queries.operator_messages, event.conversation_id, last, event):
-                watched[event.conversation_id] = message.seq
-                relayed = MessageCreated(conversation_id=message.conversation_id, seq=message.seq,
-                                         message=message)
-                await websocket.send_text(relayed.model_dump_json())
+            async with sending:
+                last = watched.get(event.conversation_id, 0)
+                if event.seq > last:
+                    watched.setdefault(event.conversation_id, last)
+                    await send_new(event.conversation_id, await in_order(
+                        ctx, queries.operator_messages, event.conversation_id, last, event))
             return
         if isinstance(event, Typing) and event.operator_id == operator_id:
             return
@@ -305,6 +374,8 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
         await websocket.send_json({"type": "hello", "operator_id": operator_id,
                                    "watching": sorted(watched)})
         await _serve(websocket, subscription, reader, forward)
+    except WebSocketDisconnect:  # the client left before the hello
+        subscription.close()
     finally:
         presence.disconnected(operator_id)
 

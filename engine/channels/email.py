@@ -16,11 +16,12 @@ from email.utils import formatdate, make_msgid, parseaddr
 from html.parser import HTMLParser
 
 import anyio.to_thread
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from engine.channels.base import DeliveryError, IncomingMessage, OutgoingMessage, SendResult
 from engine.models import Channel
 from engine.settings import Settings
+from engine.validation import CleanInput, OneLine
 from knowledge.errors import InputError
 
 # "On Tue, 3 Mar 2026 at 10:02, Support <help@example.com> wrote:" and its translations (German
@@ -38,14 +39,16 @@ HEADER_FROM = re.compile(r"^\s*\*?(from|de|von|van|da)\s*:\*?\s+\S", re.IGNORECA
 HEADER_NEXT = re.compile(r"^\s*\*?(sent|date|to|envoyé|gesendet|an|à|enviado|subject)\s*:", re.IGNORECASE)
 
 
-class InboundEmail(BaseModel):
-    """The webhook body. ``from`` may carry a display name (``Ann Lee <ann@example.com>``)."""
+class InboundEmail(CleanInput):
+    """The webhook body. ``from`` may carry a display name (``Ann Lee <ann@example.com>``); the
+    subject must be one line (inbound-parse services unfold folded headers), since the replies'
+    subject is made from it."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     sender: str = Field(alias="from", min_length=3, max_length=400)
     to: str | None = Field(default=None, max_length=2000)
-    subject: str | None = Field(default=None, max_length=2000)
+    subject: OneLine | None = Field(default=None, max_length=2000)
     text: str | None = None
     html: str | None = None
     message_id: str = Field(min_length=1, max_length=2000)
@@ -149,7 +152,9 @@ def parse(mail: InboundEmail) -> IncomingMessage:
 
 
 def reply_subject(subject: str | None) -> str:
-    subject = (subject or "").strip() or "Your message"
+    """``Re: <subject>`` on one line: whitespace runs (line breaks included) become one space, so a
+    stored subject can never add a header to the reply."""
+    subject = " ".join((subject or "").split()) or "Your message"
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 

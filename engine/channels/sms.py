@@ -27,6 +27,7 @@ from engine.settings import Settings
 from knowledge.errors import InputError
 
 SMS_LIMIT = 1600  # Twilio's limit for one message body (sent as several segments)
+MAX_MEDIA = 10  # Twilio attaches at most ten media to one message
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -47,12 +48,24 @@ def parse(fields: dict[str, str]) -> IncomingMessage:
         if not fields.get(name, "").strip():
             raise InputError(f"the SMS webhook needs the form field {name!r}", field=name)
     body = fields.get("Body", "")
-    media = int(fields.get("NumMedia", "0") or 0)
+    media = media_count(fields.get("NumMedia", ""))
     if media and not body.strip():
         body = "\n".join(f"[attachment] {fields.get(f'MediaUrl{i}', '')}".strip() for i in range(media))
     sender = fields["From"].strip()
     return IncomingMessage(channel=Channel.sms, external_id=sender, text=body, client_id=fields["MessageSid"],
                            phone=sender, local=fields.get("To") or None)
+
+
+def media_count(value: str) -> int:
+    """``NumMedia`` as a number from 0 to :data:`MAX_MEDIA` (empty means none); anything else is
+    refused rather than trusted, since the count decides how many ``MediaUrl`` fields are read."""
+    value = value.strip()
+    if not value:
+        return 0
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_MEDIA:
+        raise InputError(f"NumMedia must be a whole number from 0 to {MAX_MEDIA}, got {value[:20]!r}",
+                         field="NumMedia")
+    return int(value)
 
 
 class TwilioTransport:

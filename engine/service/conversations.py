@@ -41,6 +41,7 @@ from engine.service.bot import BotOutcome, TurnInput
 from engine.service.errors import Conflict, Invalid, NotFound
 from engine.service.runtime import Outbox, ServiceContext
 from engine.settings import Settings
+from engine.validation import problem
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,9 @@ def operator_or_404(session: Session, operator_id: int) -> Operator:
 
 
 def check_text(ctx: ServiceContext, text: str) -> str:
+    found = problem(text)
+    if found is not None:
+        raise Invalid(f"text {found}")
     text = text.strip()
     if not text:
         raise Invalid("text is empty")
@@ -194,7 +198,11 @@ async def start(ctx: ServiceContext, *, name: str | None = None, email: str | No
 
     ``contact_id`` is for trusted callers (channel adapters that identified the sender). A name or
     email typed into the widget is unverified, so it goes on a new contact: it never attaches the
-    visitor to someone else's contact (their VIP status, their history)."""
+    visitor to someone else's contact (their VIP status, their history). Only a channel adapter
+    starts a conversation on a channel other than the widget: one that names no contact would send
+    its replies to an address nobody verified."""
+    if channel != "web" and contact_id is None:
+        raise Invalid(f"a {channel} conversation starts from the channel's own webhook, not here")
     token = secrets.token_urlsafe(32)
 
     def work(session: Session, outbox: Outbox) -> Conversation:
@@ -340,12 +348,25 @@ async def record_csat(ctx: ServiceContext, conversation_id: int, score: int, com
 
 # --- operator actions -----------------------------------------------------------------------------
 
+UNOWNED = (State.bot, State.offered, State.queued)
+
+
+def check_not_anothers(conversation: Conversation, operator_id: int) -> None:
+    """The ownership rule, for every action that would make ``operator_id`` the owner: a
+    conversation another operator owns moves only by an explicit take-over (:func:`take_over`),
+    never as a side effect of a claim or a reply."""
+    if conversation.state == State.assigned and conversation.assignee_id not in (None, operator_id):
+        raise Conflict(f"conversation {conversation.id} is assigned to operator {conversation.assignee_id}; "
+                       f"take it over first (POST /api/operator/conversations/{conversation.id}/takeover)")
+
+
 def assign(session: Session, outbox: Outbox, conversation_id: int, operator_id: int, *, actor: str,
            reason: str, allowed: tuple[State, ...]) -> Conversation:
     conversation = lock(session, conversation_id)
     operator = operator_or_404(session, operator_id)
     if conversation.state == State.assigned and conversation.assignee_id == operator_id:
         return conversation
+    check_not_anothers(conversation, operator_id)
     if conversation.state not in allowed:
         owner = f" by operator {conversation.assignee_id}" if conversation.assignee_id else ""
         raise Conflict(f"conversation {conversation_id} is {conversation.state}{owner}")
@@ -358,7 +379,34 @@ def assign(session: Session, outbox: Outbox, conversation_id: int, operator_id: 
 async def claim(ctx: ServiceContext, conversation_id: int, operator_id: int) -> Conversation:
     """An operator takes a conversation that nobody owns (from the queue, or from the bot)."""
     return await ctx.act(assign, conversation_id, operator_id, actor=operator_actor(operator_id),
-                         reason="claimed", allowed=(State.bot, State.offered, State.queued))
+                         reason="claimed", allowed=UNOWNED)
+
+
+async def take_over(ctx: ServiceContext, conversation_id: int, operator_id: int) -> Conversation:
+    """Take a conversation from the operator who owns it, on purpose. Both see it: the assignment
+    event names the previous owner in its reason (their console drops the conversation), and an
+    internal note on the conversation says who took it from whom. Unowned, it is a plain claim."""
+    actor = operator_actor(operator_id)
+
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        conversation = lock(session, conversation_id)
+        previous_id = conversation.assignee_id if conversation.state == State.assigned else None
+        if previous_id in (None, operator_id):
+            return assign(session, outbox, conversation_id, operator_id, actor=actor, reason="claimed",
+                          allowed=UNOWNED)
+        operator = operator_or_404(session, operator_id)
+        previous = session.get(Operator, previous_id)
+        previous_name = previous.name if previous else f"operator {previous_id}"
+        conversation.assignee_id = operator_id
+        transition(session, outbox, conversation, State.assigned, actor=actor,
+                   reason=f"taken over from operator {previous_id}")
+        append(session, outbox, conversation, Role.operator,
+               f"{operator.name} took this conversation over from {previous_name}.",
+               visibility=Visibility.internal, author_id=operator_id)
+        append(session, outbox, conversation, Role.system, f"{operator.name} will continue helping you.")
+        return conversation
+
+    return await ctx.act(work)
 
 
 async def route_to(ctx: ServiceContext, conversation_id: int, operator_id: int, reason: str) -> Conversation:
@@ -369,7 +417,8 @@ async def route_to(ctx: ServiceContext, conversation_id: int, operator_id: int, 
 
 async def reply(ctx: ServiceContext, conversation_id: int, operator_id: int, text: str,
                 client_id: str | None = None, draft_id: int | None = None) -> Message:
-    """An operator's answer to the visitor. Replying takes the conversation."""
+    """An operator's answer to the visitor. Replying takes a conversation nobody owns; one that
+    another operator owns is refused (409) until this one takes it over."""
     text = check_text(ctx, text)
 
     def work(session: Session, outbox: Outbox) -> Message:
@@ -379,6 +428,7 @@ async def reply(ctx: ServiceContext, conversation_id: int, operator_id: int, tex
             return found
         if conversation.state == State.resolved:
             raise Conflict("the conversation is resolved; reopen it before replying")
+        check_not_anothers(conversation, operator_id)
         if conversation.state != State.assigned or conversation.assignee_id != operator_id:
             operator = operator_or_404(session, operator_id)
             conversation.assignee_id = operator_id
