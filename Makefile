@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SHOP_PORT ?= 8100
+SHOP_TOKEN ?= demo-shop-token
 
 .PHONY: run test bench install lint services chromium clean
 
@@ -23,7 +25,12 @@ run: install
 	$(BIN)/baton db upgrade
 	$(BIN)/baton ingest samples/kb
 	$(BIN)/baton users demo
-	$(BIN)/baton serve --host $(HOST) --port $(PORT)
+	# the sample shop backend (engine/integrations/sample_shop.py, docs/integrations.md) runs beside the
+	# server and stops with it; the server looks accounts up and performs actions through it
+	$(BIN)/python -m engine.integrations.sample_shop --host $(HOST) --port $(SHOP_PORT) --db var/shop.db \
+		--token $(SHOP_TOKEN) & shop=$$!; trap 'kill $$shop' EXIT; \
+	BATON_INTEGRATION_URL=http://$(HOST):$(SHOP_PORT) BATON_INTEGRATION_AUTH_VALUE="Bearer $(SHOP_TOKEN)" \
+		$(BIN)/baton serve --host $(HOST) --port $(PORT)
 
 test: install services chromium
 	$(BIN)/pytest -q

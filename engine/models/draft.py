@@ -21,6 +21,7 @@ class DraftKind(StrEnum):
     answer = "answer"  # grounded in the knowledge base, with citations
     canned = "canned"  # the best matching canned reply, filled with the contact's details
     continuation = "continuation"  # follows the conversation so far
+    account = "account"  # the order's status and dates from the account integration (engine.service.account)
 
 
 class Draft(SQLModel, table=True):

@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 from engine.bus import conversation_stream
 from engine.events import DraftCreated
 from engine.models import CannedResponse, Conversation, Draft, DraftKind, Message, Role, State, Visibility
+from engine.service import account as account_context
 from engine.service import canned
 from engine.service.runtime import Outbox, ServiceContext
 from knowledge.errors import InputError
@@ -119,6 +120,11 @@ async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = Non
     follow = await knowledge.draft("continuation", "", retrieval, history, model, timeout, **litellm_kwargs)
     if follow.text:
         suggestions.append(Suggestion(DraftKind.continuation, follow.text, _citations(follow), follow.model))
+    # Account context (engine.service.account): the order's real status and dates from the shop's
+    # integration, as a draft of its own; none without an integration or when it does not answer.
+    order_status = await account_context.draft_text(ctx, data.conversation_id)
+    if order_status:
+        suggestions.append(Suggestion(DraftKind.account, order_status, [], "integration"))
     return suggestions
 
 

@@ -14,7 +14,9 @@ Definitions (each holds against values computed by hand in
 * handoff rate: conversations the bot escalated, over all conversations; by reason: conversations
   whose (first) escalation named that reason;
 * draft acceptance: drafts (created in the window) that an operator sent, over drafts; edit ratio:
-  ``1 - similarity`` of the sent reply to its draft, averaged over used drafts.
+  ``1 - similarity`` of the sent reply to its draft, averaged over used drafts;
+* account actions (asked for in the window): how many, by status, completed ones by kind with their
+  total amount per unit (currency or days), and how many needed someone's approval.
 
 Times are in seconds with median and p90 (linear interpolation between closest ranks).
 """
@@ -25,11 +27,21 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from engine.models import Conversation, Draft, HandoffEvent, Operator, State, Transition
+from engine.models import (
+    AccountAction,
+    ActionStatus,
+    Conversation,
+    Draft,
+    HandoffEvent,
+    Operator,
+    State,
+    Transition,
+)
 from knowledge.errors import InputError
 
 FCR_DAYS = 7
@@ -70,6 +82,14 @@ class DraftStats(BaseModel):
     by_kind: dict[str, Rate] = {}
 
 
+class ActionStats(BaseModel):
+    asked: int = 0
+    by_status: dict[str, int] = {}
+    completed_by_kind: dict[str, int] = {}
+    completed_amounts: dict[str, Decimal] = {}  # per unit: "GBP" refunded and waived, "days" extended
+    needed_approval: int = 0
+
+
 class Metrics(BaseModel):
     start: datetime
     end: datetime
@@ -83,6 +103,7 @@ class Metrics(BaseModel):
     handoff: Rate
     handoff_by_reason: dict[str, Rate]
     drafts: DraftStats
+    actions: ActionStats = ActionStats()
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -188,6 +209,7 @@ def compute(session: Session, start: datetime, end: datetime) -> Metrics:
         handoff=rate(len(escalations), total),
         handoff_by_reason={reason: rate(n, total) for reason, n in sorted(reasons.items())},
         drafts=_drafts(session, start, end),
+        actions=_actions(session, start, end),
     )
 
 
@@ -207,6 +229,22 @@ def _contained(moves: list[Transition]) -> bool:
     first = resolutions[0]
     return not any(t.from_state == State.resolved and first < as_utc(t.created_at)
                    <= first + timedelta(hours=CONTAINMENT_HOURS) for t in moves)
+
+
+def _actions(session: Session, start: datetime, end: datetime) -> ActionStats:
+    rows = session.exec(select(AccountAction).where(col(AccountAction.created_at) >= start,
+                                                    col(AccountAction.created_at) < end)).all()
+    done = [a for a in rows if a.status == ActionStatus.completed]
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for a in done:
+        amounts[a.unit] += a.amount
+    return ActionStats(
+        asked=len(rows), by_status=dict(sorted(Counter(a.status for a in rows).items())),
+        completed_by_kind=dict(sorted(Counter(a.kind for a in done).items())),
+        completed_amounts=dict(sorted(amounts.items())),
+        needed_approval=sum(1 for a in rows
+                            if a.approved_by is not None or a.status == ActionStatus.awaiting_approval),
+    )
 
 
 def _drafts(session: Session, start: datetime, end: datetime) -> DraftStats:

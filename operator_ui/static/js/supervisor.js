@@ -1,5 +1,6 @@
 // The supervisor view: the live queue and operators (over the operator WebSocket), today's metrics
 // and handoff reasons over the last week (from /api/metrics), in small SVG charts.
+import {actionsKpi, renderActionAudit} from "./actions-audit.js";
 import {Api, LiveSocket} from "./api.js";
 import {DEMO_HINT, clearSession, loadSession, signIn} from "./auth.js";
 import {bars, legend, stacked} from "./charts.js";
@@ -97,6 +98,7 @@ class Supervisor {
     const week = await Promise.all(days.map((day) => this.api.get(`/api/metrics?${window(day)}`)));
     const today = week[week.length - 1];
     this.renderKpis(today);
+    renderActionAudit(this.api, document.getElementById("actions-audit"));
     const reasons = Object.entries(today.handoff_by_reason);
     fill(document.getElementById("reasons-today"), bars(reasons.map(([name, rate]) => [reasonLabel(name), rate.count,
       `${rate.count} (${pct(rate.rate)})`]), {label: "Handoffs by reason today", width: widthOf("reasons-today")}));
@@ -120,7 +122,8 @@ class Supervisor {
       kpi("First response", time(m.first_response), m.first_response.count ? `median · p90 ${duration(m.first_response.p90)}` : "no replies yet"),
       kpi("Resolution time", time(m.resolution), m.resolution.count ? `median · p90 ${duration(m.resolution.p90)}` : "none resolved yet"),
       kpi("CSAT", m.csat.mean === null ? "–" : `${m.csat.mean.toFixed(1)} / 5`, m.csat.count ? `${pct(m.csat.satisfied_share)} satisfied · ${m.csat.count} rating${m.csat.count === 1 ? "" : "s"}` : "no ratings yet"),
-      kpi("Draft acceptance", pct(m.drafts.acceptance), `${m.drafts.used} of ${m.drafts.created} drafts sent`));
+      kpi("Draft acceptance", pct(m.drafts.acceptance), `${m.drafts.used} of ${m.drafts.created} drafts sent`),
+      m.actions ? kpi(...Object.values(actionsKpi(m.actions))) : null);
   }
 
   signOut() {

@@ -94,6 +94,12 @@ class Console {
             kind: event.meta?.kind, message_id: event.meta?.message_id, citations: event.meta?.citations || []});
         }
         break;
+      case "action.updated":
+        if (current) this.side.account?.onAction(event.action);
+        else if (event.action.status === "awaiting_approval" && event.action.requested_by !== this.me.id) {
+          this.announce(`Approval asked in conversation #${event.conversation_id}: ${event.action.label} on ${event.action.order_number}`);
+        }
+        break;
       case "queue.updated":
         this.inbox.setPositions(event.positions);
         this.inbox.soon();

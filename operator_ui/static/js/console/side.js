@@ -1,8 +1,10 @@
 // The side panel of an open conversation: AI drafts (insert, then edit and send), tags, and the
 // contact with their conversations on every channel.
 import {dateTime, fill, h, safeUrl} from "../dom.js";
+import {AccountPanel} from "./account.js";
 
-const KIND_LABELS = {answer: "From the knowledge base", canned: "Canned reply", continuation: "Follow-up"};
+const KIND_LABELS = {answer: "From the knowledge base", canned: "Canned reply", continuation: "Follow-up",
+  account: "Order status"};
 
 export class Side {
   constructor(app) {
@@ -12,6 +14,7 @@ export class Side {
   }
 
   clear() {
+    this.account = null;
     this.element.hidden = true;
     this.element.replaceChildren();
   }
@@ -21,7 +24,8 @@ export class Side {
     this.drafts = drafts;
     this.draftList = h("ol", {class: "drafts", "aria-label": "Drafts"});
     this.tagBox = h("div", {class: "tags"});
-    fill(this.element,
+    this.account = new AccountPanel(this.app, detail.conversation.id);  // loads on its own: never holds the rest up
+    fill(this.element, this.account.element,
       h("section", {class: "panel", "aria-labelledby": "drafts-title"},
         h("h2", {id: "drafts-title", text: "AI drafts"}), this.draftList),
       h("section", {class: "panel", "aria-labelledby": "tags-title"}, h("h2", {id: "tags-title", text: "Tags"}), this.tagBox),
