@@ -67,6 +67,32 @@ def fill(text: str, values: Mapping[str, str | None]) -> str:
                    for literal, name in _parse(text))
 
 
+@dataclass(frozen=True)
+class Prefilled:
+    """A canned text with every placeholder that has a value filled; ``missing`` names those left in
+    it as written (``{order.number}``), for the operator to fill before sending."""
+
+    text: str
+    missing: list[str]
+
+
+def prefill(text: str, values: Mapping[str, str | None]) -> Prefilled:
+    """``text`` with the placeholders ``values`` has filled and the others kept: one missing value
+    never leaves the rest unfilled (the console blocks sending while any remains)."""
+    check(text)
+    parts, missing = [], []
+    for literal, name in _parse(text):  # literals come back with "{{" already read as "{"
+        parts.append(literal)
+        if name is None:
+            continue
+        if values.get(name):
+            parts.append(str(values[name]))
+        else:
+            parts.append(f"{{{name}}}")
+            missing.append(name)
+    return Prefilled("".join(parts), list(dict.fromkeys(missing)))
+
+
 def values_for(session: Session, conversation_id: int, operator_id: int | None) -> dict[str, str | None]:
     """What the placeholders mean in one conversation, for the operator who will send it."""
     conversation = session.get(Conversation, conversation_id)
@@ -86,10 +112,20 @@ def values_for(session: Session, conversation_id: int, operator_id: int | None) 
 
 
 def render(session: Session, canned_id: int, conversation_id: int, operator_id: int | None) -> str:
+    return fill(_canned(session, canned_id).text, values_for(session, conversation_id, operator_id))
+
+
+def render_partial(session: Session, canned_id: int, conversation_id: int,
+                   operator_id: int | None) -> Prefilled:
+    """What the console inserts: filled where this conversation has values, the rest named."""
+    return prefill(_canned(session, canned_id).text, values_for(session, conversation_id, operator_id))
+
+
+def _canned(session: Session, canned_id: int) -> CannedResponse:
     canned = session.get(CannedResponse, canned_id)
     if canned is None:
         raise NotFound(f"canned reply {canned_id} does not exist")
-    return fill(canned.text, values_for(session, conversation_id, operator_id))
+    return canned
 
 
 def _tokens(text: str) -> set[str]:
@@ -132,10 +168,9 @@ def _share(said: set[str], words: set[str]) -> float:
     return len(said & words) / len(words) if words else 0.0
 
 
-def best_for(items: Sequence[CannedResponse], visitor_text: str,
-             minimum: float = 0.2) -> CannedResponse | None:
+def best_for(items: Sequence[CannedResponse], visitor_text: str, minimum: float = 0.2) -> Match | None:
     """The canned reply whose words overlap most with what the visitor said (share of the canned
-    title and tags words present, weighted with the text's), or None below ``minimum``."""
+    title and tags words present, weighted with the text's, 0..1), or None below ``minimum``."""
     said = _tokens(visitor_text)
     if not said:
         return None
@@ -148,4 +183,4 @@ def best_for(items: Sequence[CannedResponse], visitor_text: str,
         score = 0.7 * _share(said, key) + 0.3 * _share(said, body)
         if score > best_score:
             best, best_score = item, score
-    return best if best_score >= minimum else None
+    return Match(best, best_score) if best is not None and best_score >= minimum else None

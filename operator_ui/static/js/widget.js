@@ -6,6 +6,7 @@
 // reload continues the same conversation.
 import {Api, LiveSocket} from "./api.js";
 import {clock, fill, h, newId, s, safeUrl} from "./dom.js";
+import {MAX_MESSAGE_CHARS, lengthCounter} from "./limits.js";
 
 const TALK_TO_PERSON = "Talk to a person";
 const ROLE_NAMES = {bot: "Assistant", operator: "Support team", system: "Baton"};
@@ -92,11 +93,12 @@ class Widget {
     this.notice = h("div", {class: "notice", role: "status", "aria-live": "polite", hidden: true});
     this.quick = h("div", {class: "quick-replies", role: "group", "aria-label": "Suggested replies"});
     this.csat = h("section", {class: "csat", hidden: true, "aria-labelledby": "baton-csat-title"});
-    this.input = h("textarea", {id: "baton-input", rows: 1, maxlength: 20000, autocomplete: "off",
-      placeholder: "Write a message…", onkeydown: (e) => this.onKey(e), oninput: () => this.onInput()});
+    this.input = h("textarea", {id: "baton-input", rows: 1, maxlength: MAX_MESSAGE_CHARS, autocomplete: "off",
+      dir: "auto", placeholder: "Write a message…", onkeydown: (e) => this.onKey(e), oninput: () => this.onInput()});
+    this.counter = lengthCounter(this.input);
     this.form = h("form", {class: "composer", onsubmit: (e) => { e.preventDefault(); this.submit(); }},
       h("label", {for: "baton-input", class: "visually-hidden", text: "Your message"}), this.input,
-      h("button", {type: "submit", class: "send", "aria-label": "Send"}, sendIcon()));
+      h("button", {type: "submit", class: "send", "aria-label": "Send"}, sendIcon()), this.counter);
     this.panel = h("section", {id: "baton-panel", class: "panel", role: "dialog", "aria-modal": "false",
       "aria-labelledby": "baton-title", hidden: true, onkeydown: (e) => { if (e.key === "Escape") this.setOpen(false); }},
     h("header", {},
@@ -195,6 +197,7 @@ class Widget {
       this.placeBySeq(item, message.seq);
     } else {
       item = this.renderMessage(message);
+      item.dataset.seq = message.seq;  // stored: replayed after a reload, it reads "Sent", never "Sending…"
       this.placeBySeq(item, message.seq);
       if (message.client_id && message.role === "visitor") this.sent.set(message.client_id, item);
     }
@@ -267,6 +270,7 @@ class Widget {
     const clean = text.trim();
     if (!clean) return;
     if (text === this.input.value) this.input.value = "";
+    this.counter.update();
     this.autosize();
     this.stopTyping();
     const item = {client_id: newId(), text: clean};
@@ -362,7 +366,7 @@ class Widget {
   renderMessage(message) {
     const li = h("li", {class: `msg ${message.role}`});
     if (message.role !== "visitor") li.append(h("span", {class: "who", text: ROLE_NAMES[message.role] || message.role}));
-    li.append(h("p", {class: "text", text: message.text}));
+    li.append(h("p", {class: "text", dir: "auto", text: message.text}));
     const sources = (message.citations || []).map((c) => [safeUrl(c.url), c.title || c.doc_id]).filter(([url]) => url);
     if (sources.length) {
       li.append(h("div", {class: "sources"}, h("span", {text: "Sources"}),

@@ -1,9 +1,24 @@
 // The reply box: replies or internal notes, canned replies on "/", drafts inserted for editing,
 // typing sent to the visitor. Unsent text is kept per conversation in sessionStorage, so a reload
 // loses nothing.
+//
+// The mode never carries over silently: a sent note puts the box back to "reply", and a conversation
+// opens in "reply" unless an unsent note is waiting in it (then the note banner says so). What is
+// sent goes out in order, one request at a time: Enter clears the box at once (with a fresh client
+// id per message), so a fast second message is its own message, never merged into or deduplicated
+// with the first. A canned reply's placeholders that have no value here stay in the text, and
+// sending is blocked until each is filled.
 import {fill, h, newId} from "../dom.js";
+import {MAX_MESSAGE_CHARS, lengthCounter} from "../limits.js";
 
 const TYPING_IDLE_MS = 3000;
+// {contact.name}, {order.number}, ... as canned replies write them (engine.service.canned.PLACEHOLDERS)
+const PLACEHOLDER = /\{(?:contact|operator|conversation|order)\.[a-z_]+\}/g;
+
+/** The placeholders still in ``text``, each once, in order. */
+export function unfilled(text) {
+  return [...new Set(text.match(PLACEHOLDER) || [])];
+}
 
 export class Composer {
   constructor(app, conversationId) {
@@ -11,13 +26,15 @@ export class Composer {
     this.conversationId = conversationId;
     this.key = `baton.console.compose:${conversationId}`;
     const saved = JSON.parse(sessionStorage.getItem(this.key) || "{}");
-    this.mode = saved.mode || "reply";
+    // a note is restored only together with its unsent text, never as an empty box's mode
+    this.mode = saved.mode === "note" && saved.text?.trim() ? "note" : "reply";
     this.draftId = saved.draftId ?? null;
     this.clientId = saved.clientId || newId();  // kept until sent, so a retry is never a second reply
     this.canned = [];
     this.cannedIndex = 0;
     this.typingOn = false;
     this.typingTimer = null;
+    this.sending = Promise.resolve();  // the chain of sends: each waits for the one before
     this.build(saved.text || "");
   }
 
@@ -25,21 +42,24 @@ export class Composer {
     this.modeButtons = ["reply", "note"].map((mode) => h("button", {type: "button", class: "mode", dataset: {mode},
       "aria-pressed": String(this.mode === mode), onclick: () => this.setMode(mode)},
     mode === "reply" ? "Reply" : "Internal note"));
-    this.input = h("textarea", {id: "composer-input", rows: 3, maxlength: 20000, "aria-describedby": "composer-help",
+    this.input = h("textarea", {id: "composer-input", rows: 3, maxlength: MAX_MESSAGE_CHARS, dir: "auto",
+      "aria-describedby": "composer-help composer-banner",
       role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": "canned-list",
       oninput: () => this.onInput(), onkeydown: (e) => this.onKey(e)});
     this.input.value = text;
     this.popup = h("ul", {id: "canned-list", class: "canned", role: "listbox", "aria-label": "Canned replies", hidden: true});
     this.draftNote = h("p", {class: "draft-note", hidden: true});
+    this.banner = h("p", {id: "composer-banner", class: "mode-banner", role: "status"});
+    this.counter = lengthCounter(this.input);
     this.error = h("p", {class: "error", role: "alert"});
     this.send = h("button", {type: "submit", class: "primary send"});
     this.label = h("label", {for: "composer-input", class: "visually-hidden"});
     this.element = h("form", {class: "composer", onsubmit: (e) => { e.preventDefault(); this.submit(); }},
-      h("div", {class: "modes", role: "group", "aria-label": "Write a"}, this.modeButtons),
+      h("div", {class: "modes", role: "group", "aria-label": "Write a"}, this.modeButtons, this.banner),
       this.label, this.popup, this.input, this.draftNote,
       h("div", {class: "composer-foot"},
-        h("p", {id: "composer-help", class: "muted", text: "Enter sends · Shift+Enter new line · / canned replies"}),
-        this.error, this.send));
+        h("p", {id: "composer-help", class: "muted hint", text: "Enter sends · Shift+Enter new line · / canned replies"}),
+        this.counter, this.error, this.send));
     this.setMode(this.mode);
     this.showDraft();
   }
@@ -59,7 +79,10 @@ export class Composer {
     this.send.textContent = mode === "note" ? "Add note" : "Send";
     this.label.textContent = mode === "note" ? "Internal note (never shown to the visitor)" : "Reply to the visitor";
     this.input.placeholder = mode === "note" ? "Internal note: only your team sees this" : "Reply to the visitor…";
+    this.banner.textContent = mode === "note" ? "Internal note: the visitor will not see this"
+      : "Reply: the visitor sees this";
     if (mode === "note") this.stopTyping();
+    this.checkPlaceholders(false);
     this.save();
   }
 
@@ -94,6 +117,7 @@ export class Composer {
 
   onInput() {
     this.save();
+    if (this.error.dataset.kind === "placeholders") this.checkPlaceholders(false);
     if (this.mode === "reply") this.typing();
     const match = /^\/(\S*)$/.exec(this.input.value);
     if (match) this.searchCanned(match[1]);
@@ -162,18 +186,43 @@ export class Composer {
     this.input.removeAttribute("aria-activedescendant");
   }
 
+  /** Insert a canned reply with what this conversation has filled in; any placeholder left (no value
+   * here) is named and selected, and sending waits until it is replaced. */
   async pickCanned(canned) {
     this.closeCanned();
     try {
       const rendered = await this.app.api.get(`/api/operator/conversations/${this.conversationId}/canned/${canned.id}`);
       this.input.value = rendered.text;
-      this.error.textContent = "";
+      this.setError("");
     } catch (failure) {
-      this.input.value = canned.text;
-      this.error.textContent = `Fill in the placeholders: ${failure.message}`;
+      this.input.value = "";
+      this.setError(`Canned reply not inserted: ${failure.message}`);
+      return;
     }
     this.save();
     this.input.focus();
+    if (!this.checkPlaceholders(true)) this.input.setSelectionRange(this.input.value.length, this.input.value.length);
+  }
+
+  /** True (and the missing ones shown, the first selected when ``select``) if placeholders remain. */
+  checkPlaceholders(select) {
+    const missing = this.mode === "reply" ? unfilled(this.input.value) : [];
+    this.input.setAttribute("aria-invalid", String(missing.length > 0));
+    if (!missing.length) {
+      if (this.error.dataset.kind === "placeholders") this.setError("");
+      return false;
+    }
+    this.setError(`Fill in before sending: ${missing.join(", ")}`, "placeholders");
+    if (select) {
+      const at = this.input.value.indexOf(missing[0]);
+      this.input.setSelectionRange(at, at + missing[0].length);
+    }
+    return true;
+  }
+
+  setError(text, kind = "") {
+    this.error.textContent = text;
+    this.error.dataset.kind = kind;
   }
 
   typing() {
@@ -191,27 +240,43 @@ export class Composer {
     this.typingOn = false;
   }
 
-  async submit() {
+  /** Send what is in the box: it leaves the box at once and goes out after anything still sending. */
+  submit() {
     const text = this.input.value.trim();
     if (!text) return;
-    this.send.disabled = true;
-    this.error.textContent = "";
-    const path = `/api/operator/conversations/${this.conversationId}/${this.mode === "note" ? "note" : "reply"}`;
-    const body = this.mode === "note" ? {text} : {text, client_id: this.clientId, draft_id: this.draftId};
+    if (this.checkPlaceholders(true)) return;
+    const item = {mode: this.mode, text, clientId: this.clientId, draftId: this.draftId};
+    this.input.value = "";
+    this.draftId = null;
+    this.clientId = newId();
+    this.showDraft();
+    if (item.mode === "note") this.setMode("reply");  // the next message is a reply unless chosen again
+    else this.stopTyping();
+    this.setError("");
+    this.save();
+    this.input.focus();
+    const shown = this.app.view.addPending(item);
+    this.sending = this.sending.then(() => this.deliver(item, shown));
+  }
+
+  async deliver(item, shown) {
+    const path = `/api/operator/conversations/${this.conversationId}/${item.mode === "note" ? "note" : "reply"}`;
+    const body = item.mode === "note" ? {text: item.text}
+      : {text: item.text, client_id: item.clientId, draft_id: item.draftId};
     try {
       const message = await this.app.api.post(path, body);
-      this.input.value = "";
-      this.draftId = null;
-      this.clientId = newId();
-      this.showDraft();
-      this.stopTyping();
-      this.save();
+      shown.remove();
       this.app.view.add(message);
     } catch (failure) {
-      this.error.textContent = `Not sent: ${failure.message}`;
-    } finally {
-      this.send.disabled = false;
-      this.input.focus();
+      shown.remove();
+      this.setError(`Not sent: ${failure.message}`);
+      if (!this.input.value.trim()) {  // give the text back, in the mode it was written in
+        this.input.value = item.text;
+        this.clientId = item.clientId;
+        this.draftId = item.draftId;
+        this.setMode(item.mode);
+        this.save();
+      }
     }
   }
 }

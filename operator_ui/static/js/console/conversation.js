@@ -91,6 +91,19 @@ export class ConversationView {
     if (scroll) this.scrollDown();
   }
 
+  /** A message on its way (replaced by the stored one once the engine has it). */
+  addPending(item) {
+    const note = item.mode === "note";
+    const li = h("li", {class: `msg operator pending${note ? " internal" : ""}`},
+      h("div", {class: "msg-head"}, h("span", {class: "who", text: "You"}),
+        note ? h("span", {class: "badge note", text: "Internal note"}) : null,
+        h("span", {class: "muted", text: "Sending…"})),
+      h("p", {class: "text", dir: "auto", text: item.text}));
+    this.transcript.append(li);
+    this.scrollDown();
+    return li;
+  }
+
   render(message) {
     const internal = message.visibility === "internal";
     const names = {visitor: this.detail.contact.name || "Visitor", bot: "Bot", system: "System"};
@@ -105,7 +118,7 @@ export class ConversationView {
       h("time", {datetime: message.created_at, text: clock(message.created_at)}),
       message.role === "operator" && !internal ? h("span", {class: "seen muted"}) : null);
     const item = h("li", {class: `msg ${message.role}${internal ? " internal" : ""}`, dataset: {seq: message.seq}},
-      head, h("p", {class: "text", text: message.text}));
+      head, h("p", {class: "text", dir: "auto", text: message.text}));
     const sources = (message.citations || []).filter((c) => safeUrl(c.url) || c.title);
     if (sources.length) {
       item.append(h("ul", {class: "cites", "aria-label": "Sources"}, sources.map((c) => h("li", {},

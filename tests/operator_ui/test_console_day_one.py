@@ -1,0 +1,173 @@
+"""The operator console as a working support team uses it on day one (issue 14), in a real browser with
+the visitor's widget and the operator's console open side by side against a real engine.
+
+Each test is one of the issue's numbered complaints and failed on the console as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from tests.engine.conftest import Server
+from tests.operator_ui.conftest import Pages, add_canned, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def visitor_waiting(server: Server, pages: Pages, name: str | None = None, **viewport: Any) -> Page:
+    """A visitor on the demo page who asked for a person (a name given through the API first, when
+    asked, so that canned replies have one)."""
+    script = None
+    if name:
+        started = server.start_visitor(name=name)
+        kept = {"token": started["token"], "open": True, "pending": []}
+        script = f"localStorage.setItem('baton.widget:' + location.origin, {json.dumps(json.dumps(kept))})"
+    visitor = pages.open(f"{server.base_url}/demo", init_script=script, **viewport)
+    if not name:
+        visitor.get_by_role("button", name="Chat with us").click()
+    visitor.get_by_role("button", name="Talk to a person").click()
+    expect(visitor.locator(".notice.waiting")).to_be_visible()
+    return visitor
+
+
+def console_with_it_open(server: Server, pages: Pages, operator: dict[str, Any], **viewport: Any) -> Page:
+    console = pages.open(f"{server.base_url}/operator", **viewport)
+    sign_in(console, operator["operator"]["email"])
+    console.locator(".row").first.click()
+    expect(console.locator(".conv-head")).to_contain_text("You own this")
+    return console
+
+
+# --- 2: reply or note, never carried over silently -------------------------------------------------
+
+def test_after_a_note_the_next_message_is_a_reply_the_visitor_gets(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    visitor = visitor_waiting(server, pages)
+    console = console_with_it_open(server, pages, kim)
+
+    console.locator(".transcript").click()
+    console.keyboard.press("n")
+    note = console.get_by_label("Internal note (never shown to the visitor)")
+    expect(console.locator(".mode-banner")).to_have_text("Internal note: the visitor will not see this")
+    secret = "checked the courier: parcel is at the depot"
+    note.fill(secret)
+    note.press("Enter")
+    expect(console.locator(".transcript .msg.internal .text")).to_have_text(secret)
+
+    # the box is back to replying, and says so: the goodbye reaches the customer
+    composer = console.get_by_label("Reply to the visitor")
+    expect(composer).to_be_focused()
+    expect(console.locator(".mode-banner")).to_have_text("Reply: the visitor sees this")
+    composer.fill("It arrives tomorrow. Have a lovely day!")
+    composer.press("Enter")
+    expect(visitor.locator(".msg.operator .text")).to_have_text(["It arrives tomorrow. Have a lovely day!"])
+
+    # a note mode left on an empty box does not come back with the conversation
+    console.keyboard.press("Escape")
+    console.keyboard.press("n")
+    expect(console.locator(".composer.note-mode")).to_be_visible()
+    console.reload()
+    expect(console.get_by_label("Reply to the visitor")).to_be_visible()
+    expect(console.locator(".composer.note-mode")).to_have_count(0)
+
+
+# --- 6: a fast second message is never lost ----------------------------------------------------------
+
+def settle(page: Page, done: Callable[[], bool], timeout_ms: float = 10_000) -> None:
+    """Let the page's events (route handlers among them) run until ``done()``."""
+    waited = 0.0
+    while not done():
+        assert waited < timeout_ms, "the page never got there"
+        page.wait_for_timeout(20)
+        waited += 20
+
+@contextmanager
+def held_replies(page: Page) -> Iterator[list[Route]]:
+    """Hold every reply request of ``page`` until the test lets them go (the engine still gets them)."""
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/api/operator/conversations/*/reply", hold)
+    yield held
+    page.unroute("**/api/operator/conversations/*/reply", hold)
+
+
+def test_a_second_message_sent_while_the_first_is_sending_is_not_lost(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    visitor = visitor_waiting(server, pages)
+    console = console_with_it_open(server, pages, kim)
+    composer = console.get_by_label("Reply to the visitor")
+    with held_replies(console) as held:
+        composer.fill("Let me check that order for you.")
+        composer.press("Enter")
+        expect(composer).to_have_value("")  # the box is free at once
+        expect(console.locator(".transcript .msg.pending")).to_have_count(1)
+        composer.type("One moment, please.")
+        composer.press("Enter")
+        expect(console.locator(".transcript .msg.pending")).to_have_count(2)
+        settle(console, lambda: len(held) == 1)
+        held[0].continue_()  # the first is stored; only then does the second leave
+        settle(console, lambda: len(held) == 2)
+        expect(console.locator(".transcript .msg.pending")).to_have_count(1)
+        held[1].continue_()
+    expected = ["Let me check that order for you.", "One moment, please."]
+    expect(visitor.locator(".msg.operator .text")).to_have_text(expected)
+    expect(console.locator(".transcript .msg.operator:not(.internal) .text")).to_have_text(expected)
+    expect(console.locator(".transcript .msg.pending")).to_have_count(0)
+
+
+# --- 3: a reloaded widget never says "Sending..." of what was sent --------------------------------------
+
+def test_after_a_reload_the_visitors_own_messages_read_sent_or_seen(server: Server, pages: Pages) -> None:
+    visitor = pages.open(f"{server.base_url}/demo")
+    visitor.get_by_role("button", name="Chat with us").click()
+    for text in ("How long does shipping take?", "And to Ireland?"):
+        visitor.get_by_label("Your message").fill(text)
+        visitor.keyboard.press("Enter")
+        expect(visitor.locator(".msg.visitor").last.locator(".meta")).not_to_contain_text("Sending")
+    expect(visitor.locator(".msg.bot").first).to_contain_text("business days")
+    visitor.reload()
+    mine = visitor.locator(".msg.visitor")
+    expect(mine).to_have_count(2)
+    for meta in mine.locator(".meta").all():
+        expect(meta).to_have_text(re.compile(r"(Sent|Seen)$"))
+    expect(visitor.locator(".msg.visitor.pending")).to_have_count(0)
+
+
+# --- 4: a canned reply's placeholders are filled before it can be sent --------------------------------
+
+def test_a_canned_reply_with_a_missing_value_is_not_sent_until_filled(server: Server, pages: Pages) -> None:
+    add_canned(server, "refund", "Refund started",
+               "Hi {contact.name}, {operator.name} here: the refund for order {order.number} has started.")
+    kim = server.new_operator(name="Kim Lee")
+    visitor = visitor_waiting(server, pages, name="Ann")
+    console = console_with_it_open(server, pages, kim)
+    composer = console.get_by_label("Reply to the visitor")
+    composer.type("/refund")
+    expect(console.get_by_role("option", name="/refund Refund started")).to_be_visible()
+    composer.press("Enter")
+
+    # what has a value is filled; the one without is named, selected, and blocks sending
+    expect(composer).to_have_value("Hi Ann, Kim Lee here: the refund for order {order.number} has started.")
+    error = console.locator(".composer .error")
+    expect(error).to_have_text("Fill in before sending: {order.number}")
+    assert composer.evaluate("e => e.value.slice(e.selectionStart, e.selectionEnd)") == "{order.number}"
+    composer.press("Enter")
+    expect(composer).to_have_attribute("aria-invalid", "true")
+    expect(console.locator(".transcript .msg.pending")).to_have_count(0)
+
+    composer.type("A-55012")  # replaces the selected placeholder
+    expect(error).to_have_text("")
+    composer.press("Enter")
+    sent = "Hi Ann, Kim Lee here: the refund for order A-55012 has started."
+    expect(visitor.locator(".msg.operator .text")).to_have_text([sent])
+    assert "{" not in visitor.locator("#baton-widget").inner_text()
