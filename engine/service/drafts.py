@@ -160,30 +160,27 @@ async def generate(ctx: ServiceContext, conversation_id: int, message_id: int | 
         return []
 
 
-_RUNNING: dict[int, asyncio.Task[list[Draft]]] = {}
-"""Draft tasks in flight in this worker, by conversation: one at a time per conversation."""
-
-
 def schedule(ctx: ServiceContext, conversation_id: int) -> None:
-    """Draft in the background for the conversation's latest visitor message; returns at once."""
-    running = _RUNNING.get(conversation_id)
+    """Draft in the background for the conversation's latest visitor message; returns at once. One
+    task at a time per conversation in this worker (``ctx.worker.drafting``)."""
+    running = ctx.worker.drafting.get(conversation_id)
     if running is not None and not running.done():
         return
     task = asyncio.create_task(generate(ctx, conversation_id))
-    _RUNNING[conversation_id] = task
-    task.add_done_callback(lambda done: _finished(conversation_id, done))
+    ctx.worker.drafting[conversation_id] = task
+    task.add_done_callback(lambda done: _finished(ctx, conversation_id, done))
 
 
-def _finished(conversation_id: int, task: asyncio.Task[list[Draft]]) -> None:
-    if _RUNNING.get(conversation_id) is task:
-        del _RUNNING[conversation_id]
+def _finished(ctx: ServiceContext, conversation_id: int, task: asyncio.Task[list[Draft]]) -> None:
+    if ctx.worker.drafting.get(conversation_id) is task:
+        del ctx.worker.drafting[conversation_id]
     if not task.cancelled() and task.exception() is not None:
         log.error("drafting failed for conversation %s", conversation_id, exc_info=task.exception())
 
 
-async def settle(conversation_id: int) -> None:
+async def settle(ctx: ServiceContext, conversation_id: int) -> None:
     """Wait for the conversation's draft task, if one runs (for tests and shutdown)."""
-    task = _RUNNING.get(conversation_id)
+    task = ctx.worker.drafting.get(conversation_id)
     if task is not None:
         await asyncio.wait([task])
 

@@ -237,3 +237,17 @@ def test_audit_lists_who_did_what_and_the_result(shop_server: Server, shop: Shop
         "extend_deadline": "14",
     }
     assert [a["kind"] for a in shop.recorded()] == ["waive_fee", "extend_deadline"]
+    with shop_server.http() as http:  # counted in the report
+        http.post(
+            f"/api/operator/conversations/{cid}/actions",
+            headers=bearer(kim),
+            json=refund("LG-20500", "60.00"),
+        )
+        report = http.get("/api/metrics", headers=bearer(kim)).json()["actions"]
+    assert report == {
+        "asked": 3,
+        "by_status": {"awaiting_approval": 1, "completed": 2},
+        "completed_by_kind": {"extend_deadline": 1, "waive_fee": 1},
+        "completed_amounts": {"GBP": "7.50", "days": "7.00"},
+        "needed_approval": 1,
+    }

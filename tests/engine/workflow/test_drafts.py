@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from engine.bus import conversation_stream
 from engine.events import DraftCreated
 from engine.models import CannedResponseCreate, Draft, OperatorCreate
-from engine.service import conversations, drafts, metrics, queue, routing
+from engine.service import conversations, drafts, metrics, workflow
 from engine.service.bot import BotOutcome
 from engine.service.operators import create_canned, create_operator
 from engine.service.runtime import ServiceContext
@@ -27,9 +27,8 @@ async def escalated(ctx: ServiceContext, text: str = QUESTION) -> tuple[int, int
     returns (conversation id, visitor message id)."""
     conversation, _ = await conversations.start(ctx, name="Ann Lee", email="ann@example.com")
     accepted = await conversations.accept(ctx, conversation.id, text)
-    await ctx.act(conversations.apply_bot_turn, conversation.id, accepted.message.id,
-                  BotOutcome.escalation("explicit_request", "the visitor asked for a person"), ctx.settings)
-    await routing.route(ctx, conversation.id)
+    await ctx.act(conversations.apply_bot_turn, accepted.turn,  # the workflow's reaction routes it
+                  BotOutcome.escalation("explicit_request", "the visitor asked for a person"))
     return conversation.id, accepted.message.id
 
 
@@ -61,11 +60,10 @@ async def test_handoff_drafts_three_replies_through_the_builtin_provider(bot_ctx
     internal = bot_ctx.bus.subscribe(conversation_stream(conversation.id, internal=True))
     public = bot_ctx.bus.subscribe(conversation_stream(conversation.id))
     accepted = await conversations.accept(bot_ctx, conversation.id, QUESTION)
-    await bot_ctx.act(conversations.apply_bot_turn, conversation.id, accepted.message.id,
-                      BotOutcome.escalation("explicit_request", "asked for a person"), bot_ctx.settings)
-    await routing.route(bot_ctx, conversation.id)  # returns before any draft exists: off the hot path
+    await bot_ctx.act(conversations.apply_bot_turn, accepted.turn,  # routed, and drafts scheduled,
+                      BotOutcome.escalation("explicit_request", "asked for a person"))  # off the hot path
     assert stored(bot_ctx, conversation.id) == []
-    await drafts.settle(conversation.id)
+    await drafts.settle(bot_ctx, conversation.id)
     made = {d.kind: d for d in stored(bot_ctx, conversation.id)}
     assert sorted(made) == ["answer", "canned", "continuation"]
     assert all(d.message_id == accepted.message.id for d in made.values())
@@ -82,7 +80,7 @@ async def test_handoff_drafts_three_replies_through_the_builtin_provider(bot_ctx
 
 async def test_drafts_through_litellm_mock_response(bot_ctx: ServiceContext) -> None:
     conversation_id, message_id = await escalated(bot_ctx)
-    await drafts.settle(conversation_id)
+    await drafts.settle(bot_ctx, conversation_id)
     with Session(bot_ctx.engine) as session:  # start over for this message with another model
         for row in session.exec(select(Draft).where(Draft.message_id == message_id)).all():
             session.delete(row)
@@ -102,22 +100,22 @@ async def test_new_visitor_messages_get_drafts_while_a_person_has_it(bot_ctx: Se
         email="sam@example.com", name="Sam", password="correct-horse")))
     conversation_id, first = await escalated(bot_ctx)
     await conversations.claim(bot_ctx, conversation_id, operator.id)
-    await drafts.settle(conversation_id)
-    turn = await conversations.receive(bot_ctx, conversation_id, "also, how long does shipping take?")
+    await drafts.settle(bot_ctx, conversation_id)
+    turn = await workflow.receive(bot_ctx, conversation_id, "also, how long does shipping take?")
     assert turn.replies == []  # the bot stays silent, and drafting starts in the background
-    await drafts.settle(conversation_id)
+    await drafts.settle(bot_ctx, conversation_id)
     latest = await bot_ctx.read(drafts.drafts_for, conversation_id)
     assert {d.message_id for d in latest} == {turn.message.id} != {first}
     answer = next(d for d in latest if d.kind == "answer")
     assert answer.citations[0]["doc_id"] == "shipping:time"
-    await queue.tick(bot_ctx)  # nothing new: no second set
-    await drafts.settle(conversation_id)
+    await workflow.tick(bot_ctx)  # nothing new: no second set
+    await drafts.settle(bot_ctx, conversation_id)
     again = [d for d in stored(bot_ctx, conversation_id) if d.message_id == turn.message.id]
     assert len(again) == len(latest)
     # a message stored without the bot's turn (another worker died, say) is caught by the tick
     missed = await conversations.accept(bot_ctx, conversation_id, "how do I reset my password?")
-    await queue.tick(bot_ctx)
-    await drafts.settle(conversation_id)
+    await workflow.tick(bot_ctx)
+    await drafts.settle(bot_ctx, conversation_id)
     caught = await bot_ctx.read(drafts.drafts_for, conversation_id)
     assert {d.message_id for d in caught} == {missed.message.id}
 
@@ -126,11 +124,11 @@ async def test_a_used_draft_records_how_much_was_edited(bot_ctx: ServiceContext)
     operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
         email="kim@example.com", name="Kim", password="correct-horse")))
     conversation_id, _ = await escalated(bot_ctx)
-    await drafts.settle(conversation_id)
+    await drafts.settle(bot_ctx, conversation_id)
     answer = next(d for d in stored(bot_ctx, conversation_id) if d.kind == "answer")
     edited = answer.text.replace("[1]", "").strip() + " Sorry about the trouble!"
     sent = await conversations.reply(bot_ctx, conversation_id, operator.id, edited, draft_id=answer.id)
-    await queue.tick(bot_ctx)
+    await workflow.tick(bot_ctx)
     used = next(d for d in stored(bot_ctx, conversation_id) if d.id == answer.id)
     assert used.used_message_id == sent.id
     assert used.similarity == pytest.approx(drafts.similarity(answer.text, edited))
@@ -146,5 +144,5 @@ async def test_a_used_draft_records_how_much_was_edited(bot_ctx: ServiceContext)
 
 async def test_without_a_knowledge_base_only_the_follow_up_is_drafted(ctx: ServiceContext) -> None:
     conversation_id, _ = await escalated(ctx, "hello, anyone there?")
-    await drafts.settle(conversation_id)
+    await drafts.settle(bot_ctx, conversation_id)
     assert [d.kind for d in stored(ctx, conversation_id)] == ["continuation"]
