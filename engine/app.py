@@ -30,9 +30,8 @@ from engine.channels.outbound import OutboundDispatcher
 from engine.db import make_engine
 from engine.integrations import HttpIntegration
 from engine.redis_bus import open_bus
-from engine.service import queue
+from engine.service import workflow as service_workflow
 from engine.service.bot import Bot
-from engine.service.runtime import ServiceContext
 from engine.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -130,10 +129,10 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
         the_bot = bot
         if the_bot is None and load:
             the_bot = await anyio.to_thread.run_sync(load_bot, settings)
-        app.state.ctx = ServiceContext(settings=settings, engine=engine, bus=bus or await open_bus(settings),
-                                       bot=the_bot, read_engine=read_engine)
+        app.state.ctx = service_workflow.context(settings, engine, bus or await open_bus(settings),
+                                                 bot=the_bot, read_engine=read_engine)
         app.state.ctx.integration = HttpIntegration.from_settings(settings)  # None unless configured
-        tasks = [asyncio.create_task(queue.run(app.state.ctx)),  # routing, presence, queue updates
+        tasks = [asyncio.create_task(service_workflow.run(app.state.ctx)),  # presence, routing, drafts, turns
                  asyncio.create_task(index_reload.run(app.state.ctx))]  # follow `baton ingest`
         app.state.limiter = limits.Limiter(settings)  # Redis-backed when redis_url is set
         app.state.outbound = OutboundDispatcher.from_settings(app.state.ctx)  # SMS, email, Messenger replies
@@ -145,6 +144,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.ctx.worker.stop()  # bot turns cut short stay pending: resumed by a worker
             await app.state.ctx.bus.close()
             if app.state.ctx.integration is not None:
                 await app.state.ctx.integration.close()

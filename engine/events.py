@@ -84,6 +84,7 @@ class PresenceUpdated(_Event):
     type: Literal["presence.updated"] = "presence.updated"
     operator_id: int
     status: Literal["online", "away", "offline"]
+    reason: str = ""  # why: chosen by the operator, or their connection was lost
 
 
 class ActionUpdated(_Event):

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     routing_interval_seconds: float = Field(default=5.0, gt=0)
     priority_step_seconds: float = Field(default=300.0, gt=0)
     handle_time_samples: int = Field(default=50, ge=1)
+    # durable bot turns (engine.service.turns): a claimed turn is renewed while it runs; a worker that
+    # died leaves it to be claimed again once this lease has run out
+    turn_lease_seconds: float = Field(default=15.0, gt=0)
+    # tests only: each bot turn touches ``parked-<message id>`` in this folder and waits for ``open``
+    # there, so a test can kill the server deterministically between the acknowledgement and the turn
+    turn_gate_dir: Path | None = None
     # channels (engine.channels; docs/channels.md): a secret left empty skips its signature check in
     # development and refuses that webhook (503) elsewhere
     public_url: str | None = None  # how providers reach us, e.g. https://support.example.com (signatures)

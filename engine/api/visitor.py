@@ -13,7 +13,7 @@ from engine.api import errors, limits
 from engine.api.deps import Ctx, VisitorConversation
 from engine.events import QueueInfo
 from engine.models import Conversation, MessagePublic, State
-from engine.service import conversations, queries
+from engine.service import conversations, queries, queue, workflow
 from engine.validation import INT64_MAX, CleanInput
 
 router = APIRouter(prefix="/api/visitor", tags=["visitor"], dependencies=[Depends(limits.per_address)],
@@ -76,7 +76,7 @@ async def start_conversation(ctx: Ctx, body: StartRequest | None = None) -> Star
 async def send_message(ctx: Ctx, request: Request, conversation: VisitorConversation,
                        body: SendRequest) -> SendResponse:
     await limits.of(request.app).hit("messages", str(conversation.id))
-    turn = await conversations.receive(ctx, conversation.id, body.text, body.client_id)
+    turn = await workflow.receive(ctx, conversation.id, body.text, body.client_id)
     return SendResponse(message=conversations.public(turn.message),
                         replies=[conversations.public(m) for m in turn.replies], duplicate=turn.duplicate)
 
@@ -88,7 +88,7 @@ async def read_messages(ctx: Ctx, conversation: VisitorConversation,
         current = session.get(Conversation, conversation.id)
         return HistoryResponse(messages=queries.visitor_messages(session, conversation.id, after),
                                state=current.state,
-                               queue=conversations.queue_info(session, ctx.settings, current))
+                               queue=queue.queue_info(session, ctx.settings, current))
 
     return await ctx.read(work)
 

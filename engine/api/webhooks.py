@@ -14,7 +14,7 @@ import dataclasses
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
@@ -22,7 +22,8 @@ from engine.api import errors, limits
 from engine.api.deps import Ctx
 from engine.channels import email, messenger, sms
 from engine.channels.base import IncomingMessage
-from engine.channels.inbox import Inbound, answer, receive_incoming
+from engine.channels.inbox import Inbound, receive_incoming
+from engine.service import workflow
 from engine.service.runtime import ServiceContext
 from engine.validation import problem
 from knowledge.errors import InputError
@@ -75,8 +76,7 @@ def _signed_url(ctx: ServiceContext, request: Request) -> str:
     return f"{ctx.settings.public_url.rstrip('/')}{request.url.path}{query}"
 
 
-async def _take(request: Request, ctx: ServiceContext, incoming: IncomingMessage,
-                tasks: BackgroundTasks) -> Inbound:
+async def _take(request: Request, ctx: ServiceContext, incoming: IncomingMessage) -> Inbound:
     """Store the message, follow its conversation for replies, and queue the bot's turn."""
     for name, value in dataclasses.asdict(incoming).items():
         found = problem(value)
@@ -88,12 +88,12 @@ async def _take(request: Request, ctx: ServiceContext, incoming: IncomingMessage
     if dispatcher is not None:
         dispatcher.watch(inbound.conversation_id)
     if inbound.new:
-        tasks.add_task(answer, ctx, inbound)
+        workflow.answer_later(ctx, inbound.accepted)  # the widget's pipeline; durable
     return inbound
 
 
 @router.post("/sms", response_class=Response, summary="Inbound SMS (Twilio's form fields)")
-async def sms_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks,
+async def sms_webhook(request: Request, ctx: Ctx,
                       x_twilio_signature: Annotated[str | None, Header()] = None) -> Response:
     form = await request.form()
     fields = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
@@ -101,7 +101,7 @@ async def sms_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks,
     if token is not None and not sms.signature_valid(token, _signed_url(ctx, request), fields,
                                                      x_twilio_signature):
         raise _forbidden("X-Twilio-Signature is missing or does not match this request")
-    await _take(request, ctx, sms.parse(dict(fields)), tasks)
+    await _take(request, ctx, sms.parse(dict(fields)))
     return Response(sms.EMPTY_TWIML, media_type="text/xml")
 
 
@@ -122,17 +122,17 @@ async def messenger_verify(ctx: Ctx, mode: Annotated[str, Query(alias="hub.mode"
 
 
 @router.post("/messenger", summary="Messenger events (X-Hub-Signature-256)")
-async def messenger_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks,
+async def messenger_webhook(request: Request, ctx: Ctx,
                             x_hub_signature_256: Annotated[str | None, Header()] = None) -> list[Received]:
     body = await request.body()
     secret = _secret(ctx, ctx.settings.messenger_app_secret, "messenger_app_secret")
     if secret is not None and not messenger.signature_valid(secret, body, x_hub_signature_256):
         raise _forbidden("X-Hub-Signature-256 is missing or is not the HMAC-SHA256 of this body")
-    return [_received(await _take(request, ctx, incoming, tasks)) for incoming in messenger.parse(body)]
+    return [_received(await _take(request, ctx, incoming)) for incoming in messenger.parse(body)]
 
 
 @router.post("/email", summary="Inbound email (JSON of an inbound-parse service)")
-async def email_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks, mail: email.InboundEmail,
+async def email_webhook(request: Request, ctx: Ctx, mail: email.InboundEmail,
                         token: str | None = None) -> Received | Ignored:
     expected = _secret(ctx, ctx.settings.email_webhook_token, "email_webhook_token")
     given = token or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -141,4 +141,4 @@ async def email_webhook(request: Request, ctx: Ctx, tasks: BackgroundTasks, mail
     reason = email.automatic(mail)
     if reason is not None:
         return Ignored(ignored=f"an automatic reply ({reason}); answering it could start a loop")
-    return _received(await _take(request, ctx, email.parse(mail), tasks))
+    return _received(await _take(request, ctx, email.parse(mail)))

@@ -31,7 +31,7 @@ from engine.api.deps import operator_for, visitor_conversation_for
 from engine.bus import OPERATORS, Subscription, conversation_stream, operator_stream
 from engine.events import ConversationChanged, Event, MessageCreated, Read, Typing
 from engine.models import Conversation, MessagePublic, Role, State
-from engine.service import conversations, presence, queries
+from engine.service import conversations, presence, queries, queue, workflow
 from engine.service.errors import ServiceError
 from engine.service.runtime import ServiceContext
 from engine.settings import Settings
@@ -167,9 +167,9 @@ async def in_order(ctx: ServiceContext, fetch: Any, conversation_id: int, last: 
 
 def _visitor_state(session: Session, settings: Settings, conversation_id: int) -> dict[str, Any]:
     conversation = session.get(Conversation, conversation_id)
-    queue = conversations.queue_info(session, settings, conversation)
+    where = queue.queue_info(session, settings, conversation)
     return {"type": "state", "state": conversation.state, "seq": conversation.last_seq,
-            "queue": queue.model_dump() if queue else None}
+            "queue": where.model_dump() if where else None}
 
 
 @router.websocket("/ws/visitor")
@@ -200,7 +200,6 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
     except WebSocketDisconnect:  # the client left during the replay
         subscription.close()
         return
-    bot_turns: set[asyncio.Task[Any]] = set()
 
     async def forward(_stream: str, event: Event) -> None:
         nonlocal sent
@@ -236,12 +235,12 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
         if kind == "message":
             send = VisitorSend.model_validate(data)
             await limiter.hit("messages", str(conversation_id))
-            accepted = await conversations.accept(ctx, conversation_id, send.text, send.client_id)
+            if ctx.bot is not None:  # retrieval runs beside the write that stores the message
+                ctx.bot.prefetch(send.text)
+            accepted = await workflow.take(ctx, conversation_id, send.text, send.client_id)
             await websocket.send_json({"type": "ack", "client_id": send.client_id,
                                        "seq": accepted.message.seq, "duplicate": accepted.duplicate})
-            task = asyncio.create_task(conversations.respond(ctx, accepted))
-            bot_turns.add(task)
-            task.add_done_callback(_finished(bot_turns))
+            workflow.answer_later(ctx, accepted)  # after the ack; durable: resumed if this worker dies
         elif kind == "typing":
             typing = TypingIn.model_validate(data)
             await ctx.bus.publish(conversation_stream(conversation_id),
@@ -252,16 +251,6 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
             await _error(websocket, f"unknown message type {kind!r}; expected message, typing or read")
 
     await _serve(websocket, subscription, reader, forward)
-
-
-def _finished(tasks: set[asyncio.Task[Any]]) -> Any:
-    """Forget a finished bot turn, logging its failure (the visitor's message is stored either way)."""
-    def done(task: asyncio.Task[Any]) -> None:
-        tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("bot turn failed", exc_info=task.exception())
-
-    return done
 
 
 # --- operator -----------------------------------------------------------------------------------
@@ -367,7 +356,7 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
         else:
             await _error(websocket, f"unknown message type {kind!r}; expected subscribe, typing or read")
 
-    presence.connected(operator_id)
+    presence.connected(ctx, operator_id)
     try:
         for conversation_id, last_seq in await ctx.read(_owned, operator_id):
             watch(conversation_id, last_seq)
@@ -377,5 +366,5 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
     except WebSocketDisconnect:  # the client left before the hello
         subscription.close()
     finally:
-        presence.disconnected(operator_id)
+        presence.disconnected(ctx, operator_id)
 

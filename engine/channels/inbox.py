@@ -1,12 +1,12 @@
 """Where SMS, email and Messenger messages join the widget's path: find the contact by the channel's
 name for them, pick the conversation to continue, then store the message through the conversation
-service (``conversations.accept``) and let the bot answer (``conversations.respond``).
+service's visitor turn (``workflow.take``; the webhook then runs ``workflow.answer_later``).
 
 One contact may have several identities (a phone, an email address, a Messenger id); an email
 from the address a contact already gave, or a text from their phone, reaches that same contact.
 A conversation continues (reopening it if it was resolved) unless it was resolved more than
 ``channel_reopen_hours`` ago; then a new one starts. Everything for one sender happens under one
-lock (``engine.locks``), so two texts arriving together never open two conversations.
+lock (``engine.service.locks``), so two texts arriving together never open two conversations.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from sqlmodel import Session, col, select
 
 from engine.channels.base import IncomingMessage, client_id_for
 from engine.channels.records import ChannelDelivery, DeliveryStatus, Direction
-from engine.locks import exclusive
 from engine.models import Contact, ContactIdentity, Conversation, Message, State, utcnow
-from engine.service import conversations
+from engine.service import conversations, workflow
 from engine.service.conversations import Accepted
+from engine.service.locks import exclusive
 from engine.service.runtime import Outbox, ServiceContext
 from knowledge.errors import InputError
 
@@ -53,8 +53,9 @@ class Inbound:
 
 async def receive_incoming(ctx: ServiceContext, incoming: IncomingMessage) -> Inbound:
     """Store ``incoming`` once, in the conversation it belongs to. The caller acknowledges the
-    provider as soon as this returns and runs :func:`answer` after. A bare score sent to a resolved
-    conversation answers its "Rate us from 1 to 5" and does not reopen it."""
+    provider as soon as this returns and runs the bot's turn after (``workflow.answer_later``). A
+    bare score sent to a resolved conversation answers its "Rate us from 1 to 5" and does not reopen
+    it."""
     text = fit(incoming.text, ctx.settings.max_message_chars)
     async with exclusive(ctx, f"inbox:{incoming.channel.value}:{incoming.external_id}"):
         seen = await ctx.read(received_before, incoming)
@@ -74,22 +75,11 @@ async def receive_incoming(ctx: ServiceContext, incoming: IncomingMessage) -> In
             conversation, _token = await conversations.start(ctx, contact_id=contact_id,
                                                              channel=incoming.channel.value, subject=subject)
             conversation_id = conversation.id
-        accepted = await conversations.accept(ctx, conversation_id, text,
+        accepted = await workflow.take(ctx, conversation_id, text,
                                               client_id_for(incoming.channel, incoming.client_id))
         if not accepted.duplicate:
             await ctx.act(record_inbound, accepted.message, incoming)
     return Inbound(accepted, conversation_id, contact_id)
-
-
-async def answer(ctx: ServiceContext, inbound: Inbound) -> None:
-    """The bot's turn, exactly as for the widget (the detector decides; a person may be brought in).
-    Run after the provider has its acknowledgement; a failure is logged, the message stays stored."""
-    if inbound.accepted is None or inbound.accepted.duplicate:
-        return
-    try:
-        await conversations.respond(ctx, inbound.accepted)
-    except Exception:
-        log.exception("the bot turn failed for conversation %s", inbound.conversation_id)
 
 
 RATING = re.compile(r"^\s*([1-5])\s*(/\s*5|stars?|\*+)?\s*[.!]*\s*$", re.IGNORECASE)

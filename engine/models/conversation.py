@@ -161,3 +161,22 @@ class HandoffEvent(SQLModel, table=True):
     scores: dict[str, float] = json_dict()
     packet: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = timestamp_field()
+
+
+class PendingTurn(SQLModel, table=True):
+    """A stored visitor message the bot has still to answer: written in the transaction that stores the
+    message, deleted in the one that stores the answer, so a turn is never lost nor applied twice.
+
+    The worker running it holds a lease (``claim`` token until ``lease_until``) and renews it while the
+    turn runs; once a lease has run out (the worker died) another worker, or the same after a restart,
+    claims the row again. ``attempts`` counts the claims."""
+
+    __tablename__ = "pendingturn"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", unique=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    claim: str | None = Field(default=None, max_length=32)
+    lease_until: datetime | None = Field(default=None, index=True)
+    attempts: int = 0
+    created_at: datetime = timestamp_field()

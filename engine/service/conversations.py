@@ -1,21 +1,26 @@
 """The conversation state machine: the only place a conversation, its messages or its state change.
 
 Routes, WebSocket handlers and channel adapters parse and authorise, then call one of the ``async``
-actions below. Each action runs one transaction in a worker thread (``ctx.act``) and its events
-are published after the commit. Invariants held here and nowhere else:
+actions below (or the workflow's visitor turn, which calls them). Each action runs one transaction
+in a worker thread (``ctx.act``) and its events are published after the commit. An action never
+calls routing or another reaction: the workflow (``engine.service.workflow``) reacts to the events.
+Invariants held here and nowhere else:
 
 * in ``queued`` and ``assigned`` the bot sends nothing visible but system notices;
 * an operator who replies takes the conversation; an assigned conversation has exactly one owner;
 * internal notes go to the internal stream only, so no visitor socket or payload carries them;
-* every state change is stored as a ``Transition`` with its actor and reason.
+* every state change is stored as a ``Transition`` with its actor and reason;
+* a visitor message the bot must answer is stored with its ``PendingTurn``, and the answer removes
+  it in the same transaction (``engine.service.turns``), so no acknowledged question is lost or
+  answered twice.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -36,27 +41,17 @@ from engine.models import (
     Visibility,
     utcnow,
 )
-from engine.service import drafts, routing
+from engine.service import turns
 from engine.service.bot import BotOutcome, TurnInput
 from engine.service.errors import Conflict, Invalid, NotFound
+from engine.service.policy import HANDOFF_NOTICE, available, wait_notice
 from engine.service.runtime import Outbox, ServiceContext
-from engine.settings import Settings
+from engine.service.turns import TurnClaim
 from engine.validation import problem
-
-log = logging.getLogger(__name__)
 
 TALK_TO_PERSON = "Talk to a person"
 BOT_STATES = (State.bot, State.offered)
 HUMAN_STATES = (State.queued, State.assigned)
-
-
-@dataclass
-class VisitorTurn:
-    """What a visitor's message produced: the stored message and what was said back."""
-
-    message: Message
-    replies: list[Message] = field(default_factory=list)
-    duplicate: bool = False
 
 
 # --- helpers (inside a transaction) -------------------------------------------------------------
@@ -81,16 +76,6 @@ def lock(session: Session, conversation_id: int) -> Conversation:
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
     return conversation
-
-
-def queue_info(session: Session, settings: Settings, conversation: Conversation) -> QueueInfo | None:
-    """Position and estimated wait as the queue module computes them (the order routing uses);
-    None unless queued."""
-    if conversation.state != State.queued:
-        return None
-    from engine.service import queue  # queue builds on routing, which builds on this module
-
-    return queue.current(session, settings).info(conversation.id)
 
 
 def append(session: Session, outbox: Outbox, conversation: Conversation, role: Role, text: str, *,
@@ -177,18 +162,6 @@ def existing(session: Session, conversation_id: int, client_id: str | None) -> M
                                               Message.client_id == client_id)).first()
 
 
-def escalation_notice(queue: QueueInfo | None) -> str:
-    """Honest words for the visitor: a person is coming, and roughly when if we know."""
-    text = "I'm bringing in a person from our team to help you with this."
-    if queue is not None:
-        text += f" You're number {queue.position} in line"
-        if queue.wait_seconds is not None:
-            minutes = max(1, round(queue.wait_seconds / 60))
-            text += f", about {minutes} minute{'s' if minutes != 1 else ''}"
-        text += "."
-    return text + " You can keep writing here in the meantime."
-
-
 # --- visitor actions ------------------------------------------------------------------------------
 
 async def start(ctx: ServiceContext, *, name: str | None = None, email: str | None = None,
@@ -228,98 +201,109 @@ def by_token(session: Session, token: str) -> Conversation | None:
 
 @dataclass
 class Accepted:
-    """A stored visitor message; ``duplicate`` when its client id had been seen before."""
+    """A stored visitor message; ``duplicate`` when its client id had been seen before. ``turn`` is
+    this worker's claim on the bot's turn it needs (None when a person has the conversation, or
+    when another worker holds it), with ``snapshot``, what the bot reads, taken in the same
+    transaction."""
 
     message: Message
     duplicate: bool = False
     accepted_offer: bool = False
-    snapshot: TurnInput | None = None  # what the bot reads, taken in the same transaction if it is the bot's
+    snapshot: TurnInput | None = None
+    turn: TurnClaim | None = None
+
+
+def _lease(ctx: ServiceContext) -> timedelta:
+    return timedelta(seconds=ctx.settings.turn_lease_seconds)
+
+
+def _resumed(session: Session, conversation: Conversation, message: Message, claim: TurnClaim,
+             limit: int) -> Accepted:
+    """The turn of an earlier message, claimed again (a resend, or a sweep after a crash); dropped
+    when a person has taken the conversation since."""
+    if conversation.state not in BOT_STATES:
+        turns.finish(session, claim)
+        return Accepted(message, duplicate=True)
+    accepted_offer = conversation.state == State.offered and \
+        message.text.casefold() == TALK_TO_PERSON.casefold()
+    return Accepted(message, duplicate=True, accepted_offer=accepted_offer,
+                    snapshot=turn_input(session, conversation, limit, upto=message.seq), turn=claim)
 
 
 async def accept(ctx: ServiceContext, conversation_id: int, text: str,
                  client_id: str | None = None) -> Accepted:
-    """Store a visitor's message once per client id (reopening a resolved conversation). The
-    caller may acknowledge it as soon as this returns."""
+    """Store a visitor's message once per client id (reopening a resolved conversation), with the
+    pending bot turn it needs. The caller may acknowledge it as soon as this returns. A resend of a
+    message whose turn never ran (its worker died) claims that turn again."""
     text = check_text(ctx, text)
+    limit = ctx.settings.history_turns
 
     def work(session: Session, outbox: Outbox) -> Accepted:
         conversation = lock(session, conversation_id)
+        now = utcnow()
         found = existing(session, conversation_id, client_id)
         if found is not None:
-            return Accepted(found, duplicate=True)
+            claim = turns.reclaim(session, found.id, now, _lease(ctx))
+            if claim is None:
+                return Accepted(found, duplicate=True)
+            return _resumed(session, conversation, found, claim, limit)
         if conversation.state == State.resolved:
-            conversation.reopened_at = utcnow()
+            conversation.reopened_at = now
             transition(session, outbox, conversation, State.bot, actor="visitor",
                        reason="new visitor message")
         accepted_offer = conversation.state == State.offered and text.casefold() == TALK_TO_PERSON.casefold()
         message = append(session, outbox, conversation, Role.visitor, text, client_id=client_id)
-        snapshot = None
-        if conversation.state in BOT_STATES:
-            snapshot = turn_input(session, conversation, ctx.settings.history_turns)
-        return Accepted(message, accepted_offer=accepted_offer, snapshot=snapshot)
+        if conversation.state not in BOT_STATES:
+            return Accepted(message)
+        return Accepted(message, accepted_offer=accepted_offer,
+                        snapshot=turn_input(session, conversation, limit),
+                        turn=turns.record(session, message, now, _lease(ctx)))
 
     return await ctx.act(work)
 
 
-async def respond(ctx: ServiceContext, accepted: Accepted) -> list[Message]:
-    """The bot's turn after a stored visitor message, if the conversation is still the bot's;
-    returns what was said back (nothing while a person has it)."""
-    conversation_id = accepted.message.conversation_id
-    if accepted.duplicate:
-        return []
-    snapshot = accepted.snapshot
-    if snapshot is None:
-        drafts.schedule(ctx, conversation_id)  # a person has it: the bot stays silent, and drafts
-        return []
-    if ctx.bot is None:
-        outcome = BotOutcome.escalation("rule", "no knowledge base is loaded, so a person answers")
-    else:
-        try:
-            outcome = await ctx.bot.turn(snapshot, accepted_offer=accepted.accepted_offer)
-        except Exception as exc:  # a broken model must not leave the visitor unanswered: a person takes over
-            log.exception("bot turn failed in conversation %s; handing over to a person", conversation_id)
-            outcome = BotOutcome.escalation("rule",
-                                            f"the bot failed ({type(exc).__name__}), so a person answers")
-    replies = await ctx.act(apply_bot_turn, conversation_id, accepted.message.id, outcome, ctx.settings)
-    if outcome.action == "escalate" and replies:
-        await route(ctx, conversation_id)
-    return replies
+async def resume(ctx: ServiceContext, claim: TurnClaim) -> Accepted:
+    """A pending turn a sweep claimed: the snapshot the bot reads, as of its message."""
+    def work(session: Session, _outbox: Outbox) -> Accepted:
+        conversation = lock(session, claim.conversation_id)
+        message = session.get(Message, claim.message_id)
+        return _resumed(session, conversation, message, claim, ctx.settings.history_turns)
+
+    return await ctx.act(work)
 
 
-async def receive(ctx: ServiceContext, conversation_id: int, text: str,
-                  client_id: str | None = None) -> VisitorTurn:
-    """Store a visitor's message and let the bot answer it: what the REST route does in one call."""
-    accepted = await accept(ctx, conversation_id, text, client_id)
-    replies = await respond(ctx, accepted)
-    return VisitorTurn(accepted.message, replies, accepted.duplicate)
-
-
-def turn_input(session: Session, conversation: Conversation, limit: int) -> TurnInput:
-    """What the bot reads for one turn: the recent public messages and who the visitor is."""
+def turn_input(session: Session, conversation: Conversation, limit: int,
+               upto: int | None = None) -> TurnInput:
+    """What the bot reads for one turn: the recent public messages (up to seq ``upto``, for a turn
+    resumed later) and who the visitor is."""
     vip = session.exec(select(Contact.vip).where(Contact.id == conversation.contact_id)).first()
-    rows = session.exec(select(Message.role, Message.text, Message.confidence, Message.created_at)  # columns
-                        .where(Message.conversation_id == conversation.id,
-                               Message.visibility == Visibility.public)
-                        .order_by(col(Message.seq).desc()).limit(limit)).all()
+    query = select(Message.role, Message.text, Message.confidence, Message.created_at).where(  # columns
+        Message.conversation_id == conversation.id, Message.visibility == Visibility.public)
+    if upto is not None:
+        query = query.where(col(Message.seq) <= upto)
+    rows = session.exec(query.order_by(col(Message.seq).desc()).limit(limit)).all()
     return TurnInput(conversation_id=conversation.id, state=State(conversation.state),
                      history=[(role, text, confidence) for role, text, confidence, _ in reversed(rows)],
                      times=[at for *_, at in reversed(rows)], vip=bool(vip), tags=list(conversation.tags),
                      channel=conversation.channel, offered=conversation.offered)
 
 
-def apply_bot_turn(session: Session, outbox: Outbox, conversation_id: int, message_id: int,
-                   outcome: BotOutcome, settings: Settings) -> list[Message]:
-    """Record the decision, then act on it if the bot still has the conversation."""
-    conversation = lock(session, conversation_id)
-    session.add(HandoffEvent(conversation_id=conversation_id, message_id=message_id, action=outcome.action,
-                             reasons=outcome.reasons, scores=outcome.scores, packet=outcome.packet))
+def apply_bot_turn(session: Session, outbox: Outbox, claim: TurnClaim, outcome: BotOutcome) -> list[Message]:
+    """Record the decision and act on it if the bot still has the conversation, removing the pending
+    turn in the same transaction. Nothing happens if the claim is no longer this worker's (its lease
+    ran out and another worker answered): a question is answered once. The escalation notice says
+    a person is coming; where the visitor stands is told after routing (``tell_wait``)."""
+    conversation = lock(session, claim.conversation_id)
+    if not turns.finish(session, claim):
+        return []
+    session.add(HandoffEvent(conversation_id=claim.conversation_id, message_id=claim.message_id,
+                             action=outcome.action, reasons=outcome.reasons, scores=outcome.scores,
+                             packet=outcome.packet))
     if conversation.state not in BOT_STATES:
         return []  # a person took over while the bot was thinking: it says nothing
     if outcome.action == "escalate":
         transition(session, outbox, conversation, State.queued, actor="bot", reason=outcome.explanation)
-        notice = append(session, outbox, conversation, Role.system, escalation_notice(
-            queue_info(session, settings, conversation)))
-        return [notice]
+        return [append(session, outbox, conversation, Role.system, HANDOFF_NOTICE)]
     quick_replies = [TALK_TO_PERSON] if outcome.action == "offer" else []
     reply = append(session, outbox, conversation, Role.bot, outcome.text, citations=outcome.citations,
                    confidence=outcome.confidence, quick_replies=quick_replies)
@@ -330,6 +314,18 @@ def apply_bot_turn(session: Session, outbox: Outbox, conversation_id: int, messa
         transition(session, outbox, conversation, State.bot, actor="visitor",
                    reason="the visitor went on with the bot")
     return [reply]
+
+
+async def tell_wait(ctx: ServiceContext, conversation_id: int, queue: QueueInfo) -> Message | None:
+    """Tell a queued visitor where they stand (after routing ran, from an estimate read outside any
+    write transaction); nothing if a person took the conversation meanwhile."""
+    def work(session: Session, outbox: Outbox) -> Message | None:
+        conversation = lock(session, conversation_id)
+        if conversation.state != State.queued:
+            return None
+        return append(session, outbox, conversation, Role.system, wait_notice(queue))
+
+    return await ctx.act(work)
 
 
 async def record_csat(ctx: ServiceContext, conversation_id: int, score: int, comment: str | None) -> None:
@@ -472,7 +468,10 @@ async def tag(ctx: ServiceContext, conversation_id: int, operator_id: int, add: 
 
 async def transfer(ctx: ServiceContext, conversation_id: int, operator_id: int, *, to_operator_id: int | None,
                    to_team_id: int | None, note_text: str | None = None) -> Conversation:
-    """Hand the conversation to another person (stays assigned) or a team (back to the queue)."""
+    """Hand the conversation to another person (stays assigned) or a team (back to the queue). A
+    person who is not available (offline, away, or unseen past the grace period) never gets it: the
+    conversation goes back to the queue (of their team), so the visitor is not left waiting on
+    nobody while the queue shows nobody waiting."""
     if (to_operator_id is None) == (to_team_id is None):
         raise Invalid("give exactly one of operator_id or team_id")
     actor = operator_actor(operator_id)
@@ -484,12 +483,19 @@ async def transfer(ctx: ServiceContext, conversation_id: int, operator_id: int, 
         if note_text:
             append(session, outbox, conversation, Role.operator, check_text(ctx, note_text),
                    visibility=Visibility.internal, author_id=operator_id)
-        if to_operator_id is not None:
-            target = operator_or_404(session, to_operator_id)
+        target = operator_or_404(session, to_operator_id) if to_operator_id is not None else None
+        if target is not None and available(target.status, target.last_seen_at, utcnow(),
+                                            ctx.settings.presence_grace_seconds):
             conversation.assignee_id = target.id
             transition(session, outbox, conversation, State.assigned, actor=actor,
                        reason=f"transferred to operator {target.id}")
             append(session, outbox, conversation, Role.system, f"{target.name} will continue helping you.")
+        elif target is not None:  # they went away meanwhile: the queue, never an owner who is not there
+            conversation.team_id = target.team_id or conversation.team_id
+            transition(session, outbox, conversation, State.queued, actor=actor,
+                       reason=f"transferred to operator {target.id}, who is not available: back to the queue")
+            append(session, outbox, conversation, Role.system,
+                   "I'm passing you to a colleague who can help with this. One moment, please.")
         else:
             team = session.get(Team, to_team_id)
             if team is None:
@@ -501,10 +507,7 @@ async def transfer(ctx: ServiceContext, conversation_id: int, operator_id: int, 
                    "I'm passing you to a colleague who can help with this. One moment, please.")
         return conversation
 
-    conversation = await ctx.act(work)
-    if conversation.state == State.queued:
-        await route(ctx, conversation_id)
-    return conversation
+    return await ctx.act(work)
 
 
 async def requeue(ctx: ServiceContext, conversation_id: int, *, actor: str, reason: str) -> Conversation:
@@ -516,9 +519,7 @@ async def requeue(ctx: ServiceContext, conversation_id: int, *, actor: str, reas
         transition(session, outbox, conversation, State.queued, actor=actor, reason=reason)
         return conversation
 
-    conversation = await ctx.act(work)
-    await route(ctx, conversation_id)
-    return conversation
+    return await ctx.act(work)
 
 
 async def hand_back(ctx: ServiceContext, conversation_id: int, operator_id: int) -> Conversation:
@@ -582,12 +583,3 @@ async def mark_read(ctx: ServiceContext, conversation_id: int, reader: Role, seq
                    Read(conversation_id=conversation_id, role=reader.value, seq=seq_read))
 
     await ctx.act(work)
-
-
-async def route(ctx: ServiceContext, conversation_id: int) -> None:
-    """Run routing for a newly queued conversation. Routing failing leaves it queued (operators
-    still see it and can claim it), so it is logged rather than raised into the visitor's turn."""
-    try:
-        await routing.route(ctx, conversation_id)
-    except Exception:
-        log.exception("routing failed for conversation %s; it stays queued", conversation_id)

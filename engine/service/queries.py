@@ -28,7 +28,7 @@ from engine.models import (
     utcnow,
 )
 from engine.service import context, drafts, queue
-from engine.service.conversations import public, queue_info
+from engine.service.conversations import public
 from engine.service.errors import NotFound
 from engine.settings import Settings
 
@@ -141,5 +141,5 @@ def conversation_detail(session: Session, settings: Settings, conversation_id: i
         history=[ConversationPublic.model_validate(c, from_attributes=True) for c in others],
         drafts=[DraftPublic.model_validate(d, from_attributes=True)
                 for d in drafts.drafts_for(session, conversation_id)],
-        queue=queue_info(session, settings, conversation),
+        queue=queue.queue_info(session, settings, conversation),
     )

@@ -212,11 +212,11 @@ def anyio_backend() -> str:
 def ctx(tmp_path: Path) -> Iterator[Any]:
     """A service context on a fresh SQLite file, with no bot (tests drive bot outcomes directly)."""
     from engine.bus import InProcessBus
-    from engine.service.runtime import ServiceContext
+    from engine.service import workflow
 
     settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32),
                         database_url=f"sqlite:///{tmp_path / 'service.db'}", max_message_chars=500)
     engine = make_engine(settings.database_url)
     create_all(engine)
-    yield ServiceContext(settings=settings, engine=engine, bus=InProcessBus())
+    yield workflow.context(settings, engine, InProcessBus())
     engine.dispose()

@@ -51,10 +51,12 @@ def test_handoff_from_request_to_resolution(server: Server) -> None:
         assert receive_json(desk)["type"] == "hello"
         receive_json(visitor)  # initial state
         send(visitor, "this is useless, get me a human")
-        frames = receive_until(visitor, lambda f: is_state("queued")(f) and f["queue"] is not None)
-        assert frames[-1]["queue"]["position"] >= 1  # the live position follows the state change
-        notice = next(f["message"] for f in frames if is_message("system")(f))
-        assert "person" in notice["text"] and "in line" in notice["text"]
+        frames = receive_until(visitor, lambda f: is_message("system")(f)
+                               and "in line" in f["message"]["text"])
+        notices = [f["message"]["text"] for f in frames if is_message("system")(f)]
+        assert "person" in notices[0] and notices[-1].startswith("You're number ")  # told once routed
+        positions = [f["queue"]["position"] for f in frames if is_state("queued")(f) and f["queue"]]
+        assert positions and positions[-1] >= 1  # the live position came before the words
         event = receive_until(desk, lambda f: f["type"] == "conversation.queued"
                               and f["conversation_id"] == conversation["conversation_id"])[-1]
         assert event["actor"] == "bot"
@@ -101,7 +103,8 @@ def test_an_explicit_request_on_the_first_turn_escalates(server: Server) -> None
         sent = http.post("/api/visitor/messages", json={"text": "I want to speak to a real person"},
                          headers=auth(conversation["token"]))
     body = sent.json()
-    assert [m["role"] for m in body["replies"]] == ["system"]
+    assert [m["role"] for m in body["replies"]] == ["system", "system"]  # a person comes; where you stand
+    assert body["replies"][1]["text"].startswith("You're number ")
     assert server_history(server, conversation["token"])["state"] == "queued"
     operator = server.new_operator()
     with server.http() as http:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from engine.bus import conversation_stream
 from engine.models import HandoffEvent, Message, Operator, OperatorCreate, State, Team, Transition
-from engine.service import conversations, queries
+from engine.service import conversations, queries, turns, workflow
 from engine.service.bot import BotOutcome
 from engine.service.errors import Conflict, Invalid
 from engine.service.operators import create_operator
@@ -26,8 +26,7 @@ async def make_operator(ctx: ServiceContext, name: str) -> Operator:
 async def bot_says(ctx: ServiceContext, conversation_id: int, text: str,
                    outcome: BotOutcome) -> list[Message]:
     accepted = await conversations.accept(ctx, conversation_id, text)
-    return await ctx.act(conversations.apply_bot_turn, conversation_id, accepted.message.id, outcome,
-                         ctx.settings)
+    return await ctx.act(conversations.apply_bot_turn, accepted.turn, outcome)
 
 
 def rows(ctx: ServiceContext, model: Any, conversation_id: int) -> list[Any]:
@@ -46,9 +45,9 @@ def answer(action: str = "continue") -> BotOutcome:
 
 async def test_escalation_queues_with_an_honest_notice_and_records_the_decision(ctx: ServiceContext) -> None:
     conversation, _token = await conversations.start(ctx, name="Ann")
-    turn = await conversations.receive(ctx, conversation.id, "my parcel never arrived")  # no bot: a person
-    assert [m.role for m in turn.replies] == ["system"]
-    assert "person" in turn.replies[0].text and "number 1 in line" in turn.replies[0].text
+    turn = await workflow.receive(ctx, conversation.id, "my parcel never arrived")  # no bot: a person
+    assert [m.role for m in turn.replies] == ["system", "system"]  # a person is coming; then, routed, where
+    assert "person" in turn.replies[0].text and turn.replies[1].text == "You're number 1 in line."
     [event] = rows(ctx, HandoffEvent, conversation.id)
     assert event.action == "escalate" and event.message_id == turn.message.id and event.packet
     [move] = rows(ctx, Transition, conversation.id)
@@ -69,25 +68,30 @@ async def test_continue_sends_the_cited_answer_and_offer_adds_a_quick_reply(ctx:
 async def test_the_bot_stays_silent_once_a_person_has_the_conversation(ctx: ServiceContext) -> None:
     operator = await make_operator(ctx, "Sam")
     conversation, _ = await conversations.start(ctx)
-    await conversations.claim(ctx, conversation.id, operator.id)
-    assert await bot_says(ctx, conversation.id, "hello?", answer("continue")) == []
-    assert [m.role for m in rows(ctx, Message, conversation.id)] == ["system", "visitor"]
+    thinking = await conversations.accept(ctx, conversation.id, "hello?")  # the bot's turn is pending
+    await conversations.claim(ctx, conversation.id, operator.id)  # a person takes it meanwhile
+    assert await ctx.act(conversations.apply_bot_turn, thinking.turn, answer("continue")) == []
+    assert [m.role for m in rows(ctx, Message, conversation.id)] == ["visitor", "system"]
     assert len(rows(ctx, HandoffEvent, conversation.id)) == 1  # the decision is still recorded
+    later = await conversations.accept(ctx, conversation.id, "anyone?")
+    assert later.turn is None and later.snapshot is None  # no bot turn is even recorded now
+    assert await ctx.read(turns.pending, conversation.id) == []
 
 
-async def test_an_operator_who_replies_takes_the_conversation(ctx: ServiceContext) -> None:
+async def test_a_reply_takes_an_unowned_conversation_but_never_another_operators(ctx: ServiceContext) -> None:
     sam, kim = await make_operator(ctx, "Sam"), await make_operator(ctx, "Kim")
     conversation, _ = await conversations.start(ctx)
-    await conversations.claim(ctx, conversation.id, sam.id)
-    with pytest.raises(Conflict, match="assigned by operator"):
-        await conversations.claim(ctx, conversation.id, kim.id)
-    await conversations.reply(ctx, conversation.id, kim.id, "I can help with that")
+    await conversations.reply(ctx, conversation.id, sam.id, "Hi, Sam here")  # nobody owned it: now Sam does
+    for action in (conversations.claim(ctx, conversation.id, kim.id),
+                   conversations.reply(ctx, conversation.id, kim.id, "I can help with that")):
+        with pytest.raises(Conflict, match=f"assigned to operator {sam.id}; take it over first"):
+            await action
     with ctx.session() as session:
         current = session.get(type(conversation), conversation.id)
-    assert current.state == State.assigned and current.assignee_id == kim.id
+    assert current.state == State.assigned and current.assignee_id == sam.id
     assert current.first_human_response_at is not None
     actors = [t.actor for t in rows(ctx, Transition, conversation.id)]
-    assert actors == [f"operator:{sam.id}", f"operator:{kim.id}"]
+    assert actors == [f"operator:{sam.id}"]
 
 
 async def test_internal_notes_never_reach_the_visitor(ctx: ServiceContext) -> None:

@@ -55,7 +55,7 @@ async def test_every_action_emits_what_a_fresh_read_shows(ctx: ServiceContext) -
 
     async def bot_turn(text: str, outcome: BotOutcome) -> None:
         accepted = await conversations.accept(ctx, cid, text)
-        await ctx.act(conversations.apply_bot_turn, cid, accepted.message.id, outcome, ctx.settings)
+        await ctx.act(conversations.apply_bot_turn, accepted.turn, outcome)
 
     await check(bot_turn("hi", BotOutcome(action="continue", text="Hello! How can I help?")))
     await check(bot_turn("a person please", BotOutcome.escalation("explicit_request", "asked for a person")))

@@ -10,6 +10,7 @@ import pytest
 
 from engine.bus import InProcessBus
 from engine.db import create_all, make_engine
+from engine.service import workflow
 from engine.service.bot import Bot
 from engine.service.runtime import ServiceContext
 from engine.settings import Settings
@@ -22,5 +23,5 @@ def bot_ctx(tmp_path: Path, bot: Bot, kb_index: Path) -> Iterator[ServiceContext
                         database_url=f"sqlite:///{tmp_path / 'workflow.db'}")
     engine = make_engine(settings.database_url)
     create_all(engine)
-    yield ServiceContext(settings=settings, engine=engine, bus=InProcessBus(), bot=bot)
+    yield workflow.context(settings, engine, InProcessBus(), bot=bot)
     engine.dispose()

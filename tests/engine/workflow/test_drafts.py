@@ -144,5 +144,5 @@ async def test_a_used_draft_records_how_much_was_edited(bot_ctx: ServiceContext)
 
 async def test_without_a_knowledge_base_only_the_follow_up_is_drafted(ctx: ServiceContext) -> None:
     conversation_id, _ = await escalated(ctx, "hello, anyone there?")
-    await drafts.settle(bot_ctx, conversation_id)
+    await drafts.settle(ctx, conversation_id)
     assert [d.kind for d in stored(ctx, conversation_id)] == ["continuation"]

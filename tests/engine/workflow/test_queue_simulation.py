@@ -1,7 +1,7 @@
 """Wait estimates against the waits that actually happen, in a simulated shift.
 
 A discrete-event simulation with seeded Poisson arrivals and log-normal handle times drives the
-real routing policy (`routing.plan`); every visitor who has to wait is told `queue.estimate` at
+real routing policy (`policy.plan`); every visitor who has to wait is told `policy.estimate` at
 the moment they join the queue, and that is compared with the wait they then get. The same is
 done for the naive "position times mean handle time" that many widgets show, which the test
 requires to fail the bound that the product's estimator meets, and for that divided by the
@@ -20,8 +20,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine.service.queue import HandleTimes, estimate
-from engine.service.routing import OperatorSnapshot, QueuedSnapshot, plan, queue_order
+from engine.service.policy import HandleTimes, OperatorSnapshot, QueuedSnapshot, estimate, plan, queue_order
 
 START = datetime(2026, 1, 5, 9, 0, 0)
 

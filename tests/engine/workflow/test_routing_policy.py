@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from engine.service.routing import (
+from engine.service.policy import (
     OperatorSnapshot,
     QueuedSnapshot,
     TeamSnapshot,

@@ -22,7 +22,7 @@ from engine.models import (
     Transition,
     utcnow,
 )
-from engine.service import conversations, presence, queue, routing
+from engine.service import conversations, presence, workflow
 from engine.service.operators import create_operator
 from engine.service.runtime import ServiceContext
 
@@ -56,7 +56,7 @@ async def queued(ctx: ServiceContext, *, vip: bool = False, team_id: int | None 
         session.add(row)
 
     await ctx.act(setup)
-    await conversations.receive(ctx, conversation.id, "my order never arrived")
+    await workflow.receive(ctx, conversation.id, "my order never arrived")
     return conversation.id
 
 
@@ -108,10 +108,10 @@ async def test_capacity_holds_and_freed_capacity_is_used_on_the_next_tick(ctx: S
     first, second = await queued(ctx, name="Ann"), await queued(ctx, name="Bob")
     assert state(ctx, first) == ("assigned", sam.id)
     assert state(ctx, second) == ("queued", None)
-    await queue.tick(ctx)
+    await workflow.tick(ctx)
     assert state(ctx, second) == ("queued", None)  # still full
     await conversations.resolve(ctx, first, f"operator:{sam.id}")
-    await queue.tick(ctx)
+    await workflow.tick(ctx)
     assert state(ctx, second) == ("assigned", sam.id)
 
 
@@ -146,7 +146,7 @@ async def test_skills_from_the_packet_choose_the_operator(ctx: ServiceContext) -
         session.add(row)
 
     await ctx.act(setup)
-    await conversations.receive(ctx, conversation.id, "mi pedido no ha llegado")
+    await workflow.receive(ctx, conversation.id, "mi pedido no ha llegado")
     assert state(ctx, conversation.id) == ("assigned", spanish.id)
 
 
@@ -159,10 +159,10 @@ async def test_overflow_to_the_backup_team_after_the_configured_wait(ctx: Servic
     assert state(ctx, conversation_id) == ("queued", None)
     now = utcnow()
     await presence.set_status(ctx, helper.id, "online", now=now + timedelta(seconds=60))
-    await queue.tick(ctx, now + timedelta(seconds=60))
+    await workflow.tick(ctx, now + timedelta(seconds=60))
     assert state(ctx, conversation_id) == ("queued", None)
     await presence.set_status(ctx, helper.id, "online", now=now + timedelta(seconds=125))
-    await queue.tick(ctx, now + timedelta(seconds=125))
+    await workflow.tick(ctx, now + timedelta(seconds=125))
     assert state(ctx, conversation_id) == ("assigned", helper.id)
     assert last_transition(ctx, conversation_id).reason == "overflow"
 
@@ -206,23 +206,23 @@ async def test_away_keeps_conversations_but_takes_no_new_ones(ctx: ServiceContex
 async def test_a_dropped_connection_is_forgiven_within_the_grace_period(ctx: ServiceContext) -> None:
     grace = ctx.settings.presence_grace_seconds
     sam = await operator(ctx, "Sam")
-    presence.connected(sam.id)
+    presence.connected(ctx, sam.id)
     try:
         await presence.set_status(ctx, sam.id, "online")
         conversation_id = await queued(ctx)
         start = utcnow()
-        await queue.tick(ctx, start + timedelta(seconds=grace / 2))  # connected: seen again
+        await workflow.tick(ctx, start + timedelta(seconds=grace / 2))  # connected: seen again
     finally:
-        presence.disconnected(sam.id)
+        presence.disconnected(ctx, sam.id)
     subscription = ctx.bus.subscribe(OPERATORS)
-    await queue.tick(ctx, start + timedelta(seconds=grace))  # gone for half the grace: kept
+    await workflow.tick(ctx, start + timedelta(seconds=grace))  # gone for half the grace: kept
     assert state(ctx, conversation_id) == ("assigned", sam.id)
-    await queue.tick(ctx, start + timedelta(seconds=grace * 1.5 + 1))  # gone past the grace
+    await workflow.tick(ctx, start + timedelta(seconds=grace * 1.5 + 1))  # gone past the grace
     assert state(ctx, conversation_id) == ("queued", None)
     with ctx.session() as session:
         assert session.get(Operator, sam.id).status == "offline"
     events = await drain(subscription)
-    assert PresenceUpdated(operator_id=sam.id, status="offline") in events
+    assert PresenceUpdated(operator_id=sam.id, status="offline", reason=presence.CONNECTION_LOST) in events
     assert "lost" in last_transition(ctx, conversation_id).reason
 
 
@@ -233,14 +233,14 @@ async def test_queued_visitors_are_told_position_and_wait_live(ctx: ServiceConte
     conversation, _ = await conversations.start(ctx, name="Bob")
     visitor = ctx.bus.subscribe(conversation_stream(conversation.id))
     operators = ctx.bus.subscribe(OPERATORS)
-    await conversations.receive(ctx, conversation.id, "where is my refund")
+    await workflow.receive(ctx, conversation.id, "where is my refund")
     [update] = [e for e in await drain(visitor)
                 if isinstance(e, ConversationChanged) and e.reason == "queue position"]
     assert update.queue.position == 1 and update.queue.wait_seconds is not None
     assert 0 < update.queue.wait_seconds <= 3 * 600  # the default handle time before any history
     queue_events = [e for e in await drain(operators) if isinstance(e, QueueUpdated)]
     assert queue_events[-1].queued == 1 and conversation.id in queue_events[-1].positions
-    await queue.tick(ctx)  # nothing changed: visitors are not told again
+    await workflow.tick(ctx)  # nothing changed: visitors are not told again
     assert await drain(visitor) == []
 
 
@@ -249,7 +249,7 @@ async def test_routing_skips_a_conversation_claimed_meanwhile(ctx: ServiceContex
     conversation_id = await queued(ctx)
     await conversations.claim(ctx, conversation_id, kim.id)
     await presence.set_status(ctx, sam.id, "online")
-    assert await routing.route(ctx, conversation_id) == []
+    assert await workflow.route(ctx, conversation_id) == []
     assert state(ctx, conversation_id) == ("assigned", kim.id)
 
 
@@ -261,7 +261,7 @@ async def test_the_bot_s_topics_route_to_the_operator_with_that_skill(bot_ctx: S
     busy, _ = await conversations.start(bot_ctx, name="Ann")
     await conversations.claim(bot_ctx, busy.id, billing.id)  # Bill is the more loaded of the two
     conversation, _ = await conversations.start(bot_ctx, name="Cat")
-    turn = await conversations.receive(bot_ctx, conversation.id, "I want my money back, get me a human now")
+    turn = await workflow.receive(bot_ctx, conversation.id, "I want my money back, get me a human now")
     assert [m.role for m in turn.replies] == ["system"]  # the real detector escalated
     with bot_ctx.session() as session:
         packet = session.exec(select(HandoffEvent.packet).where(
