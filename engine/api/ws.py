@@ -235,8 +235,6 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
         if kind == "message":
             send = VisitorSend.model_validate(data)
             await limiter.hit("messages", str(conversation_id))
-            if ctx.bot is not None:  # retrieval runs beside the write that stores the message
-                ctx.bot.prefetch(send.text)
             accepted = await workflow.take(ctx, conversation_id, send.text, send.client_id)
             await websocket.send_json({"type": "ack", "client_id": send.client_id,
                                        "seq": accepted.message.seq, "duplicate": accepted.duplicate})

@@ -4,12 +4,19 @@ The conversation service reads a :class:`TurnInput`, calls :meth:`Bot.turn` outs
 transaction (model calls take milliseconds to seconds), then applies the :class:`BotOutcome` in a
 transaction of its own. Retrieval and detection go through :class:`MicroBatcher`, so concurrent
 turns share one embedding batch instead of queueing for the model one by one.
+
+The visitor-turn pipeline calls :meth:`Bot.prefetch` with the question as it arrives, *before* the
+message is stored: retrieval then runs beside the database write instead of after it, and
+questions that arrive together reach the batcher together (rather than one by one, spaced out by
+the writes that store them). :meth:`Bot.turn` picks the prefetched retrieval up by its text.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +29,8 @@ I = TypeVar("I")  # noqa: E741
 O = TypeVar("O")  # noqa: E741
 
 ROLE_TO_TURN = {"visitor": "user", "bot": "bot", "operator": "agent"}
+PREFETCH_LIMIT = 512  # prefetched retrievals kept for their turns (one per question in flight)
+PREFETCH_SECONDS = 30.0  # a prefetch no turn took by then is dropped (its message went to a person)
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,7 @@ class Bot:
         self.timeout = timeout
         self.retrieve = MicroBatcher(self._retrieve_many)
         self.decide = MicroBatcher(self._decide_many)
+        self._prefetched: OrderedDict[str, tuple[float, asyncio.Future[tuple[Any, Any]]]] = OrderedDict()
 
     @classmethod
     def load(cls, settings: Any, embedder: Any | None = None) -> Bot:
@@ -181,6 +191,29 @@ class Bot:
         return self.detector.decide_many([transcript for transcript, _ in items],
                                          [vector for _, vector in items])
 
+    def prefetch(self, question: str) -> None:
+        """Start retrieving ``question`` now (through the batcher) for the turn that will follow;
+        returns at once. Cheap to call for a message that ends up with a person: its retrieval is
+        batched with the others and dropped after ``PREFETCH_SECONDS``."""
+        question = question.strip()
+        now = time.monotonic()
+        while self._prefetched:  # oldest first: drop what has expired or overflows the bound
+            started, _ = next(iter(self._prefetched.values()))
+            if now - started < PREFETCH_SECONDS and len(self._prefetched) < PREFETCH_LIMIT:
+                break
+            self._prefetched.popitem(last=False)
+        if question and question not in self._prefetched:
+            future = asyncio.ensure_future(self.retrieve(question))
+            future.add_done_callback(_consume_error)  # the turn re-raises it; nobody else must log it
+            self._prefetched[question] = (now, future)
+
+    async def _retrieval(self, question: str) -> tuple[Any, Any]:
+        """The prefetched retrieval of ``question`` if there is a fresh one, else a new one."""
+        entry = self._prefetched.pop(question, None)
+        if entry is not None and time.monotonic() - entry[0] < PREFETCH_SECONDS:
+            return await entry[1]
+        return await self.retrieve(question)
+
     async def turn(self, snapshot: TurnInput, *, accepted_offer: bool = False) -> BotOutcome:
         import handoff
         import knowledge
@@ -190,7 +223,7 @@ class Bot:
         turns = [handoff.Turn(role=ROLE_TO_TURN[role], text=text, confidence=confidence, at=at)
                  for (role, text, confidence), at in zip(snapshot.history, times, strict=True)
                  if role in ROLE_TO_TURN]
-        retrieval, vector = await self.retrieve(question)
+        retrieval, vector = await self._retrieval(question)
         answer = await knowledge.compose(question, retrieval, turns[:-1], model=self.model,
                                          timeout=self.timeout)
         # the detector judges the candidate answer too: it is the transcript's last turn
@@ -225,3 +258,8 @@ class Bot:
             scores={k: float(v) for k, v in decision.scores.items()}, explanation=decision.explanation,
             packet=packet,
         )
+
+
+def _consume_error(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

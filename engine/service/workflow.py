@@ -119,6 +119,8 @@ async def take(ctx: ServiceContext, conversation_id: int, text: str,
     """Store a visitor's message with the bot turn it needs; the caller acknowledges it once this
     returns, then calls :func:`answer` or :func:`answer_later`. While a person has the conversation
     the bot stays silent and drafts suggestions for them instead."""
+    if ctx.bot is not None:  # the retrieval starts now and runs beside the write that stores the message
+        ctx.bot.prefetch(text)
     accepted = await conversations.accept(ctx, conversation_id, text, client_id)
     if accepted.turn is None and not accepted.duplicate:
         drafts.schedule(ctx, conversation_id)

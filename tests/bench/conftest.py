@@ -17,6 +17,10 @@ from engine.settings import Settings
 from tests.engine.conftest import KB_ROWS, Server, postgres_database, run_server
 
 ROOT = Path(__file__).resolve().parents[2]
+# The load generator is one address standing in for thousands of visitors: the per-address limits
+# (connects, conversation starts) are raised for it; the per-visitor and per-conversation limits
+# stay as deployed, and every frame is still counted.
+LOAD_GENERATOR_LIMITS = {"limit_address": "1000000/minute", "limit_conversation_starts": "1000000/minute"}
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +50,7 @@ def engine_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     in-process bus)."""
     def serve(database_url: str) -> Iterator[Server]:
         settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=bench_index,
-                            database_url=database_url)
+                            database_url=database_url, **LOAD_GENERATOR_LIMITS)
         yield from run_server(settings, bench_bot)
 
     if request.param == "sqlite":
