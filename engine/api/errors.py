@@ -41,6 +41,7 @@ DESCRIPTIONS = {
     404: "No such conversation, operator, team or canned response",
     409: "The action does not fit the current state (claimed by someone else, resolved)",
     413: "The request body is over the size limit (max_request_bytes)",
+    422: "The input is not usable: each entry names the field (loc) and what is wrong (msg)",
     429: "Too many requests: try again after Retry-After seconds",
     503: "This webhook is not configured on this server",
 }
@@ -49,10 +50,14 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds until the limit lets this
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of a router: each code with :class:`Problem` as its body."""
+    """The ``responses=`` of a router: each code with :class:`Problem` as its body (422 with
+    FastAPI's ``HTTPValidationError``, the shape every 422 here has)."""
     documented: dict[int | str, dict[str, Any]] = {}
     for code in codes:
         documented[code] = {"model": Problem, "description": DESCRIPTIONS[code]}
+        if code == 422:
+            documented[code] = {"description": DESCRIPTIONS[code], "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}
         if code == 429:
             documented[code]["headers"] = RETRY_AFTER
     return documented

@@ -20,7 +20,7 @@ def test_oversized_bodies_and_messages_are_refused_with_a_clear_message(server: 
         long_text = "y" * (server.settings.max_message_chars + 1)
         visitor = auth(conversation["token"])
         too_long = http.post("/api/visitor/messages", json={"text": long_text}, headers=visitor)
-        assert too_long.status_code == 422 and "limit is" in too_long.json()["detail"]
+        assert too_long.status_code == 422 and "limit is" in too_long.json()["detail"][0]["msg"]
         empty = http.post("/api/visitor/messages", json={"text": ""}, headers=visitor)
         assert empty.status_code == 422 and empty.json()["detail"][0]["loc"] == ["body", "text"]
 

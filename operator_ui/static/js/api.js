@@ -2,9 +2,14 @@
 // REST: JSON in and out, bearer token, errors with the engine's "detail". WebSocket: reconnects with
 // backoff and asks for a fresh URL each time, so a caller resumes from the last seq it saw.
 
+// A 422's detail is a list of {loc, msg, type} (FastAPI's shape); other refusals carry a string.
+const describe = (detail) => Array.isArray(detail)
+  ? detail.map((e) => (e.loc?.length > 1 ? `${e.loc.slice(1).join(".")}: ${e.msg}` : e.msg)).join("; ")
+  : (typeof detail === "string" ? detail : JSON.stringify(detail));
+
 export class ApiError extends Error {
   constructor(status, detail) {
-    super(typeof detail === "string" ? detail : JSON.stringify(detail));
+    super(describe(detail));
     this.status = status;
     this.detail = detail;
   }

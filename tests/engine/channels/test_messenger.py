@@ -64,7 +64,7 @@ def test_malformed_notification_names_the_field(channel_server: Server) -> None:
     body = b'{"object": "page", "entry": [{"messaging": [{"message": {}}]}]}'
     response = post_messenger(channel_server, body)
     assert response.status_code == 422
-    assert "entry.0.messaging.0.sender" in response.json()["detail"]
+    assert "entry.0.messaging.0.sender" in response.json()["detail"][0]["msg"]
 
 
 def test_echoes_and_redeliveries_are_not_new_messages(channel_server: Server, provider: Provider) -> None:

@@ -61,7 +61,7 @@ def test_missing_field_is_named(channel_server: Server) -> None:
         response = client.post("/webhooks/sms", data=fields,
                                headers={"X-Twilio-Signature": sms.signature(SMS_TOKEN, url, fields.items())})
     assert response.status_code == 422
-    assert "'From'" in response.json()["detail"]
+    assert "'From'" in response.json()["detail"][0]["msg"]
 
 
 def test_same_message_sid_twice_is_stored_once(channel_server: Server, provider: Provider) -> None:

@@ -12,9 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
+from engine.channels import sms
 from engine.service.bot import Bot
 from engine.settings import Settings
-from tests.engine.channels.conftest import channel_server, mailbox, provider  # noqa: F401 (fixtures)
+from tests.engine.channels.conftest import (  # noqa: F401 (channel_server, mailbox, provider: fixtures)
+    OUR_NUMBER,
+    SMS_SID,
+    SMS_TOKEN,
+    channel_server,
+    mailbox,
+    provider,
+)
 from tests.engine.conftest import Server, run_server
 
 LOOSE = "1000/second"  # a limit no test reaches, for the rules a test is not about
@@ -55,3 +63,12 @@ def bearer(token: str) -> dict[str, str]:
 
 def new_client_id() -> str:
     return secrets.token_hex(8)
+
+
+def post_sms_fields(server: Server, **fields: str) -> httpx.Response:
+    """A Twilio-signed inbound SMS with exactly these extra form fields (``NumMedia``, ``MediaUrl0``...)."""
+    form = {"To": OUR_NUMBER, "AccountSid": SMS_SID, "MessageSid": "SM" + secrets.token_hex(16), **fields}
+    url = f"{server.base_url}/webhooks/sms"
+    with server.http() as client:
+        return client.post("/webhooks/sms", data=form,
+                           headers={"X-Twilio-Signature": sms.signature(SMS_TOKEN, url, form.items())})
