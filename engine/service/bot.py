@@ -207,8 +207,10 @@ class Bot:
             future.add_done_callback(_consume_error)  # the turn re-raises it; nobody else must log it
             self._prefetched[question] = (now, future)
 
-    async def _retrieval(self, question: str) -> tuple[Any, Any]:
-        """The prefetched retrieval of ``question`` if there is a fresh one, else a new one."""
+    async def retrieved(self, question: str) -> tuple[Any, Any]:
+        """(retrieval, question vector): the prefetched one of ``question`` if there is a fresh one
+        (taken: a message is retrieved once, for its turn or for its drafts), else a new one
+        through the batcher."""
         entry = self._prefetched.pop(question, None)
         if entry is not None and time.monotonic() - entry[0] < PREFETCH_SECONDS:
             return await entry[1]
@@ -223,7 +225,7 @@ class Bot:
         turns = [handoff.Turn(role=ROLE_TO_TURN[role], text=text, confidence=confidence, at=at)
                  for (role, text, confidence), at in zip(snapshot.history, times, strict=True)
                  if role in ROLE_TO_TURN]
-        retrieval, vector = await self._retrieval(question)
+        retrieval, vector = await self.retrieved(question)
         answer = await knowledge.compose(question, retrieval, turns[:-1], model=self.model,
                                          timeout=self.timeout)
         # the detector judges the candidate answer too: it is the transcript's last turn

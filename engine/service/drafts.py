@@ -100,8 +100,8 @@ async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = Non
     await anyio.to_thread.run_sync(importlib.import_module, "knowledge.answers")
     model = model or ctx.settings.llm_model
     timeout = ctx.settings.llm_timeout_seconds
-    if ctx.bot is not None:  # off the hot path: the knowledge base itself, not the bot's batcher
-        retrieval = await anyio.to_thread.run_sync(ctx.bot.knowledge_base.retrieve, data.question)
+    if ctx.bot is not None:  # retrieved once, as the message came in (Bot.prefetch), else batched now
+        retrieval, _vector = await ctx.bot.retrieved(data.question)
     else:
         retrieval = knowledge.Retrieval(query=data.question, hits=[], confidence=0.0)
     suggestions = []

@@ -13,8 +13,10 @@ Definitions (each holds against values computed by hand in
   within 72 hours of the first resolution, over all conversations;
 * handoff rate: conversations the bot escalated, over all conversations; by reason: conversations
   whose (first) escalation named that reason;
-* draft acceptance: drafts (created in the window) that an operator sent, over drafts; edit ratio:
-  ``1 - similarity`` of the sent reply to its draft, averaged over used drafts;
+* draft acceptance: drafts (created in the window) that an operator sent close to as drafted (``used``:
+  edit ratio at most ``drafts.USED_MAX_EDIT_RATIO``), over drafts; ``started``: drafts a reply started
+  from, however much it was edited; edit ratio: the share of a draft's words the operator changed,
+  averaged over started drafts;
 * account actions (asked for in the window): how many, by status, completed ones by kind with their
   total amount per unit (currency or days), and how many needed someone's approval.
 
@@ -77,6 +79,7 @@ class OperatorLoad(BaseModel):
 class DraftStats(BaseModel):
     created: int
     used: int
+    started: int = 0
     acceptance: float | None = None
     mean_edit_ratio: float | None = None
     by_kind: dict[str, Rate] = {}
@@ -250,11 +253,13 @@ def _actions(session: Session, start: datetime, end: datetime) -> ActionStats:
 def _drafts(session: Session, start: datetime, end: datetime) -> DraftStats:
     drafts = session.exec(select(Draft).where(col(Draft.created_at) >= start,
                                               col(Draft.created_at) < end)).all()
-    used = [d for d in drafts if d.used_message_id is not None]
-    edits = [1.0 - d.similarity for d in used if d.similarity is not None]
+    started = [d for d in drafts if d.used_message_id is not None]
+    used = [d for d in started if d.used]
+    edits = [d.edit_ratio for d in started if d.edit_ratio is not None]
     kinds = sorted({d.kind for d in drafts})
     return DraftStats(
-        created=len(drafts), used=len(used), acceptance=len(used) / len(drafts) if drafts else None,
+        created=len(drafts), used=len(used), started=len(started),
+        acceptance=len(used) / len(drafts) if drafts else None,
         mean_edit_ratio=statistics.fmean(edits) if edits else None,
         by_kind={k: rate(sum(1 for d in used if d.kind == k), sum(1 for d in drafts if d.kind == k))
                  for k in kinds},
