@@ -70,6 +70,14 @@ async def get_admin(operator: Annotated[Operator, Depends(get_operator)]) -> Ope
     return operator
 
 
+async def get_lead(operator: Annotated[Operator, Depends(get_operator)]) -> Operator:
+    """A supervisor or an admin: the people who see reports and forecasts."""
+    if operator.role not in (OperatorRole.supervisor, OperatorRole.admin):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this needs a supervisor or admin account")
+    return operator
+
+
 VisitorConversation = Annotated[Conversation, Depends(get_visitor_conversation)]
 CurrentOperator = Annotated[Operator, Depends(get_operator)]
 CurrentAdmin = Annotated[Operator, Depends(get_admin)]
+CurrentLead = Annotated[Operator, Depends(get_lead)]

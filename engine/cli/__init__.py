@@ -22,7 +22,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-COMMAND_MODULES = ("serve", "db", "users", "ingest", "ask", "chat", "report", "export_onnx")
+COMMAND_MODULES = ("serve", "db", "users", "ingest", "ask", "chat", "report", "staffing", "export_onnx")
 
 
 def build_parser() -> argparse.ArgumentParser:

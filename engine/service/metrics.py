@@ -28,10 +28,11 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from pydantic import BaseModel
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from engine.models import (
@@ -44,6 +45,7 @@ from engine.models import (
     State,
     Transition,
 )
+from engine.service.staffing import Forecast, Handled, Target, Traffic, forecast
 from knowledge.errors import InputError
 
 FCR_DAYS = 7
@@ -133,9 +135,9 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def parse_window(start: str | None, end: str | None,
-                 now: datetime | None = None) -> tuple[datetime, datetime]:
-    """ISO datetimes (naive means UTC); the default window is the last 7 days."""
+def parse_window(start: str | None, end: str | None, now: datetime | None = None,
+                 days: int = 7) -> tuple[datetime, datetime]:
+    """ISO datetimes (naive means UTC); the default window is the ``days`` before ``end``."""
     def parse(text: str, field: str) -> datetime:
         try:
             return as_utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
@@ -143,7 +145,7 @@ def parse_window(start: str | None, end: str | None,
             raise InputError(f"{field} must be an ISO date or datetime, got {text!r}", field=field) from None
 
     stop = parse(end, "end") if end else as_utc(now or datetime.now(UTC))
-    begin = parse(start, "start") if start else stop - timedelta(days=7)
+    begin = parse(start, "start") if start else stop - timedelta(days=days)
     if begin >= stop:
         raise InputError(f"start ({begin.isoformat()}) must be before end ({stop.isoformat()})",
                          field="start")
@@ -264,3 +266,36 @@ def _drafts(session: Session, start: datetime, end: datetime) -> DraftStats:
         by_kind={k: rate(sum(1 for d in used if d.kind == k), sum(1 for d in drafts if d.kind == k))
                  for k in kinds},
     )
+
+
+def staffing_traffic(session: Session, start: datetime, end: datetime) -> Traffic:
+    """What the staffing forecast needs from ``[start, end)``: when each conversation first joined
+    the queue (the demand for a person; conversations the bot kept never need one), and each
+    handled conversation's first assignment to its resolution, counted for its last owner."""
+    start, end = as_utc(start), as_utc(end)
+    first_queued = (select(Transition.conversation_id, func.min(Transition.created_at))
+                    .where(Transition.to_state == State.queued).group_by(col(Transition.conversation_id))
+                    .having(func.min(Transition.created_at) >= start, func.min(Transition.created_at) < end))
+    arrivals = [as_utc(when) for _, when in session.exec(first_queued).all()]
+    first_assigned = (select(Transition.conversation_id, func.min(Transition.created_at).label("at"))
+                      .where(Transition.to_state == State.assigned)
+                      .group_by(col(Transition.conversation_id)).subquery())
+    rows = session.exec(select(Conversation.assignee_id, first_assigned.c.at, Conversation.resolved_at)
+                        .join(first_assigned, first_assigned.c.conversation_id == Conversation.id)
+                        .where(Conversation.state == State.resolved,
+                               col(Conversation.assignee_id).is_not(None),
+                               first_assigned.c.at >= start, first_assigned.c.at < end)).all()
+    handled = [h for op, assigned, resolved in rows if resolved is not None
+               and (h := Handled(operator_id=op, assigned_at=as_utc(assigned),
+                                 resolved_at=as_utc(resolved))).seconds > 0]
+    operators = session.exec(select(Operator.id, Operator.name, Operator.capacity)).all()
+    return Traffic(start=start, end=end, arrivals=sorted(arrivals), handled=handled,
+                   capacity={op: capacity for op, _, capacity in operators},
+                   names={op: name for op, name, _ in operators})
+
+
+
+def staffing_forecast(session: Session, start: datetime, end: datetime, target: Target,
+                      tz: tzinfo = UTC, concurrency: float | None = None) -> Forecast:
+    """The staffing forecast (``engine.service.staffing``) from the traffic stored in the window."""
+    return forecast(staffing_traffic(session, start, end), target, tz=tz, concurrency=concurrency)
