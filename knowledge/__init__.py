@@ -29,6 +29,7 @@ _LAZY = {
     "BUILTIN_MODEL": "knowledge.extractive",
     "register_builtin_provider": "knowledge.extractive",
     "NO_ANSWER": "knowledge.prompts",
+    "remove_promises": "knowledge.promises",
 }
 
 __all__ = ["InputError", *_LAZY]

@@ -1,8 +1,11 @@
 """AI-drafted replies offered to operators, and what became of them.
 
-A draft answers one visitor message (``message_id``). When an operator sends a reply that started
-from it (``Message.draft_id``), ``used_message_id`` points at that reply and ``similarity`` says
-how much of the draft survived the operator's edits (difflib ratio: 1.0 sent as is).
+A draft answers one visitor message (``message_id``) with its ``confidence`` and its sources
+(``citations``); ``weak`` says the bot itself judged the answer too weak to send, which the console
+shows beside it. When an operator sends a reply that started from it (``Message.draft_id``),
+``used_message_id`` points at that reply and ``edit_ratio`` says how much the operator changed
+(0.0 sent as is, 1.0 nothing left, over words); the draft counts as ``used`` only when the reply
+stayed close to it (``engine.service.drafts.USED_MAX_EDIT_RATIO``, docs/workflow.md).
 """
 
 from __future__ import annotations
@@ -34,9 +37,12 @@ class Draft(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     citations: list[dict[str, Any]] = json_list()
     model: str = Field(default="", max_length=200)
+    confidence: float | None = None
+    weak: bool = False
     created_at: datetime = timestamp_field()
     used_message_id: int | None = Field(default=None, foreign_key="message.id")
-    similarity: float | None = None
+    edit_ratio: float | None = None
+    used: bool = False
 
 
 class DraftPublic(SQLModel):
@@ -47,6 +53,9 @@ class DraftPublic(SQLModel):
     text: str
     citations: list[dict[str, Any]] = []
     model: str
+    confidence: float | None = None
+    weak: bool = False
     created_at: datetime
     used_message_id: int | None = None
-    similarity: float | None = None
+    edit_ratio: float | None = None
+    used: bool = False

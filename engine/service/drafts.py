@@ -11,8 +11,21 @@ nothing waits for a model. Generation goes through the same litellm path as the 
 (the built-in provider by default). Each draft is stored and announced as ``draft.created`` on the
 conversation's internal stream, which only operators receive.
 
+What a draft may say, and what it carries:
+
+* it never promises a hand-over to a person (a person is writing it): ``knowledge.draft`` removes
+  such sentences from generated drafts, and the same guard runs on canned replies;
+* each carries its ``confidence`` and its sources (``citations``: the knowledge-base passages, or
+  the canned reply it came from);
+* an answer the bot itself judges too weak to send (its low-confidence signal at the detector's
+  escalation threshold, the judgement that hands a conversation over) is kept, but marked ``weak``,
+  and the console says so beside it.
+
 When an operator sends a reply that started from a draft (``Message.draft_id``), the periodic
-task records it on the draft with how much of the draft survived the edit (difflib ratio).
+task records the reply on the draft with its ``edit_ratio`` (the share of the draft's words the
+operator changed, ``1 - difflib`` ratio over words, citation markers and case ignored); the draft
+counts as ``used`` only when ``edit_ratio <= USED_MAX_EDIT_RATIO`` (0.5: at least about half of it
+was kept), so a draft the operator rewrote is not credited.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ import asyncio
 import difflib
 import importlib
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +52,8 @@ from engine.service.runtime import Outbox, ServiceContext
 from knowledge.errors import InputError
 
 log = logging.getLogger(__name__)
+USED_MAX_EDIT_RATIO = 0.5
+WORDS = re.compile(r"\[\d+\]|(\w+)")
 HUMAN_STATES = (State.queued, State.assigned)
 TURN_ROLES = {Role.visitor: "user", Role.bot: "bot", Role.operator: "agent"}
 
@@ -60,6 +76,8 @@ class Suggestion:
     text: str
     citations: list[dict[str, Any]]
     model: str
+    confidence: float | None = None
+    weak: bool = False  # the bot judged it too weak to send on its own
 
 
 def draft_input(session: Session, conversation_id: int, message_id: int | None,
@@ -108,18 +126,26 @@ async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = Non
     answer = await knowledge.draft("answer", data.question, retrieval, data.history, model, timeout,
                                    **litellm_kwargs)
     if not answer.no_answer:
-        suggestions.append(Suggestion(DraftKind.answer, answer.text, _citations(answer), answer.model))
-    best = canned.best_for(data.canned, data.question)
-    if best is not None:
+        weak = await anyio.to_thread.run_sync(too_weak_to_send, ctx, data, answer.text, answer.confidence)
+        suggestions.append(Suggestion(DraftKind.answer, answer.text, _citations(answer), answer.model,
+                                      round(answer.confidence, 4), weak))
+    match = canned.best_for(data.canned, data.question)
+    if match is not None:
+        best = match.canned
         try:
-            suggestions.append(Suggestion(DraftKind.canned, canned.fill(best.text, data.values), [],
-                                          f"canned:{best.shortcut}"))
+            text = knowledge.remove_promises(canned.fill(best.text, data.values), handover_only=True).text
         except InputError as exc:
             log.info("canned reply %r not drafted: %s", best.shortcut, exc)
+        else:
+            if text:
+                suggestions.append(Suggestion(
+                    DraftKind.canned, text, [{"canned": best.shortcut, "title": best.title}],
+                    f"canned:{best.shortcut}", round(match.score, 4)))
     history = [*data.history, {"role": "user", "text": data.question}]
     follow = await knowledge.draft("continuation", "", retrieval, history, model, timeout, **litellm_kwargs)
     if follow.text:
-        suggestions.append(Suggestion(DraftKind.continuation, follow.text, _citations(follow), follow.model))
+        suggestions.append(Suggestion(DraftKind.continuation, follow.text, _citations(follow), follow.model,
+                                      round(follow.confidence, 4)))
     # Account context (engine.service.account): the order's real status and dates from the shop's
     # integration, as a draft of its own; none without an integration or when it does not answer.
     order_status = await account_context.draft_text(ctx, data.conversation_id)
@@ -136,14 +162,15 @@ def store(session: Session, outbox: Outbox, data: DraftInput, suggestions: list[
         if s.kind in taken:
             continue
         draft = Draft(conversation_id=data.conversation_id, message_id=data.message_id, kind=s.kind,
-                      text=s.text, citations=s.citations, model=s.model)
+                      text=s.text, citations=s.citations, model=s.model, confidence=s.confidence,
+                      weak=s.weak)
         session.add(draft)
         session.flush()
         stored.append(draft)
         outbox.add(conversation_stream(data.conversation_id, internal=True), DraftCreated(
             conversation_id=data.conversation_id, draft_id=draft.id, text=draft.text,
             meta={"kind": draft.kind, "message_id": data.message_id, "citations": draft.citations,
-                  "model": draft.model}))
+                  "model": draft.model, "confidence": draft.confidence, "weak": draft.weak}))
     return stored
 
 
@@ -197,9 +224,25 @@ def undrafted(session: Session) -> list[int]:
     return list(rows)
 
 
-def similarity(draft: str, sent: str) -> float:
-    """How much of the draft survived: 1.0 sent as is, 0.0 nothing in common."""
-    return difflib.SequenceMatcher(None, draft, sent, autojunk=False).ratio()
+def edit_ratio(draft: str, sent: str) -> float:
+    """How much of the draft the operator changed: 0.0 sent as is, 1.0 nothing in common. Over
+    words, case and citation markers ignored (operators drop "[1]" and fix capitals)."""
+    words = [[w.casefold() for w in WORDS.findall(text) if w] for text in (draft, sent)]
+    return 1.0 - difflib.SequenceMatcher(None, *words, autojunk=False).ratio()
+
+
+def too_weak_to_send(ctx: ServiceContext, data: DraftInput, text: str, confidence: float) -> bool:
+    """The bot's own judgement of an answer: its detector's low-confidence score at the threshold
+    where it would hand over rather than send it (blocking: the detector embeds the question)."""
+    if ctx.bot is None:
+        return False
+    import handoff
+
+    turns = [handoff.Turn(role=t["role"], text=t["text"]) for t in data.history]  # type: ignore[arg-type]
+    turns += [handoff.Turn(role="user", text=data.question), handoff.Turn(role="bot", text=text,
+                                                                          confidence=confidence)]
+    decision = ctx.bot.detector.decide(handoff.Transcript(turns=turns))
+    return decision.scores.get("low_confidence", 0.0) >= ctx.bot.detector.config.low_confidence.escalate_at
 
 
 def _unrecorded(session: Session) -> list[tuple[Message, Draft]]:
@@ -214,12 +257,14 @@ def unrecorded_uses(session: Session) -> int:
 
 
 def record_uses(session: Session, outbox: Outbox) -> int:
-    """Mark drafts that operators' replies started from, with their similarity; returns how many."""
+    """Mark drafts that operators' replies started from, with their edit ratio, and whether that
+    counts as used; returns how many."""
     rows = _unrecorded(session)
     for message, draft in rows:
         if draft.used_message_id is None:
             draft.used_message_id = message.id
-            draft.similarity = similarity(draft.text, message.text)
+            draft.edit_ratio = edit_ratio(draft.text, message.text)
+            draft.used = draft.edit_ratio <= USED_MAX_EDIT_RATIO
             session.add(draft)
     return len(rows)
 

@@ -63,8 +63,8 @@ def test_search_by_shortcut_prefix_then_title_and_text() -> None:
 def test_best_match_for_what_the_visitor_said() -> None:
     items = [reply("refund", "Refund status", "Your refund is on its way.", ["refund", "money"]),
              reply("ship", "Late delivery", "Sorry your parcel is late.", ["shipping", "delivery"])]
-    assert canned.best_for(items, "where is my refund, I want my money back").shortcut == "refund"
-    assert canned.best_for(items, "my delivery is late again").shortcut == "ship"
+    assert canned.best_for(items, "where is my refund, I want my money back").canned.shortcut == "refund"
+    assert canned.best_for(items, "my delivery is late again").canned.shortcut == "ship"
     assert canned.best_for(items, "good morning") is None
 
 

@@ -1,6 +1,7 @@
 """AI drafts: made off the hot path at handoff and for new visitor messages, through the built-in
-provider and through litellm's ``mock_response``; stored with what became of them; announced to
-operators only."""
+provider and through litellm's ``mock_response``; each with its confidence and sources, weak answers
+marked; stored with what became of them (edit ratio, used only when close); announced to operators
+only."""
 
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ async def test_handoff_drafts_three_replies_through_the_builtin_provider(bot_ctx
     assert made["continuation"].text
     announced = [e for e in await drain(internal) if isinstance(e, DraftCreated)]
     assert sorted(e.meta["kind"] for e in announced) == ["answer", "canned", "continuation"]
+    assert {e.meta["kind"]: (e.meta["confidence"], e.meta["weak"]) for e in announced} == {
+        d.kind: (d.confidence, d.weak) for d in made.values()}
     assert not any(isinstance(e, DraftCreated) for e in await drain(public))  # never to the visitor
 
 
@@ -120,26 +123,61 @@ async def test_new_visitor_messages_get_drafts_while_a_person_has_it(bot_ctx: Se
     assert {d.message_id for d in caught} == {missed.message.id}
 
 
-async def test_a_used_draft_records_how_much_was_edited(bot_ctx: ServiceContext) -> None:
+async def test_a_draft_counts_as_used_only_when_the_reply_stays_close(bot_ctx: ServiceContext) -> None:
+    """Both replies start from a draft and both are recorded with their edit ratio; only the one
+    that kept the draft counts as used, in the draft and in the metrics."""
     operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
         email="kim@example.com", name="Kim", password="correct-horse")))
     conversation_id, _ = await escalated(bot_ctx)
     await drafts.settle(bot_ctx, conversation_id)
-    answer = next(d for d in stored(bot_ctx, conversation_id) if d.kind == "answer")
+    made = {d.kind: d for d in stored(bot_ctx, conversation_id)}
+    answer, follow = made["answer"], made["continuation"]
     edited = answer.text.replace("[1]", "").strip() + " Sorry about the trouble!"
-    sent = await conversations.reply(bot_ctx, conversation_id, operator.id, edited, draft_id=answer.id)
+    kept = await conversations.reply(bot_ctx, conversation_id, operator.id, edited, draft_id=answer.id)
+    rewritten = await conversations.reply(bot_ctx, conversation_id, operator.id,
+                                          "Hi Ann, I have asked the warehouse to check your parcel today.",
+                                          draft_id=follow.id)
     await workflow.tick(bot_ctx)
-    used = next(d for d in stored(bot_ctx, conversation_id) if d.id == answer.id)
-    assert used.used_message_id == sent.id
-    assert used.similarity == pytest.approx(drafts.similarity(answer.text, edited))
-    assert 0.5 < used.similarity < 1.0
-    others = [d for d in stored(bot_ctx, conversation_id) if d.id != answer.id]
-    assert all(d.used_message_id is None for d in others)
+    after = {d.id: d for d in stored(bot_ctx, conversation_id)}
+    close, far = after[answer.id], after[follow.id]
+    assert (close.used_message_id, far.used_message_id) == (kept.id, rewritten.id)
+    assert close.edit_ratio == pytest.approx(drafts.edit_ratio(answer.text, edited))
+    assert close.edit_ratio < drafts.USED_MAX_EDIT_RATIO < far.edit_ratio <= 1.0
+    assert close.used and not far.used
+    # word level, case and citation markers ignored: the same words are no edit at all
+    assert drafts.edit_ratio("Refunds take 5 days [1].", "refunds take 5 days") == 0.0
+    assert drafts.edit_ratio("Refunds take 5 days.", "Your parcel is on its way") == 1.0
     with Session(bot_ctx.engine) as session:
         start, end = metrics.parse_window(None, None)
         report = metrics.compute(session, start, end).drafts
-    assert (report.used, report.created) == (1, len(others) + 1)
-    assert report.mean_edit_ratio == pytest.approx(1 - used.similarity)
+    assert (report.used, report.started, report.created) == (1, 2, len(after))
+    assert report.acceptance == pytest.approx(1 / len(after))
+    assert report.mean_edit_ratio == pytest.approx((close.edit_ratio + far.edit_ratio) / 2)
+
+
+async def test_each_draft_carries_its_confidence_and_sources(bot_ctx: ServiceContext) -> None:
+    await seed_canned(bot_ctx)
+    conversation_id, _ = await escalated(bot_ctx)
+    await drafts.settle(bot_ctx, conversation_id)
+    made = {d.kind: d for d in stored(bot_ctx, conversation_id)}
+    retrieval = bot_ctx.bot.knowledge_base.retrieve(QUESTION)
+    assert made["answer"].confidence == pytest.approx(retrieval.confidence, abs=1e-4)
+    assert made["answer"].citations[0]["doc_id"] == "billing:refund" and not made["answer"].weak
+    assert made["canned"].citations == [{"canned": "refund", "title": "Refund for a broken order"}]
+    assert 0.2 <= made["canned"].confidence <= 1.0
+    assert made["continuation"].confidence == pytest.approx(retrieval.confidence, abs=1e-4)
+
+
+async def test_an_answer_too_weak_for_the_bot_is_marked_weak(bot_ctx: ServiceContext) -> None:
+    """The bot would not send this answer (its low-confidence score is at the detector's escalation
+    threshold): the draft is still offered, marked weak, with the confidence that made it so."""
+    conversation_id, _ = await escalated(bot_ctx, "do you sell garden furniture?")
+    await drafts.settle(bot_ctx, conversation_id)
+    answer = next(d for d in stored(bot_ctx, conversation_id) if d.kind == "answer")
+    threshold = bot_ctx.bot.detector.config.low_confidence.escalate_at
+    assert answer.weak and answer.confidence is not None and 1 - answer.confidence >= threshold
+    public = (await bot_ctx.read(drafts.drafts_for, conversation_id))
+    assert [d.weak for d in public if d.kind == "answer"] == [True]
 
 
 async def test_without_a_knowledge_base_only_the_follow_up_is_drafted(ctx: ServiceContext) -> None:

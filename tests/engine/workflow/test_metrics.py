@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from engine.db import create_all, make_engine, session_scope
 from engine.models import Contact, Conversation, Draft, HandoffEvent, Message, Operator, Transition
-from engine.service import metrics
+from engine.service import drafts, metrics
 from knowledge.errors import InputError
 
 START = datetime(2025, 1, 6, tzinfo=UTC)
@@ -69,10 +69,12 @@ class History:
                                       created_at=when))
 
     def draft(self, message: Message, kind: str, when: datetime, used: Message | None = None,
-              similarity: float | None = None) -> None:
+              edit_ratio: float | None = None) -> None:
+        """``used``: the reply that started from the draft; it counts as used when close enough."""
         self.session.add(Draft(conversation_id=message.conversation_id, message_id=message.id, kind=kind,
                                text="draft", created_at=when, used_message_id=used.id if used else None,
-                               similarity=similarity))
+                               edit_ratio=edit_ratio, used=edit_ratio is not None
+                               and edit_ratio <= drafts.USED_MAX_EDIT_RATIO))
 
 
 def seed(session: Session) -> dict[str, int]:
@@ -93,7 +95,7 @@ def seed(session: Session) -> dict[str, int]:
     h.decision(two, "escalate", ["explicit_request", "frustration"], at(6, 11, 1))
     asked = h.message(two, 1, "visitor", at(6, 11, 0, 30))
     sent = h.message(two, 2, "operator", at(6, 11, 4))
-    h.draft(asked, "answer", at(6, 11, 1, 5), used=sent, similarity=0.9)
+    h.draft(asked, "answer", at(6, 11, 1, 5), used=sent, edit_ratio=0.1)
     h.draft(asked, "canned", at(6, 11, 1, 5))
     h.draft(asked, "continuation", at(6, 11, 1, 5))
     # 3: escalated (low confidence), Kim answers after 300 s, resolved after 2400 s; rated 2
@@ -106,8 +108,9 @@ def seed(session: Session) -> dict[str, int]:
     h.decision(three, "escalate", ["low_confidence"], at(7, 9, 0, 30))
     asked = h.message(three, 1, "visitor", at(7, 9, 0, 10))
     sent = h.message(three, 2, "operator", at(7, 9, 5, 30))
-    h.draft(asked, "answer", at(7, 9, 1), used=sent, similarity=0.6)
-    h.draft(asked, "continuation", at(7, 9, 1))
+    h.draft(asked, "answer", at(7, 9, 1), used=sent, edit_ratio=0.4)
+    rewritten = h.message(three, 3, "operator", at(7, 9, 6))
+    h.draft(asked, "continuation", at(7, 9, 1), used=rewritten, edit_ratio=0.8)  # started from, rewritten
     # 4: contact 2 again within 7 days of 2; the bot resolves it, reopened within 72 h, resolved again
     h.conversation(c2, at(9, 14), [("bot", "resolved", at(9, 14, 2)), ("resolved", "bot", at(10, 10)),
                                    ("bot", "resolved", at(10, 10, 5))],
@@ -202,10 +205,11 @@ def test_handoff_rate_by_reason(computed: metrics.Metrics) -> None:
 
 
 def test_draft_acceptance(computed: metrics.Metrics) -> None:
-    drafts = computed.drafts
-    assert (drafts.created, drafts.used, drafts.acceptance) == (5, 2, 0.4)
-    assert drafts.mean_edit_ratio == pytest.approx(0.25)  # edits of 0.1 and 0.4
-    assert {k: (v.count, v.total) for k, v in drafts.by_kind.items()} == {
+    stats = computed.drafts
+    # three replies started from a draft; the one that changed 80% of it does not count as used
+    assert (stats.created, stats.started, stats.used, stats.acceptance) == (5, 3, 2, 0.4)
+    assert stats.mean_edit_ratio == pytest.approx((0.1 + 0.4 + 0.8) / 3)
+    assert {k: (v.count, v.total) for k, v in stats.by_kind.items()} == {
         "answer": (2, 2), "canned": (0, 1), "continuation": (0, 2)}
 
 

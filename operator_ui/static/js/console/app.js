@@ -91,7 +91,8 @@ class Console {
       case "draft.created":
         if (current) {
           this.side.addDraft({id: event.draft_id, conversation_id: event.conversation_id, text: event.text,
-            kind: event.meta?.kind, message_id: event.meta?.message_id, citations: event.meta?.citations || []});
+            kind: event.meta?.kind, message_id: event.meta?.message_id, citations: event.meta?.citations || [],
+            confidence: event.meta?.confidence ?? null, weak: Boolean(event.meta?.weak)});
         }
         break;
       case "action.updated":
@@ -192,10 +193,12 @@ class Console {
       if (!body) return;
     }
     try {
-      await this.api.post(`/api/operator/conversations/${this.currentId}/${name}`, body);
-      const done = {claim: "Claimed", transfer: "Transferred", handback: "Handed back to the bot", resolve: "Resolved",
-        reopen: "Reopened"};
-      this.announce(done[name]);
+      const after = await this.api.post(`/api/operator/conversations/${this.currentId}/${name}`, body);
+      const done = {claim: "Assigned to you", takeover: "You took it over", transfer: "Transferred",
+        handback: "Handed back to the bot", resolve: "Resolved", reopen: "Reopened"};
+      const landedOnNobody = name === "transfer" && body.operator_id && after.state === "queued";
+      this.announce(landedOnNobody ? `${this.nameOf(body.operator_id)} is not available: it went back to the queue`
+        : done[name]);
       await this.refreshOpen();
       this.inbox.soon();
     } catch (failure) {

@@ -52,7 +52,10 @@ export class Side {
     }
     fill(this.draftList, shown.map((draft, i) => h("li", {class: "draft"},
       h("div", {class: "draft-head"}, h("span", {class: "badge", text: KIND_LABELS[draft.kind] || draft.kind}),
+        draft.confidence != null ? h("span", {class: "muted conf", text: `confidence ${Number(draft.confidence).toFixed(2)}`}) : null,
         h("kbd", {text: String(i + 1), title: `Press ${i + 1} to insert`})),
+      draft.weak ? h("p", {class: "draft-weak", role: "note",
+        text: "The bot judged this answer too weak to send: check it against the sources before using it."}) : null,
       h("p", {class: "text", text: draft.text}),
       draft.citations?.length ? h("ul", {class: "cites"}, draft.citations.map((c) => h("li", {},
         safeUrl(c.url) ? h("a", {href: safeUrl(c.url), target: "_blank", rel: "noopener noreferrer", text: c.title || c.url})
