@@ -67,7 +67,7 @@ async def get_roster(ctx: Ctx, _operator: CurrentOperator) -> Roster:
     """Operators with status and load, and the teams: for the supervisor view and transfers."""
     def work(session: Session) -> Roster:
         teams = session.exec(select(Team).order_by(col(Team.name))).all()
-        return Roster(operators=presence.roster(session),
+        return Roster(operators=presence.roster(session, grace_seconds=ctx.settings.presence_grace_seconds),
                       teams=[TeamPublic.model_validate(t, from_attributes=True) for t in teams])
 
     return await ctx.read(work)

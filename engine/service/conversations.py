@@ -345,6 +345,7 @@ async def record_csat(ctx: ServiceContext, conversation_id: int, score: int, com
 # --- operator actions -----------------------------------------------------------------------------
 
 UNOWNED = (State.bot, State.offered, State.queued)
+PASSED_ON = "I'm passing you to a colleague who can help with this. One moment, please."
 
 
 def check_not_anothers(conversation: Conversation, operator_id: int) -> None:
@@ -494,8 +495,7 @@ async def transfer(ctx: ServiceContext, conversation_id: int, operator_id: int, 
             conversation.team_id = target.team_id or conversation.team_id
             transition(session, outbox, conversation, State.queued, actor=actor,
                        reason=f"transferred to operator {target.id}, who is not available: back to the queue")
-            append(session, outbox, conversation, Role.system,
-                   "I'm passing you to a colleague who can help with this. One moment, please.")
+            append(session, outbox, conversation, Role.system, PASSED_ON)
         else:
             team = session.get(Team, to_team_id)
             if team is None:
@@ -503,8 +503,7 @@ async def transfer(ctx: ServiceContext, conversation_id: int, operator_id: int, 
             conversation.team_id = team.id
             transition(session, outbox, conversation, State.queued, actor=actor,
                        reason=f"transferred to team {team.name}")
-            append(session, outbox, conversation, Role.system,
-                   "I'm passing you to a colleague who can help with this. One moment, please.")
+            append(session, outbox, conversation, Role.system, PASSED_ON)
         return conversation
 
     return await ctx.act(work)

@@ -26,7 +26,13 @@ from engine.bus import OPERATORS
 from engine.events import PresenceUpdated
 from engine.models import Conversation, Operator, State, Status, utcnow
 from engine.service.errors import Invalid
-from engine.service.policy import HEARTBEATS_PER_GRACE, PresenceSnapshot, expired
+from engine.service.policy import (
+    DEFAULT_GRACE_SECONDS,
+    HEARTBEATS_PER_GRACE,
+    PresenceSnapshot,
+    available,
+    expired,
+)
 from engine.service.runtime import Outbox, ServiceContext
 
 CHOSEN_OFFLINE = "the operator went offline"
@@ -62,14 +68,18 @@ class RosterEntry(BaseModel):
     capacity: int
     open: int  # conversations they own now
     last_seen_at: datetime | None
+    available: bool = False  # a transfer to them lands on them (policy.available), not back in the queue
 
 
-def roster(session: Session) -> list[RosterEntry]:
+def roster(session: Session, now: datetime | None = None,
+           grace_seconds: float = DEFAULT_GRACE_SECONDS) -> list[RosterEntry]:
     """Every operator with status and load (open conversations against capacity), by name."""
+    at = now or utcnow()
     load = dict(session.exec(select(Conversation.assignee_id, func.count()).where(
         Conversation.state == State.assigned).group_by(Conversation.assignee_id)).all())
     return [RosterEntry(id=o.id, name=o.name, status=o.status, team_id=o.team_id, capacity=o.capacity,
-                        open=load.get(o.id, 0), last_seen_at=o.last_seen_at)
+                        open=load.get(o.id, 0), last_seen_at=o.last_seen_at,
+                        available=available(o.status, o.last_seen_at, at, grace_seconds))
             for o in session.exec(select(Operator).order_by(col(Operator.name), col(Operator.id))).all()]
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from engine.bus import conversation_stream
 from engine.models import HandoffEvent, Message, Operator, OperatorCreate, State, Team, Transition
-from engine.service import conversations, queries, turns, workflow
+from engine.service import conversations, presence, queries, turns, workflow
 from engine.service.bot import BotOutcome
 from engine.service.errors import Conflict, Invalid
 from engine.service.operators import create_operator
@@ -132,6 +132,7 @@ async def test_transfer_hand_back_resolve_csat_and_reopen(ctx: ServiceContext) -
     team = await ctx.act(lambda session, _outbox: _team(session))
     conversation, _ = await conversations.start(ctx)
     await conversations.claim(ctx, conversation.id, sam.id)
+    await presence.set_status(ctx, kim.id, "online")  # a transfer lands only on someone available
     moved = await conversations.transfer(ctx, conversation.id, sam.id, to_operator_id=kim.id, to_team_id=None,
                                          note_text="billing question, over to you")
     assert moved.assignee_id == kim.id
@@ -159,3 +160,14 @@ def _team(session: Session) -> int:
     session.add(team)
     session.flush()
     return team.id
+
+
+async def test_a_transfer_to_someone_not_available_goes_back_to_the_queue(ctx: ServiceContext) -> None:
+    sam, joe = await make_operator(ctx, "Sam"), await make_operator(ctx, "Joe")  # Joe never came online
+    conversation, _ = await conversations.start(ctx)
+    await conversations.claim(ctx, conversation.id, sam.id)
+    moved = await conversations.transfer(ctx, conversation.id, sam.id, to_operator_id=joe.id, to_team_id=None)
+    assert moved.state == State.queued and moved.assignee_id is None
+    with ctx.session() as session:
+        said = session.exec(select(Message.text).where(Message.conversation_id == conversation.id)).all()
+    assert "Joe will continue helping you." not in said

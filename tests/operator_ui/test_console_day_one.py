@@ -171,3 +171,51 @@ def test_a_canned_reply_with_a_missing_value_is_not_sent_until_filled(server: Se
     sent = "Hi Ann, Kim Lee here: the refund for order A-55012 has started."
     expect(visitor.locator(".msg.operator .text")).to_have_text([sent])
     assert "{" not in visitor.locator("#baton-widget").inner_text()
+
+
+# --- 1: transfers land only on someone available, or on a team's queue ---------------------------------
+
+def test_transfer_offers_only_available_colleagues_and_never_lands_on_nobody(server: Server,
+                                                                            pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    joe = server.new_operator(name="Joe Park")
+    lee = server.new_operator(name="Lee Chan")  # never signs in: offline
+    visitor = visitor_waiting(server, pages)
+    console = console_with_it_open(server, pages, kim)
+    joes = pages.open(f"{server.base_url}/operator")
+    sign_in(joes, joe["operator"]["email"])
+    expect(joes.locator("#connection")).to_have_text("Live")  # signed in, online, connected
+
+    console.locator(".transcript").click()
+    console.keyboard.press("t")
+    dialog = console.get_by_role("dialog", name="Transfer conversation")
+    picker = dialog.get_by_label("To")
+    expect(picker.locator("option", has_text="Joe Park")).to_have_text("Joe Park (online, 0/3 open)")
+    offline = picker.locator("option", has_text="Lee Chan")
+    expect(offline).to_have_text("Lee Chan (offline, not available, 0/3 open)")
+    expect(offline).to_be_disabled()
+    picker.select_option(label="Joe Park (online, 0/3 open)")
+    dialog.get_by_label("Note for them").fill("Wants a refund for the lamp")
+    dialog.get_by_role("button", name="Transfer").click()
+    expect(console.locator(".conv-head")).to_contain_text("Owned by Joe Park")
+    expect(joes.locator("#count-mine")).to_have_text("1")
+    expect(visitor.locator(".msg.system .text").last).to_have_text("Joe Park will continue helping you.")
+
+    # a transfer that reaches the engine for someone not there (a stale dialog, a script) is queued
+    console.locator("#presence").select_option("away")  # Kim takes nothing new by routing
+    joes.locator("#presence").select_option("offline")  # Joe's conversations go back to the queue
+    expect(console.locator("#count-queued")).to_have_text("1")
+    console.get_by_role("button", name="Assign to me").click()
+    expect(console.locator(".conv-head")).to_contain_text("You own this")
+    with server.http() as http:
+        moved = http.post(f"/api/operator/conversations/{console_conversation_id(console)}/transfer",
+                          headers={"Authorization": f"Bearer {kim['token']}"},
+                          json={"operator_id": lee["operator"]["id"]}).json()
+    assert moved["state"] == "queued" and moved["assignee_id"] is None
+    expect(console.locator("#count-queued")).to_have_text("1")
+    expect(visitor.locator(".notice.waiting")).to_be_visible()
+    assert "Lee Chan will continue" not in visitor.locator("#baton-widget").inner_text()
+
+
+def console_conversation_id(console: Page) -> int:
+    return int(console.evaluate("location.hash.split('/').pop()"))

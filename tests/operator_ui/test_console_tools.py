@@ -110,17 +110,20 @@ def test_widget_fills_a_phone_screen(server: Server, pages: Pages) -> None:
 
 def test_transfer_to_a_colleague_moves_the_conversation_live(server: Server, pages: Pages) -> None:
     kim = server.new_operator(name="Kim Lee")
-    server.new_operator(name="Joe Park")
+    joe = server.new_operator(name="Joe Park")
     widget_asking_for_a_person(server, pages)
     console = pages.open(f"{server.base_url}/operator")
     sign_in(console, kim["operator"]["email"])
+    joes = pages.open(f"{server.base_url}/operator")  # a transfer goes only to someone available
+    sign_in(joes, joe["operator"]["email"])
+    expect(joes.locator("#connection")).to_have_text("Live")
     console.locator(".row").first.click()
     expect(console.locator(".conv-head")).to_contain_text("You own this")
     console.locator(".transcript").click()
     console.keyboard.press("t")
     dialog = console.get_by_role("dialog", name="Transfer conversation")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("To").select_option(label="Joe Park (offline, 0/3 open)")
+    dialog.get_by_label("To").select_option(label="Joe Park (online, 0/3 open)")
     dialog.get_by_label("Note for them").fill("Wants a refund for the lamp")
     dialog.get_by_role("button", name="Transfer").click()
     expect(console.locator(".conv-head")).to_contain_text("Owned by Joe Park")

@@ -151,9 +151,16 @@ def test_transfers_keep_the_history(desk: Server) -> None:
         assert claimed.status_code == 200
         http.post(f"/api/operator/conversations/{cid}/reply", json={"text": "Let me check."},
                   headers=auth(first["token"]))
+        presence(desk, second, "away")  # not available: the transfer goes back to the queue
+        refused = http.post(f"/api/operator/conversations/{cid}/transfer", headers=auth(first["token"]),
+                            json={"operator_id": second["operator"]["id"]})
+        assert refused.json()["state"] == "queued" and refused.json()["assignee_id"] is None
+        http.post(f"/api/operator/conversations/{cid}/claim", headers=auth(first["token"])).raise_for_status()
+        presence(desk, second, "online")
         moved = http.post(f"/api/operator/conversations/{cid}/transfer", headers=auth(first["token"]),
                           json={"operator_id": second["operator"]["id"], "note": "needs a refund"})
         assert moved.json()["assignee_id"] == second["operator"]["id"]
+        presence(desk, second, "away")  # keeps it, takes nothing from later tests
         http.post(f"/api/operator/conversations/{cid}/reply", json={"text": "I have it now."},
                   headers=auth(second["token"]))
         queued = http.post(f"/api/operator/conversations/{cid}/transfer", headers=auth(second["token"]),
@@ -166,7 +173,7 @@ def test_transfers_keep_the_history(desk: Server) -> None:
     for said in ("my order #4455667 arrived broken", "Let me check.", "needs a refund", "I have it now."):
         assert said in texts
     moves = [t["to_state"] for t in final["transitions"]]
-    assert moves[-4:] == ["assigned", "assigned", "queued", "assigned"]
+    assert moves[-6:] == ["assigned", "queued", "assigned", "assigned", "queued", "assigned"]
     with desk.http() as http:
         visible = http.get("/api/visitor/messages", headers=auth(conversation["token"])).json()["messages"]
     assert {"Let me check.", "I have it now."} <= {m["text"] for m in visible}

@@ -57,10 +57,13 @@ export class ConversationView {
     const owner = conversation.assignee_id;
     const who = contact.name || contact.email || contact.phone || `Visitor #${contact.id}`;
     const action = (label, name, key, extra = {}) => h("button", {type: "button", class: extra.class || "secondary",
-      "aria-keyshortcuts": key, title: `${label} (${key})`, onclick: () => this.app.act(name), dataset: {action: name}}, label,
-    h("kbd", {"aria-hidden": "true", text: key}));
+      "aria-keyshortcuts": key || null, title: key ? `${label} (${key})` : label, onclick: () => this.app.act(name),
+      dataset: {action: name}}, label, key ? h("kbd", {class: "key-hint", "aria-hidden": "true", text: key}) : null);
     const actions = [];
-    if (["queued", "bot", "offered"].includes(conversation.state)) actions.push(action("Claim", "claim", "c", {class: "primary"}));
+    if (["queued", "bot", "offered"].includes(conversation.state)) {
+      actions.push(action("Assign to me", "claim", "c", {class: "primary"}));
+    }
+    if (conversation.state === "assigned" && owner !== me) actions.push(action("Take over", "takeover", null));
     if (conversation.state === "assigned" && owner === me) {
       actions.push(action("Transfer", "transfer", "t"), action("Hand back to bot", "handback", "b"),
         action("Resolve", "resolve", "e", {class: "primary"}));
