@@ -219,3 +219,24 @@ def test_transfer_offers_only_available_colleagues_and_never_lands_on_nobody(ser
 
 def console_conversation_id(console: Page) -> int:
     return int(console.evaluate("location.hash.split('/').pop()"))
+
+
+# --- 7: the presence menu says what the engine has ------------------------------------------------------
+
+def test_after_a_reload_the_presence_menu_shows_the_engines_status(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    console = pages.open(f"{server.base_url}/operator")
+    sign_in(console, kim["operator"]["email"])
+    expect(console.locator("#connection")).to_have_text("Live")
+    with console.expect_response("**/api/operator/presence"):
+        console.locator("#presence").select_option("away")
+    with server.http() as http:  # Kim's other tab (or a supervisor) puts her back online
+        http.post("/api/operator/presence", json={"status": "online"},
+                  headers={"Authorization": f"Bearer {kim['token']}"}).raise_for_status()
+    expect(console.locator("#presence")).to_have_value("online")
+    console.reload()
+    expect(console.locator("#connection")).to_have_text("Live")
+    expect(console.locator("#presence")).to_have_value("online")
+    with server.http() as http:
+        me = http.get("/api/operator/me", headers={"Authorization": f"Bearer {kim['token']}"}).json()
+    assert me["status"] == "online"

@@ -36,6 +36,7 @@ class Console {
     const presence = document.getElementById("presence");
     presence.value = this.me.status;
     presence.addEventListener("change", () => this.setPresence(presence.value));
+    await this.loadMe();  // the engine's word on our status, not what this tab last saved
     bindShortcuts(this);
     if (this.session.fresh) {  // signing in means being ready for conversations
       this.session.fresh = false;
@@ -106,7 +107,7 @@ class Console {
         this.inbox.soon();
         break;
       case "presence.updated":
-        if (event.operator_id === this.me.id) document.getElementById("presence").value = event.status;
+        if (event.operator_id === this.me.id) this.showStatus(event.status);
         break;
       case "error":
         this.announce(`The engine said: ${event.detail}`);
@@ -249,13 +250,24 @@ class Console {
     return this.names.get(id) || `operator #${id}`;
   }
 
+  /** The status the engine has for us (another tab, the grace expiry or a supervisor may have changed it). */
+  async loadMe() {
+    try {
+      this.showStatus((await this.api.get("/api/operator/me")).status);
+    } catch { /* the socket's presence events still correct it */ }
+  }
+
+  showStatus(status) {
+    this.me.status = status;
+    document.getElementById("presence").value = status;
+    this.session.operator = this.me;
+    saveSession(this.session);
+  }
+
   async setPresence(status) {
     try {
       const me = await this.api.post("/api/operator/presence", {status});
-      this.me.status = me.status;
-      document.getElementById("presence").value = me.status;
-      this.session.operator = this.me;
-      saveSession(this.session);
+      this.showStatus(me.status);
     } catch (failure) {
       this.announce(`Status not changed: ${failure.message}`);
     }
