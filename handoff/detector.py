@@ -86,7 +86,7 @@ class Detector:
         messages = [self._message(turn.text) for turn in transcript.turns if turn.role == "user"]
         last = messages[-1] if messages else None
         return [
-            signals.explicit_request(last),
+            signals.explicit_request(last, transcript.current_confidence()),
             signals.rules(transcript, self.config),
             signals.frustration(transcript, messages, self.config),
             signals.low_confidence(transcript, last, self.config),

@@ -23,6 +23,8 @@ HAND_FEATURES = (
     "shouting",
     "punctuation",
 )
+# Cue kinds the model's "says" feature stands for (the words of an unhappy visitor, aimed or not).
+SAYS_KINDS = frozenset(("says", "persisting", "feeling", "waiting"))
 # Hand features enter the frustration model beside a 384-d embedding; scaled up so that the shared
 # L2 penalty does not drown them.
 HAND_SCALE = 3.0
@@ -43,8 +45,8 @@ class MessageFeatures:
             self.sentiment.compound,
             self.sentiment.negative,
             self.sentiment.positive,
-            "profanity" in kinds,
-            "says" in kinds,
+            bool(kinds & {"profanity", "insult"}),
+            bool(kinds & SAYS_KINDS),
             "complaint" in kinds,
             "shouting" in kinds,
             "repeated punctuation" in kinds,

@@ -81,6 +81,12 @@ KEYWORDS = (
     "speaking",
     "chatting",
     "contacting",
+    "helpline",
+    "hotline",
+    "executive",
+    "executives",
+    "specialist",
+    "escalate",
 )
 SHORTHANDS = {
     "pls": "please",
@@ -129,7 +135,8 @@ QUALIFIER = (
 )
 STAFF = (
     r"(?:human(?: being)?s?|agents?|operators?|representatives?|staff(?: member)?|employees?|"
-    r"managers?|supervisors?|associates?|advisors?|team member|member of (?:staff|your team)|"
+    r"managers?|supervisors?|associates?|advisors?|executives?|specialists?|team member|"
+    r"member of (?:staff|your team)|"
     r"real (?:person|people)|live (?:person|people)|actual (?:person|people))"
 )
 ANYONE = r"(?:person|people|someone|somebody|anyone|anybody|individual|guy|lady|assistants?)"
@@ -139,17 +146,17 @@ TALK = (
     r"hand|forward|deal with|be helped by)(?: me| this| it)?"
     r"(?: (?:to|with|through to|through|over to|onto|on to|in touch with))?"
 )
-WANT = r"(?:need|want|give me|get me|have|see|like|prefer|request|requesting|ask for|asking for)"
+WANT = r"(?:need|want|give me|get me|have|see|(?:would|'d) like|prefer|request|requesting|ask for|asking for)"
 HUMAN_REQUEST = re.compile(
     "|".join(
         (
-            rf"\b{TALK} {QUALIFIER}(?:{STAFF}|{ANYONE})\b",
+            rf"\b{TALK} {QUALIFIER}(?:{STAFF}|{ANYONE})\b(?!')",
             rf"\b{WANT} (?:to (?:talk|speak|chat) (?:to|with) )?{QUALIFIER}{STAFF}\b",
             rf"^{QUALIFIER}(?:{STAFF}|{ANYONE}|live chat|live "
             rf"support)(?: (?:please|now|asap|as soon as possible|"
             rf"here|needed))*[ !?.]*$",
             rf"\b(?:is|are) (?:there|you) (?:a |an |any )?(?:real "
-            rf"|live |actual )?(?:{STAFF}|{ANYONE}|real|human)\b",
+            rf"|live |actual )?(?:{STAFF}|{ANYONE}|real|human)\b(?! else)",
             r"\b(?:are you|is this|am i talking to|am i chatting "
             r"with) (?:a |an |just a )?(?:bot|robot|machine|ai|"
             r"computer|automated)\b",
@@ -159,6 +166,17 @@ HUMAN_REQUEST = re.compile(
             r"chatting with|more))* (?:bot|robot|machine|automated (?:system|assistant|replies)|ai)s?\b",
             r"\b(?:real|live|actual) (?:human|person|people|agent|operator|support)\b",
             r"\bescalate (?:this|my|it)\b",
+            rf"\b(?:need|want|get|have|like|send) (?:a |an |some |one |the )?(?:{ANYONE}|{STAFF}) "
+            r"(?:to|who can|that can) (?:look|check|review|handle|help|sort|deal|fix|call|talk|speak|"
+            r"explain)",
+            rf"\bcan (?:a |an |some |one of your |the )?(?:{ANYONE}|{STAFF}) (?:please )?"
+            r"(?:look|check|review|help|call|contact|get back)",
+            r"\b(?:someone|somebody|anyone|a person|a human) (?:from|in|at) (?:your |the )?(?:team|billing|"
+            r"support|customer (?:service|care|support)|sales|accounts|the company)\b",
+            r"^(?:please |pls |can you |could you )?(?:transfer me|escalate(?: this| it| me)?|"
+            r"connect me)(?: please| now| to (?:support|someone))?[ !.?]*$",
+            r"\bconnect me (?:to|with) (?:your |the |a )?(?:support|team|someone|somebody|customer (?:care|"
+            r"service|support))\b",
         )
     )
 )
@@ -172,7 +190,12 @@ CONTACT_REQUEST = re.compile(
             r"\b(?:customer|client) (?:service|support|care|assistance)\b",
             r"\b(?:support|service) (?:phone|number|email|e-mail|address|hours|line|details|info)\b",
             r"\byour (?:phone|contact|telephone) (?:number|details|info)\b|\bcontact (?:form|you)\b",
-            r"\b(?:hotline|helpline|help desk)\b",
+            r"\b(?:hotline|helpline|help ?line|help desk|call cent(?:er|re)|toll[ -]free)\b",
+            # "give me contact number", not "what's their contact number" (a place the bot found)
+            r"(?<!my )(?<!our )(?<!their )(?<!its )(?<!it's )(?<!his )(?<!her )(?<!the )(?<!that )"
+            r"\b(?:contact|support|care|office|company|your) (?:phone |telephone |mobile )?"
+            r"(?:number|no|details|info|email|e-mail)\b",
+            r"\b(?:customer|client) care\b|^(?:support|support team|customer support)[ !.?]*$",
             r"\bhow (?:can|do|could) i (?:contact|reach) you\b",
         )
     )
@@ -183,37 +206,83 @@ NEGATED_REQUEST = re.compile(
     r" (?:a |an )?(?:human|person|agent|operator|representative|someone)\b"
 )
 
-UNHELPFUL = re.compile(
+# What a visitor says of the bot's answers or the service itself: frustration wherever it appears.
+AT_SERVICE = re.compile(
     "|".join(
         (
-            r"\b(?:that|this|it|you|your (?:answer|reply|bot|"
+            r"\b(?:that|this|you|your (?:answer|reply|bot|"
             r"system)|the (?:answer|bot|link|article))(?:'s| is| are|"
             r"'re| was| were| did| does| do|n't|)? ?(?:not|n't|never|no)(?: really| even| at all)? "
-            r"(?:help|helping|helpful|working|work|useful|"
+            r"(?:help|helping|helpful|useful|"
             r"answer(?:ing)?|make sense|what i (?:asked|meant|need|want))",
-            r"\b(?:didn't|doesn't|don't|did not|does not|do not|"
-            r"isn't|wasn't|aren't) (?:help|work|answer|make sense|"
-            r"helpful|working|useful|understand|listen|get it)",
             r"\b(?:not|never) what i (?:asked|meant|said|wanted|need)\b",
-            r"\b(?:useless|pointless|hopeless|ridiculous|pathetic|unacceptable|absurd|outrageous|incompetent|"
-            r"a joke|waste of (?:my )?time|wasting (?:my )?time|terrible|horrible|awful|worst|disgusting|"
-            r"disgraceful|shameful|appalling|unbelievable|fed up|sick of|tired of|had enough|"
+            r"\b(?:useless|pointless|hopeless|unacceptable|incompetent|wasting (?:my )?time|"
             r"going in circles|runaround|run around)\b",
-            r"\b(?:how many (?:more )?times|i (?:already|just) (?:told|said|asked|gave|explained)|"
-            r"(?:asked|told you|said) (?:this|that|it) (?:already|before|twice)|for the (?:\w+ )?time|"
-            r"still (?:not|no|nothing|waiting|hasn't|haven't|isn't|doesn't|don't|broken))\b",
-            r"\b(?:frustrat\w*|annoy\w*|angry|furious|livid|pissed|upset|disappointed|disappointing|"
-            r"dissatisfied|unhappy|not happy|fuming|infuriat\w*)\b",
+            r"\byou(?:'re| are)(?: so| really| being| just)? (?:useless|terrible|horrible|awful|stupid|dumb|"
+            r"annoying|hopeless|pathetic|ridiculous|the worst|no help)\b",
             r"\b(?:you (?:people|guys) (?:are|suck)|stupid (?:bot|"
             r"machine|robot|system|app)|you (?:don't|do not) "
             r"(?:understand|get it|listen))\b",
         )
     )
 )
+# Something did not work, or the visitor has been through this before: a problem report on the first
+# message ("my card isn't working"), frustration once the bot has answered or aimed at the service.
+PERSISTING = re.compile(
+    "|".join(
+        (
+            r"\b(?:it|that|this)(?:'s| is| was|n't|)? ?(?:not|n't|never)(?: really| even| at all)? "
+            r"(?:working|work)\b",
+            r"\b(?:didn't|doesn't|don't|did not|does not|do not|"
+            r"isn't|wasn't|aren't) (?:help|work|answer|make sense|"
+            r"helpful|working|useful|understand|listen|get it)",
+            r"\b(?:how many (?:more )?times|i (?:already|just) (?:told|said|asked|gave|explained)|"
+            r"(?:asked|told you|said) (?:this|that|it) (?:already|before|twice)|"
+            r"for the (?:second|third|fourth|fifth|tenth|hundredth|nth|\d+(?:nd|rd|th)) time|"
+            r"still (?:not|no|nothing|waiting|hasn't|haven't|isn't|doesn't|don't|broken))\b",
+        )
+    )
+)
+# Feelings and harsh words: about the service when the message names it ("your service is terrible"),
+# a taste otherwise ("that movie was awful", "I'm tired of Star Wars").
+FEELING = re.compile(
+    "|".join(
+        (
+            r"\b(?:terrible|horrible|awful|worst|disgusting|unbelievable|fed up|sick of|tired of|"
+            r"had enough|ridiculous|pathetic|absurd|outrageous|a joke|waste of (?:my )?time|disgraceful|"
+            r"shameful|appalling)\b",
+            r"\b(?:frustrat\w*|annoy\w*|angry|furious|livid|pissed|upset|disappointed|disappointing|"
+            r"dissatisfied|unhappy|not happy|fuming|infuriat\w*)\b",
+        )
+    )
+)
+UNHELPFUL = re.compile("|".join(f"(?:{p.pattern})" for p in (AT_SERVICE, PERSISTING, FEELING)))
+# Words that make a message about the service, the bot or what the visitor is owed by it.
+SERVICE_TARGET = re.compile(
+    r"\b(?:bot|chatbot|robot|assistant|service|support|company|team|staff|app|website|"
+    r"site|system|answers?|repl(?:y|ies)|responses?|chat|conversation|help|helping|order|orders|delivery|"
+    r"deliveries|refund|refunds|account|payment|payments|charge|charged|charges|bill|billing|invoice|"
+    r"subscription|package|parcel|shipment|transfer|money|complaint|ticket|claim)\b"
+)
+# A taste, not a grievance: "I don't like horror films", "not a fan of musicals", "I'd rather ...".
+DISLIKE = re.compile(
+    r"\b(?:i|we) (?:really |just |kind of |kinda |usually |generally )?(?:don't|do not|didn't|did not|"
+    r"never|wouldn't|would not) (?:really |much |particularly )?(?:like|love|enjoy|care for|want|fancy|"
+    r"watch|think i'(?:d|ll))\b"
+    r"|\b(?:i|we) (?:hate|hated|dislike|disliked|prefer|preferred|can't stand|cannot stand)\b"
+    r"|\bnot (?:really |much of |a big |too )?(?:a fan|into|my (?:thing|type|kind|cup of tea)|for me|"
+    r"interested|fond of)\b|\b(?:i'd|i would) rather\b"
+)
+# The visitor waits on the bot: "are you still there?", "hello??", "anyone there?".
+WAITING = re.compile(
+    r"\b(?:are you|you) still (?:there|here|with me)\b|\b(?:is )?any(?:one|body) (?:there|here)\b"
+    r"|^(?:hello|hi|hey)\s*\?+\s*$"
+)
 COMPLAINT = re.compile(
     r"\b(?:complain\w*|complaint|grievance|reclamation|claim against|(?:customer|consumer) claim|"
     r"lodge a claim|report (?:you|your company)|"
-    r"lawyer|legal action|sue you|chargeback|dispute (?:the|this|a) (?:charge|payment))\b"
+    r"(?:my|our|a) (?:lawyer|attorney)|legal action|sue you|chargeback|"
+    r"dispute (?:the|this|a) (?:charge|payment))\b"
 )
 SHOUT_WORD = re.compile(r"\b[A-Z]{3,}\b")
 NOT_SHOUTING = frozenset(
@@ -257,6 +326,15 @@ NOT_SHOUTING = frozenset(
 )
 PLACEHOLDER = re.compile(r"\[[A-Z_ ]+\]|\{\{[^{}]*\}\}")
 EXCLAIM = re.compile(r"[!?]*![!?]+|\?{3,}")
+
+
+# Words of the profanity list that judge something rather than swear: about a film as often as
+# about the service, so they count where the message is aimed at the service.
+INSULTS = frozenset(
+    ("idiot", "idiots", "idiotic", "moron", "morons", "moronic", "stupid", "dumb", "scam", "scammers",
+     "scammed", "thieves", "crooks", "rip-off", "ripoff", "hell", "sucks", "sucked", "screw", "screwed",
+     "crap", "crappy")
+)
 
 
 @lru_cache(maxsize=1)
@@ -321,6 +399,8 @@ REAL_WORDS = frozenset(
         "talks",
         "supports",
         "peoples",
+        "stuff",
+        "acceptable",
     )
 )
 
@@ -357,12 +437,28 @@ def contact_request(text: str) -> str | None:
 
 
 def frustration_cues(raw: str, text: str) -> list[str]:
-    """Readable cues of frustration in ``raw`` (as typed) and ``text`` (its ``canonical`` form)."""
+    """Readable cues of frustration in ``raw`` (as typed) and ``text`` (its ``canonical`` form).
+
+    Kinds: ``profanity`` (swearing), ``insult`` (words that judge: "stupid", "scam"), ``says``
+    (about the bot or the service), ``persisting`` (it still does not work, "I already told you"),
+    ``feeling`` (angry words, harsh judgements), ``complaint``, ``waiting`` (the visitor waits on
+    the bot), ``shouting``, ``repeated punctuation``. Whether a
+    cue is aimed at the service is the signal's call (``service_target``, ``dislike``).
+    """
     cues: list[str] = []
-    swear = sorted({word for word in re.findall(r"[a-z*]+", text) if word in profanity()})
+    words = {word for word in re.findall(r"[a-z*-]+", text) if word in profanity()}
+    swear, insults = sorted(words - INSULTS), sorted(words & INSULTS)
     if swear:
         cues.append("profanity: " + ", ".join(swear))
-    for pattern, label in ((UNHELPFUL, "says"), (COMPLAINT, "complaint")):
+    if insults:
+        cues.append("insult: " + ", ".join(insults))
+    for pattern, label in (
+        (AT_SERVICE, "says"),
+        (PERSISTING, "persisting"),
+        (FEELING, "feeling"),
+        (COMPLAINT, "complaint"),
+        (WAITING, "waiting"),
+    ):
         found = pattern.search(text)
         if found:
             cues.append(f'{label}: "{found.group(0)}"')
@@ -377,6 +473,18 @@ def frustration_cues(raw: str, text: str) -> list[str]:
     if EXCLAIM.search(raw):
         cues.append("repeated punctuation")
     return cues
+
+
+def service_target(text: str) -> str | None:
+    """The word that aims a message at the bot or the service ("your", "order", "refund"), or None."""
+    found = SERVICE_TARGET.search(text)
+    return found.group(0) if found else None
+
+
+def dislike(text: str) -> str | None:
+    """A stated taste ("I don't like horror films"), which is not a complaint about the service."""
+    found = DISLIKE.search(text)
+    return found.group(0) if found else None
 
 
 PHATIC = re.compile(

@@ -1,11 +1,11 @@
 """The policy: signal scores become a Decision (continue, offer or escalate) with ordered reasons.
 
 A score at its signal's ``escalate_at`` escalates; one at ``offer_at`` offers a person, once per
-conversation; once an offer was made, asking about a person again (explicit request at offer level)
-escalates, while other offer-level scores just continue (a long conversation would otherwise
-escalate on its first mildly negative turn). A VIP contact escalates
-at the offer thresholds. Reasons are ordered by how far each score passes its threshold, ties going
-to the order in ``PRIORITY``.
+conversation; once an offer was made, asking about a person again (explicit request at offer level,
+in words a pattern recognises: the request model alone reads topics as often as intent) escalates,
+while other offer-level scores just continue (a long conversation would otherwise escalate on its
+first mildly negative turn). A VIP contact escalates at the offer thresholds. Reasons are ordered by
+how far each score passes its threshold, ties going to the order in ``PRIORITY``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def decide(
         elif signal.score >= offer_at:
             offering.append((signal.score - offer_at, signal))
     if offered:  # one offer per conversation; asking about a person again after it escalates
-        escalating += [item for item in offering if item[1].name == "explicit_request"]
+        escalating += [
+            item for item in offering if item[1].name == "explicit_request" and not item[1].model_only
+        ]
         offering = [item for item in offering if item[1].name != "explicit_request"]
     if escalating:
         action: Action = "escalate"

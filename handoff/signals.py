@@ -13,24 +13,36 @@ import numpy as np
 
 from handoff.config import HandoffConfig
 from handoff.features import MessageFeatures
-from handoff.lexicon import acknowledgement, apologetic
+from handoff.lexicon import acknowledgement, apologetic, dislike, service_target
 from handoff.transcript import Transcript
 
 REPEAT_BONUS = 0.25
+REPEAT_MIN_WORDS = 4  # "haven't seen it" twice is an answer, not the visitor repeating a question
 BOT_REPEAT_BONUS = 0.2
 TREND_BONUS = 0.1
 TREND_DROP = 0.5
 # Explicit-request score: a pattern asking for a person, a question how to reach support.
 PERSON_SCORE = 0.95
 CONTACT_SCORE = 0.5
+CONTACT_UNANSWERED = 0.8
+CONTACT_ANSWERED = 0.5
 PHATIC_DAMPING = 0.3
 # The request model alone (no pattern matched) counts for less: it reads topics, not intent.
 MODEL_WEIGHT = 0.7
-# Frustration floors for cues that on their own justify a person: (cue kind, floor).
-CUE_FLOORS = {"complaint": 0.65, "says": 0.65, "profanity": 0.65}
+# Frustration floor for cues that on their own justify a person; ``OFFER_FLOOR`` for a problem
+# report that is not (yet) aimed at the bot ("my transfer still hasn't arrived", first message).
+CUE_FLOOR = 0.65
+OFFER_FLOOR = 0.5
 # Weight of VADER's polarity beside the frustration model in one message's score.
 SENTIMENT_WEIGHT = 0.5
 APOLOGY_DAMPING = 0.7
+# Negative words with nothing in the message aiming them at the service ("they're scary", "hated
+# Event Horizon") are a mood or a taste: at most an offer, and a stated dislike weighs less still.
+UNAIMED_CAP = 0.5
+# "it still doesn't work" in a few words after an answer is about the answer; in a long message it
+# is as often about a film or a product.
+SHORT_WORDS = 10
+DISLIKE_DAMPING = 0.6
 
 
 @dataclass
@@ -38,6 +50,7 @@ class SignalResult:
     name: str
     score: float
     evidence: list[str]
+    model_only: bool = False  # no pattern named the words: the score is a model's reading alone
 
 
 @dataclass
@@ -75,8 +88,14 @@ def low_confidence(transcript: Transcript, last: Message | None, config: Handoff
     return SignalResult("low_confidence", round(score, 4), evidence)
 
 
-def explicit_request(last: Message | None) -> SignalResult:
-    """A person asked for: the patterns first (they name the words), the request model otherwise."""
+def explicit_request(last: Message | None, confidence: float | None = None) -> SignalResult:
+    """A person asked for: the patterns first (they name the words), the request model otherwise.
+
+    Asking how to reach support ("customer care", "helpline number") is answered where the
+    knowledge base has the contact details (``confidence``, the answer's, at ``CONTACT_ANSWERED``
+    or more: the bot answers and offers a person); where it has not, the visitor wants a person and
+    gets one.
+    """
     if last is None:
         return SignalResult("explicit_request", 0.0, [])
     model = MODEL_WEIGHT * (last.p_human + 0.5 * last.p_contact)
@@ -85,25 +104,58 @@ def explicit_request(last: Message | None) -> SignalResult:
             "explicit_request", max(PERSON_SCORE, model), [f'asks for a person: "{last.features.human}"']
         )
     if last.features.contact:
-        return SignalResult(
-            "explicit_request", CONTACT_SCORE, [f'asks how to reach support: "{last.features.contact}"']
-        )
+        words = f'asks how to reach support: "{last.features.contact}"'
+        if confidence is not None and confidence >= CONTACT_ANSWERED:
+            return SignalResult("explicit_request", CONTACT_SCORE, [words, f"answered ({confidence:.2f})"])
+        return SignalResult("explicit_request", CONTACT_UNANSWERED, [words, "nothing in the knowledge base"])
     evidence = [f"reads like a request for a person (model {last.p_human:.2f})"] if model >= 0.3 else []
-    return SignalResult("explicit_request", round(model, 4), evidence)
+    return SignalResult("explicit_request", round(model, 4), evidence, model_only=True)
 
 
-def message_frustration(message: Message) -> float:
+def aimed_at_service(message: Message) -> bool:
+    """The message names the bot or the service, or says their answers do not help."""
+    kinds = {cue.split(":")[0] for cue in message.features.cues}
+    return service_target(message.features.canonical) is not None or bool(kinds & {"says", "complaint"})
+
+
+def message_frustration(message: Message, answered: bool = False) -> float:
     """One message: the frustration model blended with VADER's polarity (the lexicon carries over
-    to text unlike the model's training phrases), raised to a floor by cues that alone justify it."""
-    compound = message.features.sentiment.compound
+    to text unlike the model's training phrases), read against what the message is about.
+
+    Negative sentiment counts in full only when the message is aimed at the bot or the service (it
+    names them, or says their answer does not help); a product or a film the visitor dislikes is not
+    a grievance. Cues raise the score to a floor: a complaint or words about the bot always; angry
+    words, profanity and shouting when aimed at the service; "it still doesn't work" once the bot has
+    ``answered`` (on a first message it is the problem itself, worth an offer when aimed).
+    """
+    features = message.features
+    compound = features.sentiment.compound
+    kinds = {cue.split(":")[0] for cue in features.cues}
+    target = service_target(features.canonical) is not None
+    taste = dislike(features.canonical) is not None and not kinds & {"says", "complaint"}
+    aimed = aimed_at_service(message)
     score = (1.0 - SENTIMENT_WEIGHT) * message.p_frustrated + SENTIMENT_WEIGHT * (1.0 - compound) / 2.0
-    if not message.features.cues and apologetic(message.features.canonical):
+    if not aimed:
+        score = min(score, UNAIMED_CAP)
+    if taste:
+        score *= DISLIKE_DAMPING
+    if not features.cues and apologetic(features.canonical):
         score *= APOLOGY_DAMPING
-    for cue in message.features.cues:
-        kind = cue.split(":")[0]
-        if kind in CUE_FLOORS and (kind != "profanity" or compound < 0.3):
-            score = max(score, CUE_FLOORS[kind])
-    return score
+    floor = 0.0
+    if kinds & {"complaint", "says"}:
+        floor = CUE_FLOOR
+    if target and not taste and kinds & {"feeling", "shouting"}:
+        floor = CUE_FLOOR
+    if "profanity" in kinds and compound < 0.5 and not taste:
+        floor = CUE_FLOOR  # swearing at all in a support chat ("where is my damn refund")
+    if "insult" in kinds and compound < 0.3 and aimed and not taste:
+        floor = CUE_FLOOR
+    if "persisting" in kinds:
+        short = len(features.canonical.split()) <= SHORT_WORDS
+        floor = max(floor, CUE_FLOOR if answered and (target or short) else OFFER_FLOOR if target else 0.0)
+    if "waiting" in kinds and answered:
+        floor = max(floor, OFFER_FLOOR)
+    return max(score, floor)
 
 
 def frustration(transcript: Transcript, messages: list[Message], config: HandoffConfig) -> SignalResult:
@@ -113,8 +165,10 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
         return SignalResult("frustration", 0.0, [])
     settings = config.frustration
     last = messages[-1]
+    answered = _answered(transcript)[-len(messages) :]
     window = messages[-settings.window :]
-    score = max(message_frustration(last), float(np.mean([message_frustration(m) for m in window])))
+    scores = [message_frustration(m, a) for m, a in zip(window, answered[-len(window) :], strict=True)]
+    score = max(scores[-1], float(np.mean(scores)))
     if acknowledgement(last.features.canonical) and not last.features.cues:
         score *= PHATIC_DAMPING  # "no thanks" closes a conversation, it does not complain
     evidence = list(last.features.cues)
@@ -123,12 +177,13 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
         evidence.append(f"negative sentiment ({compound:+.2f})")
     if last.p_frustrated >= 0.5 and not last.features.cues:
         evidence.append(f"reads as frustrated (model {last.p_frustrated:.2f})")
-    if len(window) >= 2:
+    if len(window) >= 2 and aimed_at_service(last):
         trend = [m.features.sentiment.compound for m in window]
         if trend[0] - trend[-1] >= TREND_DROP and trend[-1] <= -0.3:
             score += TREND_BONUS
             evidence.append("sentiment falling: " + " -> ".join(f"{value:+.2f}" for value in trend))
-    if len(messages) >= 2 and not acknowledgement(last.features.canonical):
+    words = len(last.features.canonical.split())
+    if len(messages) >= 2 and words >= REPEAT_MIN_WORDS and not acknowledgement(last.features.canonical):
         similarities = np.stack([m.embedding for m in messages[:-1]]) @ last.embedding
         best = float(similarities.max())
         if best >= settings.repeat_similarity:
@@ -154,6 +209,17 @@ def rules(transcript: Transcript, config: HandoffConfig) -> SignalResult:
     if contact.vip and config.rules.vip_escalate:
         return SignalResult("rule", 0.5, ["VIP contact"])
     return SignalResult("rule", 0.0, [])
+
+
+def _answered(transcript: Transcript) -> list[bool]:
+    """For each user turn: whether the bot had said anything before it."""
+    out, bot_spoke = [], False
+    for turn in transcript.turns:
+        if turn.role == "user":
+            out.append(bot_spoke)
+        elif turn.role == "bot":
+            bot_spoke = True
+    return out
 
 
 def _same_text(a: str, b: str) -> bool:

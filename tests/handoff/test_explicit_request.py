@@ -1,5 +1,6 @@
 """Requests for a person escalate from the first turn, typos and informal wording included; questions
-about reaching support are offers; ordinary and polite messages continue."""
+about reaching support are offers where the knowledge base answers them and handoffs where it does
+not; ordinary and polite messages continue."""
 
 from __future__ import annotations
 
@@ -18,8 +19,24 @@ ESCALATE = [
     "REPRESENTATIVE",
     "could you put me through to your billing team member please",
     "I'd rather speak with somebody, thanks",
+    # as customers type them (issue 9): one word, typos, other words for staff, mixed with a complaint
+    "agent",
+    "agnet",
+    "can I talk to your executive",
+    "I need a person to look at my billing",
+    "can a human look at this",
+    "transfer me",
+    "your bot is useless, I need someone from billing",
+    "can i speek to a humen",
 ]
-OFFER = ["how do I contact support?", "what's your customer service phone number", "support email?"]
+OFFER = [
+    "how do I contact support?",
+    "what's your customer service phone number",
+    "support email?",
+    "customer care",
+    "need helpline number",
+    "give me contact number",
+]
 CONTINUE = [
     "where is my parcel",
     "thank you, that was helpful",
@@ -28,6 +45,7 @@ CONTINUE = [
     "I need the invoice for Mrs. Patel",
     "good morning! could you tell me your return policy please?",
     "my travel agent booked the flight",
+    "what's their contact number? is it furnished?",
 ]
 
 
@@ -45,16 +63,32 @@ def test_person_requests_escalate_on_the_first_turn(detector, text):
 
 
 @pytest.mark.parametrize("text", OFFER)
-def test_asking_how_to_reach_support_is_an_offer(detector, text):
-    decision = detector.decide(first_turn(text))
+def test_asking_how_to_reach_support_is_an_offer_where_the_bot_answers_it(detector, text):
+    answered = Transcript(turns=[Turn("user", text), Turn("bot", "Call us on 0800 123 456.", 0.9)])
+    decision = detector.decide(answered)
     assert decision.action == "offer", decision.explanation
     assert decision.reasons == ["explicit_request"]
+
+
+@pytest.mark.parametrize("text", OFFER)
+def test_asking_how_to_reach_support_escalates_where_nothing_answers_it(detector, text):
+    unanswered = Transcript(turns=[Turn("user", text), Turn("bot", "I am not sure.", 0.2)])
+    decision = detector.decide(unanswered)
+    assert decision.action == "escalate", decision.explanation
+    assert decision.reasons[0] == "explicit_request"
+    signal = next(s for s in decision.signals if s.name == "explicit_request")
+    assert "nothing in the knowledge base" in signal.evidence
 
 
 @pytest.mark.parametrize("text", CONTINUE)
 def test_ordinary_and_polite_messages_continue(detector, text):
     decision = detector.decide(first_turn(text))
     assert decision.action == "continue", decision.explanation
+
+
+def test_someone_else_is_another_option_not_a_person(detector):
+    decision = detector.decide(first_turn("is there someone else I can go with?"))
+    assert decision.action != "escalate", decision.explanation
 
 
 def test_a_declined_person_is_not_a_request(detector):
