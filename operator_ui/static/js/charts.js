@@ -84,3 +84,35 @@ export function legend(series, labelOf = (x) => x) {
   return h("ul", {class: "legend"}, series.map((name, k) => h("li", {},
     h("span", {class: `swatch c${k % PALETTE.length}`, "aria-hidden": "true"}), labelOf(name))));
 }
+
+/** A heat map: ``values[r][c]`` numbers for ``rows`` x ``columns`` labels, darker for more. Each
+ * cell carries its own <title>; ``onPick(r, c)`` (optional) makes cells clickable. */
+export function heatmap(rows, columns, values, {label = "heat map", cell = 22, unit = "", onPick} = {}) {
+  const left = 42;
+  const top = 18;
+  const width = left + columns.length * cell;
+  const height = top + rows.length * cell;
+  const peak = Math.max(1, ...values.flat());
+  const svg = s("svg", {viewBox: `0 0 ${width} ${height}`, width, height, role: "img", class: "chart heat",
+    "aria-label": `${label}: peak ${peak}${unit}`}, s("title", {}, `${label}: peak ${peak}${unit}`));
+  columns.forEach((name, c) => {
+    if (c % 3 === 0) svg.append(s("text", {x: left + c * cell + cell / 2, y: 12, class: "tick", "text-anchor": "middle"}, name));
+  });
+  rows.forEach((name, r) => {
+    svg.append(s("text", {x: 0, y: top + r * cell + cell * 0.68, class: "label"}, name));
+    columns.forEach((col, c) => {
+      const value = values[r][c];
+      const shade = value / peak;
+      const rect = s("rect", {x: left + c * cell + 1, y: top + r * cell + 1, width: cell - 2, height: cell - 2, rx: 3,
+        fill: value ? `rgba(11, 110, 110, ${0.12 + 0.88 * shade})` : "#f1f3f6", class: "heat-cell",
+        "data-row": r, "data-column": c, "data-value": value}, s("title", {}, `${name} ${col}: ${value}${unit}`));
+      if (onPick) rect.addEventListener("click", () => onPick(r, c));
+      svg.append(rect);
+      if (value) {
+        svg.append(s("text", {x: left + c * cell + cell / 2, y: top + r * cell + cell * 0.68, "text-anchor": "middle",
+          class: shade > 0.55 ? "heat-value on-dark" : "heat-value"}, String(value)));
+      }
+    });
+  });
+  return svg;
+}

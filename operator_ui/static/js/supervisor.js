@@ -5,6 +5,7 @@ import {Api, LiveSocket} from "./api.js";
 import {DEMO_HINT, clearSession, loadSession, signIn} from "./auth.js";
 import {bars, legend, stacked} from "./charts.js";
 import {duration, fill, h, reasonLabel, since} from "./dom.js";
+import {StaffingPanel} from "./staffing.js";
 
 const DAY_MS = 86400000;
 /** Charts are drawn at their box's width, so that text keeps its size on every screen. */
@@ -28,7 +29,8 @@ class Supervisor {
     document.getElementById("me").hidden = false;
     document.getElementById("logout").addEventListener("click", () => this.signOut());
     document.getElementById("today-date").textContent = new Date().toLocaleDateString([], {weekday: "long", day: "numeric", month: "long"});
-    await Promise.all([this.refreshLive(), this.refreshMetrics()]);
+    this.staffing = new StaffingPanel(this.api, document.getElementById("staffing"));
+    await Promise.all([this.refreshLive(), this.refreshMetrics(), this.staffing.refresh()]);
     new LiveSocket(() => this.api.socketUrl(`/ws/operator?token=${encodeURIComponent(this.session.token)}`), {
       onOpen: () => this.refreshLive(),
       onEvent: (event) => this.onEvent(event),

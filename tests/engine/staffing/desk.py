@@ -10,15 +10,21 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import Session
+
+from engine.db import create_all, make_engine
+from engine.models import Contact, Conversation, Operator, Transition
 from engine.service.policy import OperatorSnapshot, QueuedSnapshot, plan
 
 WEEK_START = datetime(2024, 3, 4, tzinfo=UTC)  # a Monday, far from the rows other tests write
 MEAN_HANDLE = 720.0  # seconds with three chats at once
 SIGMA = 0.6  # log-normal spread: a coefficient of variation of about 0.66
+SEED_OPERATORS = 10
 
 
 def busy_desk_rate(weekday: int, hour: int) -> float:
@@ -103,3 +109,42 @@ def answered_within(rate_per_hour: float, handle: Callable[[], float], operators
     counted = [s for s in run_desk(arrivals, handle, operators, capacity)
                if s.arrived >= start + timedelta(hours=warm_up)]
     return sum(s.wait <= answer_seconds for s in counted) / len(counted)
+
+
+def seeded_week(seed: int = 7, start: datetime = WEEK_START) -> list[Served]:
+    """A week of traffic from Monday ``start``, served by ten operators with three chats each."""
+    rng = random.Random(seed)
+    arrivals = [a for slot in range(168)
+                for a in poisson_arrivals(rng, busy_desk_rate(slot // 24, slot % 24),
+                                          start + timedelta(hours=slot), 1)]
+    return run_desk(arrivals, lambda: lognormal(rng), SEED_OPERATORS)
+
+
+def store(url: str, served: list[Served]) -> None:
+    """Write ``served`` as the service would have: queued, assigned, resolved, with transitions."""
+    engine = make_engine(url)
+    create_all(engine)
+    tag = uuid.uuid4().hex[:8]
+    with Session(engine) as session:
+        contact = Contact(name=f"staffing-{tag}")
+        ops = [Operator(email=f"desk{i}-{tag}@example.com", name=f"Desk {i}", password_hash="x", capacity=3)
+               for i in range(1, SEED_OPERATORS + 1)]
+        session.add_all([contact, *ops])
+        session.flush()
+        for s in served:
+            row = Conversation(contact_id=contact.id, state="resolved", token_hash=uuid.uuid4().hex,
+                               created_at=s.arrived - timedelta(minutes=2), queued_at=s.arrived,
+                               assigned_at=s.assigned, resolved_at=s.resolved,
+                               first_human_response_at=s.assigned + timedelta(seconds=20),
+                               assignee_id=ops[s.operator - 1].id)
+            session.add(row)
+            session.flush()
+            session.add_all([
+                Transition(conversation_id=row.id, from_state="bot", to_state="queued", actor="bot",
+                           created_at=s.arrived),
+                Transition(conversation_id=row.id, from_state="queued", to_state="assigned", actor="system",
+                           created_at=s.assigned),
+                Transition(conversation_id=row.id, from_state="assigned", to_state="resolved",
+                           actor=f"operator:{ops[s.operator - 1].id}", created_at=s.resolved)])
+        session.commit()
+    engine.dispose()

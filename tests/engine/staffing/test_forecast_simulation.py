@@ -17,7 +17,6 @@ import os
 import random
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -25,59 +24,19 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from engine.db import create_all, make_engine
-from engine.models import Contact, Conversation, Operator, Transition
+from engine.db import make_engine
 from engine.service import metrics, staffing
 from tests.engine.conftest import Server
 from tests.engine.staffing.desk import (
+    SEED_OPERATORS,
     WEEK_START,
     answered_within,
-    busy_desk_rate,
-    lognormal,
-    poisson_arrivals,
-    run_desk,
+    seeded_week,
+    store,
 )
 
 TARGET = staffing.Target(share=0.8, answer_seconds=30)
 WEEK_END = WEEK_START + timedelta(days=7)
-SEED_OPERATORS = 10
-
-
-def seeded_week(seed: int = 7) -> list:
-    rng = random.Random(seed)
-    arrivals = [a for slot in range(168)
-                for a in poisson_arrivals(rng, busy_desk_rate(slot // 24, slot % 24),
-                                          WEEK_START + timedelta(hours=slot), 1)]
-    return run_desk(arrivals, lambda: lognormal(rng), SEED_OPERATORS)
-
-
-def store(url: str, served: list) -> None:
-    engine = make_engine(url)
-    create_all(engine)
-    tag = uuid.uuid4().hex[:8]
-    with Session(engine) as session:
-        contact = Contact(name=f"staffing-{tag}")
-        ops = [Operator(email=f"desk{i}-{tag}@example.com", name=f"Desk {i}", password_hash="x", capacity=3)
-               for i in range(1, SEED_OPERATORS + 1)]
-        session.add_all([contact, *ops])
-        session.flush()
-        for s in served:
-            row = Conversation(contact_id=contact.id, state="resolved", token_hash=uuid.uuid4().hex,
-                               created_at=s.arrived - timedelta(minutes=2), queued_at=s.arrived,
-                               assigned_at=s.assigned, resolved_at=s.resolved,
-                               first_human_response_at=s.assigned + timedelta(seconds=20),
-                               assignee_id=ops[s.operator - 1].id)
-            session.add(row)
-            session.flush()
-            session.add_all([
-                Transition(conversation_id=row.id, from_state="bot", to_state="queued", actor="bot",
-                           created_at=s.arrived),
-                Transition(conversation_id=row.id, from_state="queued", to_state="assigned", actor="system",
-                           created_at=s.assigned),
-                Transition(conversation_id=row.id, from_state="assigned", to_state="resolved",
-                           actor=f"operator:{ops[s.operator - 1].id}", created_at=s.resolved)])
-        session.commit()
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
