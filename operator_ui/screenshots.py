@@ -4,8 +4,10 @@
 It plays a short shift against a running engine (``baton serve`` with a knowledge base and the
 ``baton users demo`` logins): a visitor on the widget demo asks a question, then for a person;
 a few more visitors write over the REST API; the operator opens the widget's conversation (packet
-and AI drafts), inserts and edits a draft, replies; the lead looks at the supervisor view. It
-talks to the engine only over HTTP, like any client, and needs Playwright with Debian's chromium.
+and AI drafts), inserts and edits a draft, replies; the lead looks at the supervisor
+view. First, apart, an operator refunds a visitor's order from the account panel
+(``console-account.png``: run the engine with the sample shop, as ``make run`` does). It talks to the engine only over HTTP, like any client, and needs
+Playwright with Debian's chromium.
 """
 
 from __future__ import annotations
@@ -62,6 +64,36 @@ def _save(page: Any, out: Path, name: str) -> Path:
     return path
 
 
+def _account_shot(http: httpx.Client, browser: Any, base_url: str, out: Path, email: str,
+                  password: str) -> Path:
+    """The console with account context and an action: a visitor whose lamp (order LG-20417, in the
+    sample shop) arrived cracked; the operator refunds it from the AI's suggestion, within the limit.
+    Needs the engine to run with the sample shop (``make run`` starts both)."""
+    from playwright.sync_api import expect
+
+    name, address, lines = VISITORS[0]
+    _visitor(http, name, address, lines)
+    context = browser.new_context(viewport=LAPTOP)  # its own sign-in, apart from the shift's
+    context.set_default_timeout(60_000)
+    console = context.new_page()
+    console.goto(f"{base_url}/operator")
+    console.fill("#login-email", email)
+    console.fill("#login-password", password)
+    console.click("#login button[type=submit]")
+    console.locator(".tab[data-tab='all']").click()
+    console.locator(".row", has_text=name).first.click()
+    expect(console.locator("#account .order").first).to_be_visible()
+    console.locator("#account .suggestion button.review").first.click()
+    console.fill("#action-reason", "Lamp base arrived cracked: refund rather than a replacement")
+    console.locator("#action-submit").click()
+    expect(console.locator("#account .audit-item.status-completed")).to_be_visible()
+    expect(console.locator("#account .order").first).to_contain_text("refunded")
+    console.wait_for_timeout(500)
+    path = _save(console, out, "console-account.png")
+    context.close()
+    return path
+
+
 def take(base_url: str, out: Path, email: str, password: str, admin_email: str, admin_password: str,
          chromium: str = "/usr/bin/chromium") -> list[Path]:
     """Play the shift and write the screenshots into ``out``; returns their paths."""
@@ -76,6 +108,7 @@ def take(base_url: str, out: Path, email: str, password: str, admin_email: str, 
         context = browser.new_context(viewport=LAPTOP)
         context.set_default_timeout(60_000)
 
+        written.append(_account_shot(http, browser, base_url, out, email, password))
         home = context.new_page()
         home.goto(f"{base_url}/")
         written.append(_save(home, out, "home.png"))

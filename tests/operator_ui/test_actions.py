@@ -96,6 +96,7 @@ def test_lookup_refund_within_limit_approval_above_it_audit_and_report(
     )
 
     # within the limit: done at once, recorded by the shop once although clicked twice
+    console.locator("#action-box summary").click()
     console.select_option("#action-kind", "refund")
     console.select_option("#action-order", "LG-20500")
     console.fill("#action-amount", "24")

@@ -48,6 +48,7 @@ export class AccountPanel {
   get base() { return `/api/operator/conversations/${this.id}`; }
 
   async load(search = null) {
+    this.search = search;
     this.element.setAttribute("aria-busy", "true");
     const query = search ? `?search=${encodeURIComponent(search)}` : "";
     const [view, listed] = await Promise.all([
@@ -148,20 +149,27 @@ export class AccountPanel {
       placeholder: "Why: it goes in the audit"});
     this.hint = h("p", {class: "limit-hint muted", id: "action-hint"});
     this.submit = h("button", {type: "submit", class: "primary", id: "action-submit", text: "Do it"});
-    this.result = h("p", {class: "action-result", role: "status"});
-    const form = h("form", {class: "action-form", "aria-labelledby": "action-title", onsubmit: (e) => {
+    this.result = h("p", {class: `action-result ${this.lastResult?.kind || ""}`, role: "status", text: this.lastResult?.text || ""});
+    const form = h("form", {class: "action-form", "aria-label": "Take an action", onsubmit: (e) => {
       e.preventDefault();
       this.send();
     }},
-    h("h3", {id: "action-title", text: "Take an action"}),
     h("label", {for: "action-kind", text: "Action"}), this.kind,
     h("label", {for: "action-order", text: "Order"}), this.order,
     h("label", {for: "action-amount", id: "action-amount-label", text: "Amount"}), this.amount,
     h("label", {for: "action-reason", text: "Reason (required)"}), this.reason,
-    this.hint, this.submit, this.result);
+    this.hint, this.submit);
     for (const field of [this.kind, this.order, this.amount, this.reason]) field.addEventListener("input", () => this.edited());
+    // folded until wanted: the orders and the audit stay in view
+    this.box = h("details", {class: "action-box", id: "action-box"}, h("summary", {text: "Take an action…"}), form);
     this.updateHint();
-    return form;
+    return h("div", {class: "action-slot"}, this.box, this.result);
+  }
+
+  showResult(text, kind) {
+    this.lastResult = {text, kind};
+    this.result.textContent = text;
+    this.result.className = `action-result ${kind}`;
   }
 
   /** The form changed after a request was answered: the next send is a new action. */
@@ -200,6 +208,7 @@ export class AccountPanel {
     this.suggested = true;
     this.key = newId();
     this.answered = false;
+    this.box.open = true;
     this.updateHint();
     this.reason.focus();
   }
@@ -208,20 +217,18 @@ export class AccountPanel {
     if (this.sending) return;  // a second click while the first is on its way repeats nothing
     this.sending = true;
     this.submit.disabled = true;
-    this.result.className = "action-result";
-    this.result.textContent = "Sending…";
+    this.showResult("Sending…", "");
     const body = {kind: this.kind.value, order_number: this.order.value.trim(), amount: this.amount.value,
       reason: this.reason.value, idempotency_key: this.key, suggested: this.suggested, evidence: this.evidence};
     try {
       const action = await this.app.api.post(`${this.base}/actions`, body);
       this.answered = true;
+      this.showResult(this.outcomeText(action), action.status === "failed" ? "problem" : "ok");
+      if (action.status !== "failed") this.box.open = false;
       this.onAction(action);
-      this.result.textContent = this.outcomeText(action);
-      this.result.classList.add(action.status === "failed" ? "problem" : "ok");
     } catch (failure) {
       this.answered = failure.status !== undefined;  // a network failure keeps the key: sending again is safe
-      this.result.textContent = `Not done: ${detailText(failure)}`;
-      this.result.classList.add("problem");
+      this.showResult(`Not done: ${detailText(failure)}`, "problem");
     } finally {
       this.sending = false;
       this.submit.disabled = false;
@@ -241,11 +248,13 @@ export class AccountPanel {
 
   /** After an action changed an order: show the order as the shop has it now. */
   async reload() {
-    const view = await this.app.api.get(`${this.base}/account`).catch(() => null);
+    const query = this.search ? `?search=${encodeURIComponent(this.search)}` : "";
+    const view = await this.app.api.get(`${this.base}/account${query}`).catch(() => null);
     if (!view || this.app.currentId !== this.id) return;
     this.view = view;
-    const facts = this.element.querySelector(".account-facts");
-    if (facts && view.account) facts.replaceWith(this.accountFacts(view.account));
+    const open = this.box?.open;
+    this.render();  // the orders and what they still call for, as the shop has them now
+    if (this.box) this.box.open = Boolean(open);
   }
 
   /** An action of this conversation was asked for or changed (the engine's action.updated event). */
