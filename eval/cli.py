@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-COMMAND_MODULES = ("retrieval", "handoff", "sweep", "cross")
+COMMAND_MODULES = ("retrieval", "handoff", "sweep", "cross", "export")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
