@@ -20,8 +20,8 @@ export function amountText(amount, unit) {
   }
 }
 
-function day(iso) {
-  return iso ? new Date(iso).toLocaleDateString([], {day: "numeric", month: "short"}) : "";
+function day(iso, year = false) {
+  return iso ? new Date(iso).toLocaleDateString([], {day: "numeric", month: "short", year: year ? "numeric" : undefined}) : "";
 }
 
 function detailText(failure) {
@@ -104,7 +104,7 @@ export class AccountPanel {
 
   accountFacts(account) {
     const facts = [["Customer", account.name], ["Email", account.email], ["Plan", account.plan],
-      ["Since", account.since ? day(account.since) : null]].filter(([, v]) => v);
+      ["Customer since", account.since ? day(account.since, true) : null]].filter(([, v]) => v);
     return h("div", {class: "account-facts"},
       h("dl", {class: "facts"}, facts.flatMap(([k, v]) => [h("dt", {text: k}), h("dd", {text: v})])),
       h("ol", {class: "orders", "aria-label": "Orders"}, account.orders.map((o) => this.orderItem(o))));
