@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ def _conversation(row: Any, where: dict) -> Conversation:
             )
         if not isinstance(text, str):
             raise InputError("text must be a string", field=f"{field}.text", **where)
-        turns.append(Turn(role=role, text=text))
+        turns.append(Turn(role=role, text=text, at=_time(turn.get("at"), f"{field}.at", where)))
     users = sum(turn.role == "user" for turn in turns)
     if users == 0:
         raise InputError("a conversation needs at least one user turn", field="turns", **where)
@@ -124,6 +125,19 @@ def _conversation(row: Any, where: dict) -> Conversation:
     if not isinstance(source, str):
         raise InputError("source must be a string", field="source", **where)
     return Conversation(str(identifier), turns, escalate, reason, escalate_turn, strength, source)
+
+
+def _time(value: Any, field: str, where: dict) -> datetime | None:
+    """A turn's optional ``at``: ISO 8601; a time without a zone is read as UTC."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"at must be an ISO 8601 string, got {type(value).__name__}", field=field, **where)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"at is not an ISO 8601 time: {value!r}", field=field, **where) from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _required(row: dict, name: str, kind: type | tuple[type, ...], where: dict) -> Any:

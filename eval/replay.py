@@ -133,7 +133,9 @@ class Replay:
         answered: Turn | None = None
         for turn in conversation.turns[: positions[k] + 1]:
             if turn.role == "bot" and answered is not None:
-                turn = Turn(role="bot", text=turn.text, confidence=answered.confidence, meta=answered.meta)
+                turn = Turn(
+                    role="bot", text=turn.text, confidence=answered.confidence, meta=answered.meta, at=turn.at
+                )
             turns.append(turn)
             answered = self._answers.get(turn.text) if turn.role == "user" else None
         if self._answers:

@@ -36,6 +36,7 @@ class FrustrationConfig:
     escalate_at: float = 0.6
     window: int = 3  # user turns the sentiment trend looks back over
     repeat_similarity: float = 0.88  # cosine at which a user turn repeats an earlier one
+    pause_minutes: float = 10.0  # silence after which a repeat (or "hello?") means the visitor is stuck
     sentiment_model: str = ""  # a local transformers text-classification model; empty: VADER lexicon
 
 
@@ -88,6 +89,7 @@ class HandoffConfig:
             self.low_confidence.streak_factor,
             self.frustration.window,
             self.frustration.repeat_similarity,
+            self.frustration.pause_minutes,
             self.frustration.sentiment_model,
         )
 

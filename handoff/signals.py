@@ -17,6 +17,7 @@ from handoff.lexicon import acknowledgement, apologetic, dislike, service_target
 from handoff.transcript import Transcript
 
 REPEAT_BONUS = 0.25
+PAUSE_BONUS = 0.2  # the repeat comes after a long silence: the visitor tried, and is back
 REPEAT_MIN_WORDS = 4  # "haven't seen it" twice is an answer, not the visitor repeating a question
 BOT_REPEAT_BONUS = 0.2
 TREND_BONUS = 0.1
@@ -160,11 +161,14 @@ def message_frustration(message: Message, answered: bool = False) -> float:
 
 def frustration(transcript: Transcript, messages: list[Message], config: HandoffConfig) -> SignalResult:
     """The last message's frustration, sustained frustration over the window, the visitor repeating
-    themselves, the bot repeating its answer and a falling sentiment."""
+    themselves (more so after a long silence: they tried the answer and are back), "hello?" after
+    a long wait, the bot repeating its answer and a falling sentiment."""
     if not messages:
         return SignalResult("frustration", 0.0, [])
     settings = config.frustration
     last = messages[-1]
+    pause = transcript.pause_before_last_user()
+    kinds = {cue.split(":")[0] for cue in last.features.cues}
     answered = _answered(transcript)[-len(messages) :]
     window = messages[-settings.window :]
     scores = [message_frustration(m, a) for m, a in zip(window, answered[-len(window) :], strict=True)]
@@ -189,6 +193,12 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
         if best >= settings.repeat_similarity:
             score += REPEAT_BONUS
             evidence.append(f"repeats an earlier message (similarity {best:.2f})")
+            if pause is not None and pause >= settings.pause_minutes * 60:
+                score += PAUSE_BONUS
+                evidence.append(f"back after {_minutes(pause)} of silence, asking again")
+    if pause is not None and pause >= settings.pause_minutes * 60 and "waiting" in kinds:
+        score = max(score, CUE_FLOOR)
+        evidence.append(f"{_minutes(pause)} without a reply")
     bot = [turn.text for turn in transcript.bot_turns()]
     if len(bot) >= 2 and _same_text(bot[-1], bot[-2]):
         score += BOT_REPEAT_BONUS
@@ -209,6 +219,10 @@ def rules(transcript: Transcript, config: HandoffConfig) -> SignalResult:
     if contact.vip and config.rules.vip_escalate:
         return SignalResult("rule", 0.5, ["VIP contact"])
     return SignalResult("rule", 0.0, [])
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def _answered(transcript: Transcript) -> list[bool]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Role = Literal["user", "bot", "agent"]
@@ -53,6 +53,18 @@ class Transcript:
     def last_user(self) -> Turn | None:
         return next((turn for turn in reversed(self.turns) if turn.role == "user"), None)
 
+    def pause_before_last_user(self) -> float | None:
+        """Seconds between the last user turn and the turn before it, where both carry ``at``."""
+        for position in range(len(self.turns) - 1, -1, -1):
+            if self.turns[position].role == "user":
+                if position == 0:
+                    return None
+                now, before = self.turns[position].at, self.turns[position - 1].at
+                if now is None or before is None:
+                    return None
+                return (_utc(now) - _utc(before)).total_seconds()
+        return None
+
     def answer_confidences(self) -> list[float]:
         """Confidences of the bot answers, oldest first (turns without one are left out)."""
         return [turn.confidence for turn in self.turns if turn.role == "bot" and turn.confidence is not None]
@@ -65,3 +77,8 @@ class Transcript:
             if turn.role == "bot" and turn.confidence is not None:
                 return turn.confidence
         return None
+
+
+def _utc(moment: datetime) -> datetime:
+    """Times without a zone (as some databases return them) are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
