@@ -7,6 +7,7 @@ that resumes from its last seq gets the missed messages and then the current sta
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -66,6 +67,17 @@ class Read(_Event):
     seq: int
 
 
+class MessageDelivered(_Event):
+    """An outside channel's provider (SMS, email, Messenger) took the message: ``delivered_at`` is set."""
+
+    type: Literal["message.delivered"] = "message.delivered"
+    conversation_id: int
+    seq: int  # the delivered message's seq
+    message_id: int
+    channel: str
+    delivered_at: datetime
+
+
 class DraftCreated(_Event):
     type: Literal["draft.created"] = "draft.created"
     conversation_id: int
@@ -98,7 +110,7 @@ class ActionUpdated(_Event):
 
 Event = Annotated[
     MessageCreated | ConversationChanged | Typing | Read | DraftCreated | QueueUpdated | PresenceUpdated
-    | ActionUpdated,
+    | ActionUpdated | MessageDelivered,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     routing_interval_seconds: float = Field(default=5.0, gt=0)
     priority_step_seconds: float = Field(default=300.0, gt=0)
     handle_time_samples: int = Field(default=50, ge=1)
+    # a visitor who writes within this long of a resolution goes back to the operator who resolved it
+    # (or to the queue when they are not available), not to the bot; 0 turns it off
+    reopen_to_operator_seconds: float = Field(default=1800.0, ge=0)
     # durable bot turns (engine.service.turns): a claimed turn is renewed while it runs; a worker that
     # died leaves it to be claimed again once this lease has run out
     turn_lease_seconds: float = Field(default=15.0, gt=0)

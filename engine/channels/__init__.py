@@ -1,8 +1,8 @@
 """Channel adapters: SMS, email and Messenger into the same inbox as the web widget, and replies
 back out through the channel a conversation came from.
 
-Names load lazily: ``engine.models`` imports :mod:`engine.channels.records` to register its table,
-and must not pull in the service layer while doing so.
+Names load lazily, so importing one adapter does not pull in the others (nor the service layer).
+The delivery records are a table: ``engine.models.ChannelDelivery``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from typing import Any
 
 _NAMES = {
     "IncomingMessage": "base", "OutgoingMessage": "base", "SendResult": "base", "DeliveryError": "base",
-    "Transport": "base", "MemoryTransport": "base", "ChannelDelivery": "records",
-    "DeliveryStatus": "records", "Direction": "records", "OutboundDispatcher": "outbound",
+    "Transport": "base", "MemoryTransport": "base", "OutboundDispatcher": "outbound",
     "transports_from_settings": "outbound", "receive_incoming": "inbox", "Inbound": "inbox",
 }
 

@@ -3,11 +3,12 @@ conversations go back out through the channel they came from. Internal notes nev
 published on the internal stream, which the dispatcher never subscribes to, and the store queries
 below take public messages only.
 
-The store is the queue. A message is sent once a ``ChannelDelivery`` row claims it (the row is
+The store is the queue (``engine.service.deliveries`` makes every write: the claim, the failure
+with its next attempt, the send that sets ``Message.delivered_at`` and publishes
+``message.delivered``). A message is sent once a ``ChannelDelivery`` row claims it (the row is
 unique per message, and each attempt is a lease, so of several workers one sends); a failure is
-written on the row with the time of the next attempt, backing off, until ``delivery_attempts``
-are spent and the row is marked failed with its error. ``Message.delivered_at`` is set only when the
-provider took the message. The bus makes delivery prompt: the dispatcher follows the streams of the
+retried, backing off, until ``delivery_attempts`` are spent and the row is marked failed with its
+error. The bus makes delivery prompt: the dispatcher follows the streams of the
 channel conversations it knows of (the inbox tells it of new ones, ``operators`` of state changes
 elsewhere); a periodic sweep picks up whatever it missed: other workers' messages, a restart, a
 lease that ran out.
@@ -17,23 +18,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import httpx
-from sqlalchemy import exists, or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.bus import OPERATORS, Subscription, conversation_stream
 from engine.channels import email, messenger, sms
 from engine.channels.base import DeliveryError, OutgoingMessage, SendResult, Transport
-from engine.channels.records import ChannelDelivery, DeliveryStatus, Direction
 from engine.events import ConversationChanged, Event, MessageCreated
 from engine.models import (
     Channel,
+    ChannelDelivery,
     Contact,
     ContactIdentity,
     Conversation,
+    DeliveryStatus,
+    Direction,
     Message,
     Role,
     State,
@@ -41,15 +42,21 @@ from engine.models import (
     utcnow,
 )
 from engine.service.conversations import TALK_TO_PERSON
-from engine.service.runtime import Outbox, ServiceContext
+from engine.service.deliveries import (
+    CHANNELS,
+    OUTGOING_ROLES,
+    channel_of,
+    claim,
+    due_messages,
+    open_channel_conversations,
+    record_failure,
+    record_sent,
+)
+from engine.service.runtime import ServiceContext
 from engine.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHANNELS = (Channel.sms, Channel.email, Channel.messenger)
-OUTGOING_ROLES = (Role.bot, Role.operator, Role.system)
-HORIZON = timedelta(hours=24)  # older undelivered messages are history, not a backlog to send
-SWEEP_LIMIT = 200
 REFERENCES_KEPT = 20
 FORGET_RESOLVED_SECONDS = 120.0  # keep following a resolved conversation for its closing notice
 
@@ -226,95 +233,6 @@ class OutboundDispatcher:
 
 
 # --- store work (in a worker thread) --------------------------------------------------------------
-
-def open_channel_conversations(session: Session) -> list[int]:
-    return list(session.exec(select(Conversation.id).where(
-        col(Conversation.channel).in_(CHANNELS), Conversation.state != State.resolved)).all())
-
-
-def channel_of(session: Session, conversation_id: int) -> str:
-    conversation = session.get(Conversation, conversation_id)
-    return conversation.channel if conversation else Channel.web.value
-
-
-def due_messages(session: Session, now: datetime, conversation_id: int | None = None) -> list[int]:
-    """Messages to send now (of one conversation, or all): channel replies nobody has claimed yet,
-    and deliveries whose retry time or lease has come."""
-    one = conversation_id is not None
-    unclaimed = session.exec(
-        select(Message.id).join(Conversation, Conversation.id == Message.conversation_id).where(
-            col(Conversation.channel).in_(CHANNELS),
-            or_(Conversation.state != State.resolved, col(Conversation.resolved_at) >= now - HORIZON),
-            Message.visibility == Visibility.public, col(Message.role).in_(OUTGOING_ROLES),
-            col(Message.delivered_at).is_(None), col(Message.created_at) >= now - HORIZON,
-            ~exists().where(ChannelDelivery.message_id == Message.id),
-            *([Message.conversation_id == conversation_id] if one else []))
-        .order_by(col(Message.id)).limit(SWEEP_LIMIT)).all()
-    retries = session.exec(select(ChannelDelivery.message_id).where(
-        ChannelDelivery.direction == Direction.outbound,
-        col(ChannelDelivery.status).in_((DeliveryStatus.pending, DeliveryStatus.sending)),
-        col(ChannelDelivery.next_attempt_at) <= now,
-        *([ChannelDelivery.conversation_id == conversation_id] if one else []))
-        .order_by(col(ChannelDelivery.id)).limit(SWEEP_LIMIT)).all()
-    return list(dict.fromkeys([*unclaimed, *retries]))
-
-
-def claim(session: Session, _outbox: Outbox, message_id: int, lease: timedelta) -> int | None:
-    """Take the message for one attempt; returns the attempt's number, or None if it is not ours
-    to send (sent, given up, not yet due, or leased by another worker)."""
-    now = utcnow()
-    row = session.exec(select(ChannelDelivery).where(ChannelDelivery.message_id == message_id)
-                       .with_for_update()).first()
-    if row is None:
-        message = session.get(Message, message_id)
-        conversation = session.get(Conversation, message.conversation_id) if message else None
-        if (message is None or conversation is None or conversation.channel not in CHANNELS
-                or message.visibility != Visibility.public or message.role not in OUTGOING_ROLES):
-            return None  # never send what is not a public reply on an outside channel
-        row = ChannelDelivery(message_id=message_id, conversation_id=conversation.id,
-                              channel=conversation.channel, direction=Direction.outbound,
-                              status=DeliveryStatus.sending, attempts=1, next_attempt_at=now + lease)
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            return None  # another worker claimed it a moment ago
-        return 1
-    due = row.next_attempt_at is not None and row.next_attempt_at <= now
-    if row.direction != Direction.outbound or row.status not in (DeliveryStatus.pending,
-                                                                 DeliveryStatus.sending) or not due:
-        return None
-    row.status, row.attempts, row.next_attempt_at, row.updated_at = \
-        DeliveryStatus.sending, row.attempts + 1, now + lease, now
-    session.add(row)
-    return row.attempts
-
-
-def _row(session: Session, message_id: int) -> ChannelDelivery:
-    return session.exec(select(ChannelDelivery).where(ChannelDelivery.message_id == message_id)).one()
-
-
-def record_sent(session: Session, _outbox: Outbox, message_id: int, provider_id: str | None) -> None:
-    now = utcnow()
-    row = _row(session, message_id)
-    row.status, row.provider_id, row.next_attempt_at, row.updated_at = \
-        DeliveryStatus.sent, provider_id, None, now
-    message = session.get(Message, message_id)
-    message.delivered_at = now
-    session.add(row)
-    session.add(message)
-
-
-def record_failure(session: Session, _outbox: Outbox, message_id: int, error: str,
-                   retry_in: timedelta | None) -> None:
-    """Keep the error; schedule the next attempt, or mark the delivery failed (``retry_in`` None)."""
-    now = utcnow()
-    row = _row(session, message_id)
-    row.error, row.updated_at = error, now
-    row.status = DeliveryStatus.failed if retry_in is None else DeliveryStatus.pending
-    row.next_attempt_at = None if retry_in is None else now + retry_in
-    session.add(row)
-
 
 def outgoing_for(session: Session, message_id: int) -> OutgoingMessage:
     """The message as its channel sends it: to the address the visitor last wrote from, from ours

@@ -1,7 +1,6 @@
 """The engine's tables and their API shapes, split by concept. Importing this package registers
 every table on ``SQLModel.metadata`` (the migrations compare against it)."""
 
-import engine.channels.records  # noqa: F401  (registers the channels' delivery table)
 from engine.models.action import AccountAction, AccountActionPublic, ActionStatus
 from engine.models.base import utcnow
 from engine.models.contact import Channel, Contact, ContactIdentity, ContactPublic
@@ -17,6 +16,7 @@ from engine.models.conversation import (
     TransitionPublic,
     Visibility,
 )
+from engine.models.delivery import ChannelDelivery, DeliveryStatus, Direction
 from engine.models.draft import Draft, DraftKind, DraftPublic
 from engine.models.operator import (
     CannedResponse,
@@ -34,8 +34,9 @@ from engine.models.operator import Role as OperatorRole
 
 __all__ = [
     "AccountAction", "AccountActionPublic", "ActionStatus",
-    "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "Contact", "ContactIdentity",
-    "ContactPublic", "Conversation", "ConversationPublic", "Draft", "DraftKind", "DraftPublic",
+    "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "ChannelDelivery", "Contact",
+    "ContactIdentity", "ContactPublic", "Conversation", "ConversationPublic", "DeliveryStatus", "Direction",
+    "Draft", "DraftKind", "DraftPublic",
     "HandoffEvent", "Message", "MessagePublic",
     "Operator", "OperatorCreate", "OperatorPublic", "OperatorRole", "Role", "State", "Status", "Team",
     "TeamCreate", "TeamPublic", "Transition", "TransitionPublic", "Visibility", "utcnow",

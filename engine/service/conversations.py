@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -44,7 +44,7 @@ from engine.models import (
 from engine.service import turns
 from engine.service.bot import BotOutcome, TurnInput
 from engine.service.errors import Conflict, Invalid, NotFound
-from engine.service.policy import HANDOFF_NOTICE, available, wait_notice
+from engine.service.policy import HANDOFF_NOTICE, available, reopen_to, wait_notice
 from engine.service.runtime import Outbox, ServiceContext
 from engine.service.turns import TurnClaim
 from engine.validation import problem
@@ -230,6 +230,27 @@ def _resumed(session: Session, conversation: Conversation, message: Message, cla
                     snapshot=turn_input(session, conversation, limit, upto=message.seq), turn=claim)
 
 
+def reopen_after_resolution(ctx: ServiceContext, session: Session, outbox: Outbox, conversation: Conversation,
+                            now: datetime) -> None:
+    """A visitor wrote after resolution. Within ``reopen_to_operator_seconds`` it goes back to the
+    person who resolved it (they may have just asked for a photo), or to the queue when they are not
+    available; after that, to the bot (``policy.reopen_to``)."""
+    conversation.reopened_at = now
+    resolver = session.get(Operator, conversation.assignee_id) if conversation.assignee_id else None
+    present = None if resolver is None else available(resolver.status, resolver.last_seen_at, now,
+                                                       ctx.settings.presence_grace_seconds)
+    window = ctx.settings.reopen_to_operator_seconds
+    where = reopen_to(conversation.resolved_at, present, now, window)
+    if where == "operator":
+        transition(session, outbox, conversation, State.assigned, actor="visitor",
+                   reason=f"new visitor message soon after resolution: back to operator {resolver.id}")
+    elif where == "queue":
+        transition(session, outbox, conversation, State.queued, actor="visitor",
+                   reason="new visitor message soon after resolution; the resolver is not available")
+    else:
+        transition(session, outbox, conversation, State.bot, actor="visitor", reason="new visitor message")
+
+
 async def accept(ctx: ServiceContext, conversation_id: int, text: str,
                  client_id: str | None = None) -> Accepted:
     """Store a visitor's message once per client id (reopening a resolved conversation), with the
@@ -248,9 +269,7 @@ async def accept(ctx: ServiceContext, conversation_id: int, text: str,
                 return Accepted(found, duplicate=True)
             return _resumed(session, conversation, found, claim, limit)
         if conversation.state == State.resolved:
-            conversation.reopened_at = now
-            transition(session, outbox, conversation, State.bot, actor="visitor",
-                       reason="new visitor message")
+            reopen_after_resolution(ctx, session, outbox, conversation, now)
         accepted_offer = conversation.state == State.offered and text.casefold() == TALK_TO_PERSON.casefold()
         message = append(session, outbox, conversation, Role.visitor, text, client_id=client_id)
         if conversation.state not in BOT_STATES:

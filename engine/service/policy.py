@@ -399,12 +399,14 @@ def available(status: str, last_seen_at: datetime | None, now: datetime,
     return status == ONLINE and not is_gone(last_seen_at, now, grace_seconds)
 
 
-def reopen_to(resolved_at: datetime | None, resolver_available: bool, now: datetime,
+def reopen_to(resolved_at: datetime | None, resolver_available: bool | None, now: datetime,
               window_seconds: float) -> str:
-    """Where a visitor's message after resolution goes: within ``window_seconds`` of the resolution
-    it belongs to the person who resolved it (``"operator"``, or ``"queue"`` when they are not
-    available: a person was just helping, the bot should not pick it up); later, to the bot."""
-    if resolved_at is None or window_seconds <= 0 or (now - resolved_at).total_seconds() > window_seconds:
+    """Where a visitor's message after resolution goes: within ``window_seconds`` of a resolution by
+    a person it belongs to that person (``"operator"``, or ``"queue"`` when they are not available: a
+    person was just helping, the bot should not pick it up); later, or when nobody owned it
+    (``resolver_available`` None), to the bot."""
+    if resolver_available is None or resolved_at is None or window_seconds <= 0 \
+            or (now - resolved_at).total_seconds() > window_seconds:
         return "bot"
     return "operator" if resolver_available else "queue"
 

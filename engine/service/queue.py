@@ -36,6 +36,10 @@ def handle_times(session: Session, limit: int) -> HandleTimes:
     return HandleTimes(tuple((resolved - assigned).total_seconds() for assigned, resolved in rows))
 
 
+def info(estimate: Estimate) -> QueueInfo:
+    return QueueInfo(position=estimate.position, wait_seconds=estimate.wait_seconds)
+
+
 @dataclass(frozen=True)
 class QueueView:
     estimates: list[Estimate]
@@ -43,7 +47,7 @@ class QueueView:
 
     def info(self, conversation_id: int) -> QueueInfo | None:
         found = next((e for e in self.estimates if e.conversation_id == conversation_id), None)
-        return found.info() if found else None
+        return info(found) if found else None
 
 
 def current(session: Session, settings: Settings, now: datetime | None = None) -> QueueView:
@@ -80,7 +84,7 @@ async def publish(ctx: ServiceContext, now: datetime | None = None) -> QueueView
         changed[gone] = None
     if not changed:
         return view
-    positions = {e.conversation_id: e.info() for e in view.estimates}
+    positions = {e.conversation_id: info(e) for e in view.estimates}
     await ctx.bus.publish(OPERATORS, QueueUpdated(queued=len(view.estimates), positions=positions))
     for conversation_id, e in changed.items():
         if e is None:
@@ -88,5 +92,5 @@ async def publish(ctx: ServiceContext, now: datetime | None = None) -> QueueView
         await ctx.bus.publish(conversation_stream(conversation_id), ConversationChanged(
             type="conversation.updated", conversation_id=conversation_id,
             seq=view.last_seq.get(conversation_id, 0), state=State.queued, from_state=State.queued,
-            actor="system", reason="queue position", queue=e.info()))
+            actor="system", reason="queue position", queue=info(e)))
     return view

@@ -148,11 +148,36 @@ async def test_transfer_hand_back_resolve_csat_and_reopen(ctx: ServiceContext) -
     accepted = await conversations.accept(ctx, conversation.id, "one more thing")
     with ctx.session() as session:
         current = session.get(type(conversation), conversation.id)
+    # resolved while the bot had it (handed back): the bot answers again
     assert current.state == State.bot and current.reopened_at is not None and current.csat_score == 4
+    assert accepted.turn is not None
     assert accepted.message.seq == current.last_seq
     states = [(t.from_state, t.to_state) for t in rows(ctx, Transition, conversation.id)]
     assert states == [("bot", "assigned"), ("assigned", "assigned"), ("assigned", "queued"),
                       ("queued", "assigned"), ("assigned", "bot"), ("bot", "resolved"), ("resolved", "bot")]
+
+
+async def test_a_message_soon_after_resolution_goes_back_to_the_resolver(ctx: ServiceContext) -> None:
+    kim = await make_operator(ctx, "Kim")
+    await presence.set_status(ctx, kim.id, "online")
+    conversation, _ = await conversations.start(ctx)
+    await conversations.claim(ctx, conversation.id, kim.id)
+    await conversations.resolve(ctx, conversation.id, f"operator:{kim.id}")
+    accepted = await conversations.accept(ctx, conversation.id, "here is the photo you asked for")
+    with ctx.session() as session:
+        current = session.get(type(conversation), conversation.id)
+    assert current.state == State.assigned and current.assignee_id == kim.id and accepted.turn is None
+
+
+async def test_a_message_after_resolution_by_someone_now_away_goes_to_the_queue(ctx: ServiceContext) -> None:
+    sam = await make_operator(ctx, "Sam")  # never online: not available
+    conversation, _ = await conversations.start(ctx)
+    await conversations.claim(ctx, conversation.id, sam.id)
+    await conversations.resolve(ctx, conversation.id, f"operator:{sam.id}")
+    accepted = await conversations.accept(ctx, conversation.id, "here is the photo you asked for")
+    with ctx.session() as session:
+        current = session.get(type(conversation), conversation.id)
+    assert current.state == State.queued and current.assignee_id is None and accepted.turn is None
 
 
 def _team(session: Session) -> int:

@@ -240,3 +240,31 @@ def test_after_a_reload_the_presence_menu_shows_the_engines_status(server: Serve
     with server.http() as http:
         me = http.get("/api/operator/me", headers={"Authorization": f"Bearer {kim['token']}"}).json()
     assert me["status"] == "online"
+
+
+# --- 10: a message soon after resolution goes back to the operator who resolved it ---------------------
+
+def test_writing_soon_after_resolution_reaches_the_same_operator(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    visitor = visitor_waiting(server, pages)
+    console = console_with_it_open(server, pages, kim)
+    composer = console.get_by_label("Reply to the visitor")
+    composer.fill("Could you send a photo of the damage? I'll close this until then.")
+    composer.press("Enter")
+    expect(visitor.locator(".msg.operator .text")).to_have_count(1)
+    console.get_by_role("button", name="Resolve").click()
+    expect(visitor.locator(".notice.closed")).to_be_visible()
+    bot_said = visitor.locator(".msg.bot").count()
+
+    visitor.get_by_label("Your message").fill("Here it is: the lamp base is cracked right through")
+    visitor.keyboard.press("Enter")
+    expect(console.locator(".conv-head")).to_contain_text("You own this")
+    expect(console.locator(".conv-head .badge.state-assigned")).to_be_visible()
+    expect(console.locator("#count-mine")).to_have_text("1")
+    expect(visitor.locator(".notice.assigned")).to_be_visible()
+    thanks = "Thanks, I can see it. A replacement is on its way."
+    composer.fill(thanks)
+    composer.press("Enter")
+    expect(visitor.locator(".msg.operator .text").last).to_have_text(thanks)
+    assert visitor.locator(".msg.bot").count() == bot_said  # the bot never picked it up
+    assert visitor.locator(".typing").is_hidden()

@@ -12,18 +12,22 @@ import anyio
 import pytest
 from sqlmodel import select
 
-from engine.channels import (
+from engine.channels import IncomingMessage, MemoryTransport, OutboundDispatcher
+from engine.channels.inbox import Inbound, receive_incoming
+from engine.channels.outbound import render
+from engine.models import (
+    Channel,
     ChannelDelivery,
     DeliveryStatus,
-    IncomingMessage,
-    MemoryTransport,
-    OutboundDispatcher,
+    Message,
+    Operator,
+    OperatorCreate,
+    Role,
+    utcnow,
 )
-from engine.channels.inbox import Inbound, receive_incoming
-from engine.channels.outbound import claim, due_messages, render
-from engine.models import Channel, Message, Operator, OperatorCreate, Role, utcnow
 from engine.service import conversations
 from engine.service.conversations import TALK_TO_PERSON
+from engine.service.deliveries import claim, due_messages
 from engine.service.operators import create_operator
 from engine.service.runtime import ServiceContext
 from tests.engine.channels.conftest import SMS_SID, SMS_TOKEN, Provider, new_phone, serve_provider

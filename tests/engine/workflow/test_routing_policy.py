@@ -9,10 +9,12 @@ from engine.service.policy import (
     QueuedSnapshot,
     TeamSnapshot,
     allowed_teams,
+    available,
     derive_skills,
     pick_operator,
     plan,
     queue_order,
+    reopen_to,
 )
 
 NOW = datetime(2026, 1, 5, 12, 0, 0)
@@ -123,3 +125,17 @@ def test_own_team_is_preferred_once_overflowed_only_by_usual_ranking() -> None:
     other = OperatorSnapshot(id=2, team_id=2)
     [assignment] = plan([conv(1, waited=500, team_id=1)], [own, other], teams, NOW)
     assert (assignment.operator_id, assignment.reason) == (1, "routed")
+
+
+def test_only_someone_online_and_seen_is_available_for_a_transfer_or_a_reopen() -> None:
+    assert available("online", ago(10), NOW, grace_seconds=60)
+    assert not available("online", ago(61), NOW, grace_seconds=60)  # their connection is gone
+    assert not available("away", ago(1), NOW) and not available("offline", None, NOW)
+
+
+def test_a_message_soon_after_resolution_goes_back_to_a_person() -> None:
+    assert reopen_to(ago(600), True, NOW, window_seconds=1800) == "operator"
+    assert reopen_to(ago(600), False, NOW, window_seconds=1800) == "queue"
+    assert reopen_to(ago(1801), True, NOW, window_seconds=1800) == "bot"
+    assert reopen_to(ago(1), True, NOW, window_seconds=0) == "bot"  # turned off
+    assert reopen_to(ago(1), None, NOW, window_seconds=1800) == "bot"  # nobody owned it
