@@ -1,12 +1,9 @@
-"""Admin routes: operators, teams and canned responses (admins only)."""
+"""Admin routes: operators, teams and canned responses (admins only). Each parses, checks the admin
+and calls ``engine.service.operators``, which runs the write in its own transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from fastapi import APIRouter, status
-from sqlmodel import Session, SQLModel, col, select
 
 from engine.api import errors
 from engine.api.deps import Ctx, CurrentAdmin
@@ -22,12 +19,10 @@ from engine.models import (
     TeamPublic,
 )
 from engine.service import operators
-from engine.service.runtime import Outbox, ServiceContext
 from engine.validation import CleanInput
 
 router = APIRouter(prefix="/api/admin", tags=["admin"],
                    responses=errors.responses(400, 401, 403, 404, 409, 413))
-P = TypeVar("P", bound=SQLModel)
 
 
 class NewOperator(OperatorCreate, CleanInput):
@@ -42,47 +37,31 @@ class NewCanned(CannedResponseCreate, CleanInput):
     """A canned response as an admin sends it."""
 
 
-async def _all(ctx: ServiceContext, table: type[SQLModel], public: type[P]) -> list[P]:
-    def work(session: Session) -> list[P]:
-        rows = session.exec(select(table).order_by(col(table.id))).all()  # type: ignore[attr-defined]
-        return [public.model_validate(row, from_attributes=True) for row in rows]
-
-    return await ctx.read(work)
-
-
-async def _create(ctx: ServiceContext, create: Callable[[Session, Any], SQLModel], data: SQLModel,
-                  public: type[P]) -> P:
-    def work(session: Session, _outbox: Outbox) -> P:
-        return public.model_validate(create(session, data), from_attributes=True)
-
-    return await ctx.act(work)
-
-
 @router.get("/operators")
 async def list_operators(ctx: Ctx, admin: CurrentAdmin) -> list[OperatorPublic]:
-    return await _all(ctx, Operator, OperatorPublic)
+    return await ctx.read(operators.listing, Operator, OperatorPublic)
 
 
 @router.post("/operators", status_code=status.HTTP_201_CREATED)
 async def add_operator(ctx: Ctx, admin: CurrentAdmin, body: NewOperator) -> OperatorPublic:
-    return await _create(ctx, operators.create_operator, body, OperatorPublic)
+    return await operators.add(ctx, operators.create_operator, body, OperatorPublic)
 
 
 @router.get("/teams")
 async def list_teams(ctx: Ctx, admin: CurrentAdmin) -> list[TeamPublic]:
-    return await _all(ctx, Team, TeamPublic)
+    return await ctx.read(operators.listing, Team, TeamPublic)
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED)
 async def add_team(ctx: Ctx, admin: CurrentAdmin, body: NewTeam) -> TeamPublic:
-    return await _create(ctx, operators.create_team, body, TeamPublic)
+    return await operators.add(ctx, operators.create_team, body, TeamPublic)
 
 
 @router.get("/canned")
 async def list_canned(ctx: Ctx, admin: CurrentAdmin) -> list[CannedResponsePublic]:
-    return await _all(ctx, CannedResponse, CannedResponsePublic)
+    return await ctx.read(operators.listing, CannedResponse, CannedResponsePublic)
 
 
 @router.post("/canned", status_code=status.HTTP_201_CREATED)
 async def add_canned(ctx: Ctx, admin: CurrentAdmin, body: NewCanned) -> CannedResponsePublic:
-    return await _create(ctx, operators.create_canned, body, CannedResponsePublic)
+    return await operators.add(ctx, operators.create_canned, body, CannedResponsePublic)

@@ -10,10 +10,12 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, col, select
 
 from engine.models import (
     CannedResponse,
@@ -26,6 +28,7 @@ from engine.models import (
 )
 from engine.service import canned as canned_replies
 from engine.service.errors import Conflict, NotFound
+from engine.service.runtime import Outbox, ServiceContext
 
 _HASHER = PasswordHasher()
 DEMO_ACCOUNTS = (
@@ -118,3 +121,22 @@ def create_canned(session: Session, data: CannedResponseCreate) -> CannedRespons
     session.add(canned)
     session.flush()
     return canned
+
+
+P = TypeVar("P", bound=SQLModel)
+
+
+def listing(session: Session, table: type[SQLModel], public: type[P]) -> list[P]:
+    """Every row of an admin table (operators, teams, canned replies) as its public shape, by id."""
+    rows = session.exec(select(table).order_by(col(table.id))).all()  # type: ignore[attr-defined]
+    return [public.model_validate(row, from_attributes=True) for row in rows]
+
+
+async def add(ctx: ServiceContext, create: Callable[[Session, Any], SQLModel], data: SQLModel,
+              public: type[P]) -> P:
+    """An admin's create (``create_operator``, ``create_team``, ``create_canned``) in one transaction,
+    returned as its public shape."""
+    def work(session: Session, _outbox: Outbox) -> P:
+        return public.model_validate(create(session, data), from_attributes=True)
+
+    return await ctx.act(work)
