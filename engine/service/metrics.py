@@ -6,8 +6,10 @@ Definitions (each holds against values computed by hand in
 * first response time: handoff (the first move to the queue) to the first operator reply;
 * resolution time: conversation start to its resolution (``resolved_at``);
 * CSAT: mean score (1-5) and the share of 4 and 5;
-* first-contact resolution: resolved conversations after which the same contact opened no new
-  conversation within 7 days, over resolved conversations;
+* first-contact resolution: resolved conversations that were neither reopened nor followed by a new
+  conversation from the same person (any contact sharing an email, phone or channel identity, so a
+  web visitor who returns with the same email counts) within 7 days of their first resolution, over
+  resolved conversations;
 * conversations per operator: conversations owned by each operator (the last owner);
 * bot containment: resolved with no person involved (never queued or assigned) and not reopened
   within 72 hours of the first resolution, over all conversations;
@@ -38,6 +40,7 @@ from sqlmodel import Session, col, select
 from engine.models import (
     AccountAction,
     ActionStatus,
+    Contact,
     Conversation,
     Draft,
     HandoffEvent,
@@ -45,6 +48,7 @@ from engine.models import (
     State,
     Transition,
 )
+from engine.service.context import related_contacts
 from engine.service.staffing import Forecast, Handled, Target, Traffic, forecast
 from knowledge.errors import InputError
 
@@ -176,7 +180,7 @@ def compute(session: Session, start: datetime, end: datetime) -> Metrics:
             escalations.setdefault(e.conversation_id, e)
     total = len(rows)
 
-    handed_off = {c.id: _handed_off(c, transitions[c.id]) for c in rows}
+    handed_off = {c.id: handoff_time(c, transitions[c.id]) for c in rows}
     first_response = [s for c in rows
                       if (s := _seconds(c.first_human_response_at, handed_off[c.id])) is not None]
     resolution = [s for c in rows if c.state == State.resolved
@@ -184,17 +188,9 @@ def compute(session: Session, start: datetime, end: datetime) -> Metrics:
     scores = [c.csat_score for c in rows if c.csat_score is not None]
 
     resolved = [c for c in rows if c.state == State.resolved and c.resolved_at is not None]
-    later_starts: dict[int, list[datetime]] = defaultdict(list)
-    contacts = {c.contact_id for c in resolved}
-    if contacts:
-        for contact_id, created in session.exec(select(Conversation.contact_id, Conversation.created_at)
-                                                .where(col(Conversation.contact_id).in_(contacts))).all():
-            later_starts[contact_id].append(as_utc(created))
-    fcr = sum(1 for c in resolved if not any(
-        as_utc(c.resolved_at) < s <= as_utc(c.resolved_at) + timedelta(days=FCR_DAYS)
-        for s in later_starts[c.contact_id]))
+    fcr = first_contact_resolved(session, resolved, transitions)
 
-    contained = sum(1 for c in rows if _contained(transitions[c.id]))
+    contained = sum(1 for c in rows if is_contained(transitions[c.id]))
 
     owners = Counter(c.assignee_id for c in rows if c.assignee_id is not None)
     names = dict(session.exec(select(Operator.id, Operator.name).where(col(Operator.id).in_(owners))).all()) \
@@ -218,13 +214,44 @@ def compute(session: Session, start: datetime, end: datetime) -> Metrics:
     )
 
 
-def _handed_off(conversation: Conversation, moves: list[Transition]) -> datetime | None:
+def first_contact_resolved(session: Session, resolved: Sequence[Conversation],
+                           transitions: dict[int, list[Transition]]) -> int:
+    """How many of ``resolved`` needed no second contact: neither reopened nor followed by a new
+    conversation from the same person within 7 days of the first resolution. The same person is
+    every contact sharing an email, a phone or a channel identity (``context.related_contacts``),
+    so a web visitor who comes back with the same email, who is a new contact each time because
+    what a visitor types is unverified, counts against it."""
+    people: dict[int, set[int]] = {}
+    for contact_id in {c.contact_id for c in resolved}:
+        contact = session.get(Contact, contact_id)
+        people[contact_id] = related_contacts(session, contact) if contact else {contact_id}
+    everyone = set().union(*people.values()) if people else set()
+    starts: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    if everyone:
+        for conversation_id, contact_id, created in session.exec(
+                select(Conversation.id, Conversation.contact_id, Conversation.created_at)
+                .where(col(Conversation.contact_id).in_(everyone))).all():
+            starts[contact_id].append((conversation_id, as_utc(created)))
+    count = 0
+    for c in resolved:
+        first = next((as_utc(t.created_at) for t in transitions[c.id] if t.to_state == State.resolved),
+                     as_utc(c.resolved_at))
+        until = first + timedelta(days=FCR_DAYS)
+        reopened = any(t.from_state == State.resolved and first < as_utc(t.created_at) <= until
+                       for t in transitions[c.id])
+        returned = any(other != c.id and first < created <= until
+                       for contact_id in people[c.contact_id] for other, created in starts[contact_id])
+        count += not (reopened or returned)
+    return count
+
+
+def handoff_time(conversation: Conversation, moves: list[Transition]) -> datetime | None:
     """When a person was first asked for: the first move to the queue (``queued_at`` is the
     latest, and a transfer to a team queues again after the first response)."""
     return next((t.created_at for t in moves if t.to_state == State.queued), conversation.queued_at)
 
 
-def _contained(moves: list[Transition]) -> bool:
+def is_contained(moves: list[Transition]) -> bool:
     """Resolved, never with a person, not reopened within 72 hours of the first resolution."""
     if any(t.to_state in HUMAN_STATES for t in moves):
         return False
