@@ -98,12 +98,13 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
     running.stop()
 
 
-@pytest.fixture
-def shop_server(shop: Shop, tmp_path: Path) -> Iterator[Server]:
-    """An engine (SQLite, no bot: every visitor waits for a person) that uses ``shop``; no lookup
-    cache, so each lookup meets the shop as it is now."""
-    settings = shop_settings(shop, f"sqlite:///{tmp_path / 'baton.db'}", integration_cache_seconds=0)
-    yield from run_server(settings, None)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shop_server(request: pytest.FixtureRequest, shop: Shop, tmp_path: Path) -> Iterator[Server]:
+    """An engine (a fresh SQLite file or PostgreSQL database; no bot: every visitor waits for a
+    person) that uses ``shop``; no lookup cache, so each lookup meets the shop as it is now."""
+    url = (f"sqlite:///{tmp_path / 'baton.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("fresh_postgres_url"))
+    yield from run_server(shop_settings(shop, url, integration_cache_seconds=0), None)
 
 
 def bearer(login: dict[str, Any]) -> dict[str, str]:
