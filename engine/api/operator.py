@@ -11,7 +11,7 @@ from engine.api import errors, limits
 from engine.api.deps import Ctx, CurrentOperator, IdPath
 from engine.models import ConversationPublic, MessagePublic, OperatorPublic
 from engine.service import conversations, operators, queries
-from engine.validation import INT64_MAX, CleanInput, Id
+from engine.validation import INT64_MAX, CleanInput, Id, Text
 
 router = APIRouter(prefix="/api/operator", tags=["operator"],
                    responses=errors.responses(400, 401, 403, 404, 409, 413, 429))
@@ -80,9 +80,16 @@ async def me(operator: CurrentOperator) -> OperatorPublic:
 
 
 @router.get("/conversations")
-async def list_conversations(ctx: Ctx, operator: CurrentOperator,
-                             state: queries.ListFilter = "queued") -> list[queries.ConversationSummary]:
-    return await ctx.read(queries.list_conversations, ctx.settings, state, operator.id)
+async def list_conversations(ctx: Ctx, operator: CurrentOperator, state: queries.ListFilter = "queued",
+                             channel: Annotated[Text | None, Query(max_length=16)] = None,
+                             team_id: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
+                             tag: Annotated[Text | None, Query(max_length=64)] = None,
+                             q: Annotated[Text | None, Query(max_length=200)] = None,
+                             sort: queries.ListSort | None = None) -> list[queries.ConversationSummary]:
+    """The operator's list: ``state`` (or ``mine``), ``channel``, ``team_id``, ``tag``, a search ``q``
+    over messages and contacts, ``sort`` by ``waiting`` (longest first), ``newest`` or ``priority``."""
+    wanted = queries.ListQuery(which=state, channel=channel, team_id=team_id, tag=tag, q=q, sort=sort)
+    return await ctx.read(queries.list_conversations, ctx.settings, wanted, operator.id)
 
 
 @router.get("/conversations/{conversation_id}")

@@ -6,9 +6,11 @@ Reads never change state; they are plain functions of a session so that routes r
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import String, cast, func, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from engine.events import QueueInfo
@@ -21,6 +23,7 @@ from engine.models import (
     HandoffEvent,
     Message,
     MessagePublic,
+    Role,
     State,
     Transition,
     TransitionPublic,
@@ -32,11 +35,26 @@ from engine.service.conversations import public
 from engine.service.errors import NotFound
 from engine.settings import Settings
 
-ListFilter = Literal["queued", "assigned", "mine", "all", "bot", "resolved"]
+ListFilter = Literal["queued", "assigned", "mine", "all", "bot", "offered", "resolved"]
+ListSort = Literal["waiting", "newest", "priority"]
+
+
+class ListQuery(SQLModel):
+    """Which conversations an operator's list shows, and in what order. ``q`` searches every message
+    (internal notes too: operators only) and the contact's name, email and phone."""
+
+    which: ListFilter = "queued"
+    channel: str | None = None
+    team_id: int | None = None
+    tag: str | None = None
+    q: str | None = None
+    sort: ListSort | None = None  # default: waiting longest for the queue, newest activity otherwise
 
 
 class ConversationSummary(SQLModel):
-    """One row of an operator's list."""
+    """One row of an operator's list: ``last_message`` is the latest message anyone wrote (notes
+    included, system notices not), ``unread`` the visitor's messages no operator has read yet,
+    ``match`` the latest message that matched the search."""
 
     conversation: ConversationPublic
     contact: ContactPublic
@@ -45,6 +63,9 @@ class ConversationSummary(SQLModel):
     wait_seconds: float | None = None
     queue: QueueInfo | None = None
     last_message: MessagePublic | None = None
+    last_activity_at: datetime | None = None
+    unread: int = 0
+    match: MessagePublic | None = None
 
 
 class ConversationDetail(SQLModel):
@@ -87,30 +108,72 @@ def _wait_seconds(conversation: Conversation, now: datetime) -> float | None:
     return max(0.0, (now - conversation.queued_at).total_seconds())
 
 
-def list_conversations(session: Session, settings: Settings, which: ListFilter, operator_id: int,
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _ilike(column: Any, pattern: str) -> Any:
+    return col(column).ilike(pattern, escape="\\")
+
+
+def list_conversations(session: Session, settings: Settings, which: ListFilter | ListQuery, operator_id: int,
                        limit: int = 200) -> list[ConversationSummary]:
-    query = select(Conversation, Contact).where(Conversation.contact_id == Contact.id)
-    if which == "mine":
+    """An operator's list: filtered by state (or ``mine``), channel, team, tag and a search, sorted
+    by waiting longest, newest activity or priority, each row with its unread count and last message."""
+    wanted = which if isinstance(which, ListQuery) else ListQuery(which=which)
+    activity = (select(Message.conversation_id, func.max(Message.created_at).label("at"))
+                .group_by(Message.conversation_id).subquery())
+    query = (select(Conversation, Contact, activity.c.at).join(Contact, Conversation.contact_id == Contact.id)
+             .outerjoin(activity, activity.c.conversation_id == Conversation.id))
+    if wanted.which == "mine":
         query = query.where(Conversation.assignee_id == operator_id, Conversation.state == State.assigned)
-    elif which != "all":
-        query = query.where(Conversation.state == which)
-    order = col(Conversation.queued_at) if which == "queued" else col(Conversation.id).desc()
-    rows = session.exec(query.order_by(order).limit(limit)).all()
+    elif wanted.which != "all":
+        query = query.where(Conversation.state == wanted.which)
+    if wanted.channel:
+        query = query.where(Conversation.channel == wanted.channel)
+    if wanted.team_id is not None:
+        query = query.where(Conversation.team_id == wanted.team_id)
+    if wanted.tag:  # tags are a JSON list: match the quoted tag in its text, on SQLite and PostgreSQL alike
+        query = query.where(cast(Conversation.tags, String).like(_like(json.dumps(wanted.tag)), escape="\\"))
+    pattern = _like(wanted.q.strip()) if wanted.q and wanted.q.strip() else None
+    if pattern:
+        said = select(Message.conversation_id).where(_ilike(Message.text, pattern))
+        query = query.where(or_(col(Conversation.id).in_(said), _ilike(Contact.name, pattern),
+                                _ilike(Contact.email, pattern), _ilike(Contact.phone, pattern)))
+    sort = wanted.sort or ("waiting" if wanted.which == "queued" else "newest")
+    waited_since = func.coalesce(Conversation.queued_at, Conversation.created_at)
+    order = {"waiting": [waited_since.asc()],
+             "newest": [func.coalesce(activity.c.at, Conversation.created_at).desc()],
+             "priority": [col(Conversation.priority).desc(), col(Contact.vip).desc(),
+                          waited_since.asc()]}[sort]
+    rows = session.exec(query.order_by(*order, col(Conversation.id).desc()).limit(limit)).all()
+    ids = [c.id for c, _, _ in rows]
+    unread = dict(session.exec(select(Message.conversation_id, func.count()).where(
+        col(Message.conversation_id).in_(ids), Message.role == Role.visitor, col(Message.read_at).is_(None))
+        .group_by(Message.conversation_id)).all()) if ids else {}
     now = utcnow()
-    waiting = queue.current(session, settings, now) if any(c.state == State.queued for c, _ in rows) else None
+    queued = any(c.state == State.queued for c, _, _ in rows)
+    waiting = queue.current(session, settings, now) if queued else None
     summaries = []
-    for conversation, contact in rows:
+    for conversation, contact, last_at in rows:
         event = latest_packet(session, conversation.id) if conversation.state != State.bot else None
         packet = (event.packet or {}) if event else {}
-        last = session.exec(select(Message).where(Message.conversation_id == conversation.id)
+        last = session.exec(select(Message).where(Message.conversation_id == conversation.id,
+                                                  Message.role != Role.system)
                             .order_by(col(Message.seq).desc())).first()
+        match = session.exec(select(Message).where(
+            Message.conversation_id == conversation.id, _ilike(Message.text, pattern))
+            .order_by(col(Message.seq).desc())).first() if pattern else None
         summaries.append(ConversationSummary(
             conversation=ConversationPublic.model_validate(conversation, from_attributes=True),
             contact=ContactPublic.model_validate(contact, from_attributes=True),
             summary=packet.get("summary"), reasons=list(event.reasons) if event else [],
             wait_seconds=_wait_seconds(conversation, now),
             queue=waiting.info(conversation.id) if waiting else None,
-            last_message=public(last) if last else None,
+            last_message=public(last) if last else None, last_activity_at=last_at,
+            unread=unread.get(conversation.id, 0), match=public(match) if match else None,
         ))
     return summaries
 

@@ -268,3 +268,70 @@ def test_writing_soon_after_resolution_reaches_the_same_operator(server: Server,
     expect(visitor.locator(".msg.operator .text").last).to_have_text(thanks)
     assert visitor.locator(".msg.bot").count() == bot_said  # the bot never picked it up
     assert visitor.locator(".typing").is_hidden()
+
+
+# --- 5: unread counts, live previews, sort, filters, search ---------------------------------------------
+
+def visitor_over_rest(server: Server, name: str) -> dict[str, Any]:
+    """A second visitor who asks for a person over the REST API (another tab, another customer)."""
+    started = server.start_visitor(name=name)
+    say(server, started, "Talk to a person")
+    return started
+
+
+def say(server: Server, visitor: dict[str, Any], text: str) -> None:
+    with server.http() as http:
+        http.post("/api/visitor/messages", headers={"Authorization": f"Bearer {visitor['token']}"},
+                  json={"text": text}).raise_for_status()
+
+
+def test_inbox_unread_live_previews_search_filters_and_sort(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    visitor_waiting(server, pages, name="Ann")
+    bob = visitor_over_rest(server, "Bob")
+    console = console_with_it_open(server, pages, kim)
+    expect(console.locator("#count-mine")).to_have_text("2")
+    console.locator(".row", has_text="Ann").click()
+    expect(console.locator(".conv-head h1")).to_have_text("Ann")
+
+    # Bob writes while Kim reads Ann: his row shows it, unread, and the toast says who and what
+    say(server, bob, "my parcel 7781 never came")
+    bobs = console.locator(".row", has_text="Bob")
+    expect(bobs.locator(".preview")).to_have_text("my parcel 7781 never came")
+    expect(bobs.locator(".unread-count")).to_have_text("1")
+    toast = console.locator(".toast", has_text="New message from Bob")
+    expect(toast).to_contain_text("“my parcel 7781 never came”")
+
+    # search over messages and contacts
+    console.get_by_label("Search messages and contacts").fill("7781")
+    expect(console.locator(".row .who")).to_have_text(["Bob"])
+    console.get_by_label("Search messages and contacts").fill("ann")
+    expect(console.locator(".row .who")).to_have_text(["Ann"])
+    console.get_by_label("Search messages and contacts").fill("")
+    expect(console.locator(".row .who")).to_have_count(2)
+
+    # filters: channel, tag; sort: newest activity first, waiting longest first
+    console.locator(".filters summary").click()
+    console.get_by_label("Channel").select_option("email")
+    expect(console.locator(".list .empty")).to_have_text("Nothing matches the search and filters.")
+    console.get_by_label("Channel").select_option("")
+    console.get_by_label("New tag").fill("damaged")
+    console.get_by_label("New tag").press("Enter")
+    expect(console.locator(".tags .chip")).to_have_text(["damaged×"])
+    console.get_by_label("Tag", exact=True).fill("damaged")
+    console.get_by_label("Tag", exact=True).press("Enter")
+    expect(console.locator(".row .who")).to_have_text(["Ann"])
+    console.get_by_label("Tag", exact=True).fill("")
+    console.get_by_label("Tag", exact=True).press("Enter")
+    console.get_by_label("Sort").select_option("newest")
+    expect(console.locator(".row .who")).to_have_text(["Bob", "Ann"])
+    console.get_by_label("Sort").select_option("waiting")
+    expect(console.locator(".row .who")).to_have_text(["Ann", "Bob"])
+
+    # the toast opens Bob's conversation; reading it clears the unread count
+    toast.get_by_role("button", name="Open Bob").click()
+    expect(console.locator(".conv-head h1")).to_have_text("Bob")
+    expect(bobs.locator(".unread-count")).to_have_count(0)
+    console.reload()
+    expect(bobs.locator(".preview")).to_have_text("my parcel 7781 never came")
+    expect(console.locator(".row .unread-count")).to_have_count(0)

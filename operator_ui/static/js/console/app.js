@@ -11,6 +11,7 @@ import {Side} from "./side.js";
 import {askTransfer} from "./transfer.js";
 
 const CONVERSATION_HASH = /^#\/conversation\/(\d+)$/;
+const LIST_REFRESH_MS = 10000;
 
 class Console {
   constructor(session) {
@@ -52,6 +53,9 @@ class Console {
       onUnauthorised: () => this.signOut(),
     }).start();
     setInterval(() => this.inbox.tick(), 1000);
+    // conversations this console does not follow (the queue's) send no message events: their previews
+    // and unread counts are refreshed every few seconds while the tab is visible
+    setInterval(() => { if (!document.hidden) this.inbox.refresh(); }, LIST_REFRESH_MS);
     window.addEventListener("hashchange", () => this.followHash());
     window.addEventListener("focus", () => this.markRead());
     this.followHash();
@@ -67,7 +71,7 @@ class Console {
           this.view.add(event.message);
           this.markRead();
         } else if (event.message.role === "visitor") {
-          this.announce("New message in another conversation");
+          this.newElsewhere(event.message);
         }
         this.inbox.soon();
         break;
@@ -88,6 +92,7 @@ class Console {
         break;
       case "read":
         if (current && event.role === "visitor") this.view.onRead(event.seq);
+        if (event.role === "operator") this.inbox.soon();  // unread counts fall
         break;
       case "draft.created":
         if (current) {
@@ -243,6 +248,7 @@ class Console {
     try {
       const roster = await this.api.get("/api/operators");
       for (const o of roster.operators) this.names.set(o.id, o.name);
+      this.inbox.setTeams(roster.teams);
     } catch { /* names are a nicety: ids stand in */ }
   }
 
@@ -284,13 +290,31 @@ class Console {
     document.getElementById("help").showModal();
   }
 
-  announce(text) {
+  /** A visitor wrote in a conversation that is not open: say who and what, with a way there. */
+  newElsewhere(message) {
+    const row = this.inbox.rowOf(message.conversation_id);
+    const contact = row?.contact;
+    const who = contact?.name || contact?.email || contact?.phone || `conversation #${message.conversation_id}`;
+    const excerpt = message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text;
+    this.announce(`New message from ${who}: “${excerpt}”`, {label: `Open ${who}`, run: () => this.open(message.conversation_id)});
+  }
+
+  announce(text, action = null) {
     const el = document.getElementById("announcer");
     el.textContent = "";
     setTimeout(() => { el.textContent = text; }, 30);
-    const toast = h("div", {class: "toast", text});
-    document.body.append(toast);
-    setTimeout(() => toast.remove(), 4000);
+    const toast = h("div", {class: "toast", role: action ? "status" : null}, h("span", {text}),
+      action ? h("button", {type: "button", class: "quiet", text: action.label, onclick: () => {
+        toast.remove();
+        action.run();
+      }}) : null);
+    let shelf = document.getElementById("toasts");
+    if (!shelf) {
+      shelf = h("div", {id: "toasts", class: "toasts"});
+      document.body.append(shelf);
+    }
+    shelf.append(toast);
+    setTimeout(() => toast.remove(), action ? 8000 : 4000);
   }
 }
 
