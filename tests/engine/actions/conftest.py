@@ -78,17 +78,13 @@ class Shop:
 
 
 def shop_settings(shop: Shop, database_url: str, **overrides: Any) -> Settings:
-    return Settings(
-        environment="test",
-        secret_key=secrets.token_urlsafe(32),
-        database_url=database_url,
-        index_dir=Path("/nonexistent-index"),
-        routing_interval_seconds=0.3,
-        integration_url=shop.base_url,
-        integration_auth_value=f"Bearer {TOKEN}",
-        integration_timeout_seconds=1.0,
-        **overrides,
-    )
+    fields: dict[str, Any] = {
+        "environment": "test", "secret_key": secrets.token_urlsafe(32), "database_url": database_url,
+        "index_dir": Path("/nonexistent-index"), "routing_interval_seconds": 0.3,
+        "integration_url": shop.base_url, "integration_auth_value": f"Bearer {TOKEN}",
+        "integration_timeout_seconds": 1.0,
+    }
+    return Settings(**(fields | overrides))
 
 
 @pytest.fixture
