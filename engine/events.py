@@ -58,6 +58,17 @@ class Typing(_Event):
     operator_id: int | None = None
 
 
+class Viewing(_Event):
+    """An operator has a conversation open in their console (``on``) or left it. Consoles show who else
+    is looking (and typing), so two people do not answer at once. Ephemeral, like typing: a console
+    says it again while it stays open, and forgets a colleague it has not heard from in a while."""
+
+    type: Literal["viewing"] = "viewing"
+    conversation_id: int
+    operator_id: int
+    on: bool
+
+
 class Read(_Event):
     """``role`` read every message of the other side up to ``seq``."""
 
@@ -109,8 +120,8 @@ class ActionUpdated(_Event):
 
 
 Event = Annotated[
-    MessageCreated | ConversationChanged | Typing | Read | DraftCreated | QueueUpdated | PresenceUpdated
-    | ActionUpdated | MessageDelivered,
+    MessageCreated | ConversationChanged | Typing | Viewing | Read | DraftCreated | QueueUpdated
+    | PresenceUpdated | ActionUpdated | MessageDelivered,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.api import errors, limits
 from engine.api.deps import Ctx, CurrentOperator, IdPath
 from engine.models import ConversationPublic, MessagePublic, OperatorPublic
-from engine.service import conversations, operators, queries
+from engine.service import conversations, operators, presence, queries
 from engine.validation import INT64_MAX, CleanInput, Id, Text
 
 router = APIRouter(prefix="/api/operator", tags=["operator"],
@@ -107,6 +107,16 @@ async def claim(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath) ->
 async def take_over(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath) -> ConversationPublic:
     """Take a conversation from the operator who owns it (both are told); a claim if nobody does."""
     return _public(await conversations.take_over(ctx, conversation_id, operator.id))
+
+
+class ViewingRequest(_Body):
+    on: bool
+
+
+@router.post("/conversations/{conversation_id}/viewing", status_code=status.HTTP_204_NO_CONTENT)
+async def viewing(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath, body: ViewingRequest) -> None:
+    """This operator has the conversation open (``on``) or left it: the others following it are told."""
+    await presence.viewing(ctx, conversation_id, operator.id, body.on)
 
 
 @router.post("/conversations/{conversation_id}/reply")

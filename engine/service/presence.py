@@ -22,10 +22,10 @@ from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from engine.bus import OPERATORS
-from engine.events import PresenceUpdated
+from engine.bus import OPERATORS, conversation_stream
+from engine.events import PresenceUpdated, Viewing
 from engine.models import Conversation, Operator, State, Status, utcnow
-from engine.service.errors import Invalid
+from engine.service.errors import Invalid, NotFound
 from engine.service.policy import (
     DEFAULT_GRACE_SECONDS,
     HEARTBEATS_PER_GRACE,
@@ -48,6 +48,15 @@ def disconnected(ctx: ServiceContext, operator_id: int) -> None:
     """Called by the operator WebSocket when it closes. Nothing is handed back here: the periodic
     task does it once the operator has been unseen for longer than the grace period."""
     ctx.worker.connections.closed(operator_id)
+
+
+async def viewing(ctx: ServiceContext, conversation_id: int, operator_id: int, on: bool) -> None:
+    """Tell the operators following a conversation that ``operator_id`` has it open (or left it): the
+    collision warning. Nothing is stored; it goes on the internal stream, so no visitor sees it."""
+    if await ctx.read(lambda session: session.get(Conversation, conversation_id)) is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    await ctx.bus.publish(conversation_stream(conversation_id, internal=True),
+                          Viewing(conversation_id=conversation_id, operator_id=operator_id, on=on))
 
 
 # --- store side ---------------------------------------------------------------------------------

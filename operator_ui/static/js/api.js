@@ -23,12 +23,12 @@ export class Api {
     this.onUnauthorised = onUnauthorised;
   }
 
-  async request(method, path, body) {
+  async request(method, path, body, {keepalive = false} = {}) {
     const headers = {Accept: "application/json"};
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     const response = await fetch(this.origin + path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit",
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", keepalive,
     });
     if (response.status === 401 && this.onUnauthorised) this.onUnauthorised();
     if (!response.ok) {

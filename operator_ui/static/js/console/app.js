@@ -12,6 +12,7 @@ import {askTransfer} from "./transfer.js";
 
 const CONVERSATION_HASH = /^#\/conversation\/(\d+)$/;
 const LIST_REFRESH_MS = 10000;
+const VIEWING_AGAIN_MS = 20000;
 
 class Console {
   constructor(session) {
@@ -57,6 +58,11 @@ class Console {
     // and unread counts are refreshed every few seconds while the tab is visible
     setInterval(() => { if (!document.hidden) this.inbox.refresh(); }, LIST_REFRESH_MS);
     window.addEventListener("hashchange", () => this.followHash());
+    setInterval(() => {  // still here: colleagues forget a viewer they stop hearing from
+      if (this.currentId !== null) this.sayViewing(this.currentId, true);
+      this.view.forgetQuietColleagues();
+    }, VIEWING_AGAIN_MS);
+    window.addEventListener("pagehide", () => { if (this.currentId !== null) this.sayViewing(this.currentId, false); });
     window.addEventListener("focus", () => this.markRead());
     this.followHash();
   }
@@ -89,6 +95,15 @@ class Console {
         break;
       case "typing":
         if (current && event.role === "visitor") this.view.setTyping(event.on);
+        if (current && event.role === "operator" && event.operator_id !== this.me.id) {
+          this.view.colleagueTyping(event.operator_id, event.on);
+        }
+        break;
+      case "viewing":
+        if (current && event.operator_id !== this.me.id) {
+          const news = this.view.colleagueViewing(event.operator_id, event.on);
+          if (news && event.on) this.sayViewing(this.currentId, true);  // so the newcomer knows of us too
+        }
         break;
       case "read":
         if (current && event.role === "visitor") this.view.onRead(event.seq);
@@ -158,16 +173,24 @@ class Console {
       return;
     }
     if (this.opening !== id) return;  // another one was picked meanwhile
+    if (this.currentId !== null && this.currentId !== id) this.sayViewing(this.currentId, false);
     if (location.hash !== `#/conversation/${id}`) history.replaceState(null, "", `#/conversation/${id}`);
     this.view.show(detail);
     this.side.show(detail, drafts, context);
     this.inbox.markCurrent(id);
     document.body.classList.add("has-conversation");
     this.socket?.send({type: "subscribe", conversation_id: id, after: this.view.lastSeq});
+    this.sayViewing(id, true);
     this.markRead();
   }
 
+  /** Tell colleagues following the conversation that we have it open (or left it). */
+  sayViewing(id, on) {
+    this.api.request("POST", `/api/operator/conversations/${id}/viewing`, {on}, {keepalive: !on}).catch(() => {});
+  }
+
   closeConversation() {
+    if (this.currentId !== null) this.sayViewing(this.currentId, false);
     this.view.close();
     this.side.clear();
     document.body.classList.remove("has-conversation");

@@ -13,12 +13,16 @@ export class ConversationView {
     this.items = new Map();  // seq -> <li>
     this.readByVisitor = 0;
     this.typingTimer = null;
+    this.viewers = new Map();  // colleague id -> when last heard (ms): who else has it open
+    this.typers = new Map();  // colleague id -> timer that clears their typing
   }
 
   get id() { return this.detail?.conversation.id ?? null; }
   get lastSeq() { return Math.max(0, ...this.items.keys()); }
 
   close() {
+    this.forgetColleagues();
+    this.others = null;
     this.detail = null;
     this.items.clear();
     this.composer?.dispose();
@@ -29,15 +33,18 @@ export class ConversationView {
   show(detail) {
     const sameConversation = this.id === detail.conversation.id;
     const keep = sameConversation ? this.composer : null;
+    if (!sameConversation) this.forgetColleagues();
     this.detail = detail;
     this.items.clear();
     this.header = h("header", {class: "conv-head"});
+    this.others = h("p", {class: "others", role: "status", hidden: true});
     this.packet = h("div", {class: "packet-slot"});
     this.transcript = h("ol", {class: "transcript", role: "log", "aria-live": "polite", "aria-label": "Transcript"});
     this.typing = h("p", {class: "typing", hidden: true, "aria-live": "polite"});
     if (!keep) this.composer?.dispose();
     this.composer = keep || new Composer(this.app, detail.conversation.id);
-    fill(this.main, this.header, this.packet, this.transcript, this.typing, this.composer.element);
+    fill(this.main, this.header, this.others, this.packet, this.transcript, this.typing, this.composer.element);
+    this.renderOthers();
     this.renderHeader();
     if (detail.packet) this.packet.append(renderPacket(detail.packet));
     for (const message of detail.messages) this.add(message, {scroll: false});
@@ -80,6 +87,54 @@ export class ConversationView {
             h("span", {class: `badge state-${conversation.state}`, text: conversation.state}),
             ` ${conversation.channel} · #${conversation.id} · started ${dateTime(conversation.created_at)} · ${ownerText}`))),
       h("div", {class: "actions", role: "group", "aria-label": "Conversation actions"}, actions));
+  }
+
+  // --- colleagues on the same conversation (the collision warning) ---------------------------------
+
+  /** A colleague opened or left this conversation; true when they were not known to be here. */
+  colleagueViewing(operatorId, on) {
+    const news = on && !this.viewers.has(operatorId);
+    if (on) this.viewers.set(operatorId, Date.now());
+    else {
+      this.viewers.delete(operatorId);
+      this.colleagueTyping(operatorId, false);
+    }
+    this.renderOthers();
+    return news;
+  }
+
+  colleagueTyping(operatorId, on) {
+    clearTimeout(this.typers.get(operatorId));
+    this.typers.delete(operatorId);
+    if (on) {
+      this.viewers.set(operatorId, Date.now());
+      this.typers.set(operatorId, setTimeout(() => this.colleagueTyping(operatorId, false), 8000));
+    }
+    this.renderOthers();
+  }
+
+  forgetQuietColleagues(now = Date.now()) {
+    for (const [id, heard] of this.viewers) if (now - heard > 60000 && !this.typers.has(id)) this.viewers.delete(id);
+    this.renderOthers();
+  }
+
+  forgetColleagues() {
+    for (const timer of this.typers.values()) clearTimeout(timer);
+    this.typers.clear();
+    this.viewers.clear();
+  }
+
+  renderOthers() {
+    if (!this.others) return;
+    const names = (ids) => ids.map((id) => this.app.nameOf(id));
+    const typing = names([...this.typers.keys()]);
+    const viewing = names([...this.viewers.keys()].filter((id) => !this.typers.has(id)));
+    const parts = [];
+    if (typing.length) parts.push(`${typing.join(" and ")} ${typing.length > 1 ? "are" : "is"} typing a reply`);
+    if (viewing.length) parts.push(`${viewing.join(" and ")} ${viewing.length > 1 ? "are" : "is"} also viewing`);
+    this.others.hidden = !parts.length;
+    this.others.classList.toggle("typing-collision", typing.length > 0);
+    this.others.textContent = parts.length ? `${parts.join("; ")}.` : "";
   }
 
   /** Add a message (ignored if its seq is already shown). */
