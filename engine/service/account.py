@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -132,17 +132,10 @@ async def account_view(ctx: ServiceContext, conversation_id: int, search: str | 
         )
     mentioned = [*data.mentioned_orders, *([query.order] if query.order else [])]
     found = rules.suggest(ctx.settings.actions, data.visitor_texts, account, mentioned)
+    currency = ctx.settings.integration_currency
     suggestions = [
         SuggestionPublic(
-            kind=s.kind,
-            label=s.label,
-            order_number=s.order_number,
-            amount=s.amount,
-            reason=s.reason,
-            evidence=s.evidence,
-            unit=rules.unit_of(
-                rules.spec_for(ctx.settings.actions, s.kind), ctx.settings.integration_currency
-            ),
+            **asdict(s), unit=rules.unit_of(rules.spec_for(ctx.settings.actions, s.kind), currency)
         )
         for s in found
     ]

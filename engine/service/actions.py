@@ -77,33 +77,14 @@ def public(session: Session, settings: Settings, row: AccountAction) -> AccountA
                 .limit(10)
             ).all()
         )
+    done = spec is not None and row.status == ActionStatus.completed
     return AccountActionPublic(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        kind=row.kind,
+        **row.model_dump(exclude={"idempotency_key"}),
         label=spec.label if spec else row.kind,
-        order_number=row.order_number,
-        amount=row.amount,
-        unit=row.unit,
-        reason=row.reason,
-        status=ActionStatus(row.status),
-        requested_by=row.requested_by,
         requested_by_name=names.get(row.requested_by, ""),
-        approved_by=row.approved_by,
         approved_by_name=names.get(row.approved_by) if row.approved_by else None,
         approvers=approvers,
-        decision_note=row.decision_note,
-        suggested=row.suggested,
-        evidence=row.evidence,
-        result=row.result,
-        error=row.error,
-        attempts=row.attempts,
-        visitor_text=rules.visitor_text(spec, row.amount, row.unit, row.order_number)
-        if spec and row.status == ActionStatus.completed
-        else "",
-        created_at=row.created_at,
-        decided_at=row.decided_at,
-        completed_at=row.completed_at,
+        visitor_text=rules.visitor_text(spec, row.amount, row.unit, row.order_number) if done else "",
     )
 
 
@@ -234,9 +215,11 @@ def _same_request(existing: AccountAction, conversation_id: int, body: ActionReq
     return existing
 
 
-def _approve(
-    session: Session, outbox: Outbox, settings: Settings, action_id: int, approver_id: int, note: str
-) -> AccountAction:
+def _decision(
+    session: Session, settings: Settings, action_id: int, approver_id: int
+) -> tuple[AccountAction, Operator, ActionSpec]:
+    """The action awaiting approval, the person deciding and the action's spec; refused unless their
+    role's limit covers the amount (whoever may approve may also reject)."""
     row = _row(session, action_id)
     if row.status != ActionStatus.awaiting_approval:
         raise Conflict(f"action {action_id} is {row.status.replace('_', ' ')}, not awaiting approval")
@@ -249,33 +232,29 @@ def _approve(
             f"{rules.describe(allowed.limit, row.unit)}: it needs "
             f"{rules.approver_phrase(allowed.approver_roles)}"
         )
+    return row, approver, spec
+
+
+def _approve(
+    session: Session, outbox: Outbox, settings: Settings, action_id: int, approver_id: int, note: str
+) -> AccountAction:
+    row, approver, spec = _decision(session, settings, action_id, approver_id)
     row.status, row.approved_by, row.decided_at = ActionStatus.running, approver_id, utcnow()
     row.decision_note, row.attempts = note.strip(), row.attempts + 1
     session.add(row)
     session.flush()
     said = f" ({row.decision_note})" if row.decision_note else ""
-    _announce(
-        session,
-        outbox,
-        settings,
-        row,
-        f"{approver.name} approved the {_what(row, spec.label, lower=True)}{said}.",
-    )
+    note_text = f"{approver.name} approved the {_what(row, spec.label, lower=True)}{said}."
+    _announce(session, outbox, settings, row, note_text)
     return row
 
 
 def _reject(
     session: Session, outbox: Outbox, settings: Settings, action_id: int, approver_id: int, note: str
 ) -> AccountAction:
-    row = _row(session, action_id)
-    if row.status != ActionStatus.awaiting_approval:
-        raise Conflict(f"action {action_id} is {row.status.replace('_', ' ')}, not awaiting approval")
-    approver = _operator(session, approver_id)
-    spec = rules.spec_for(settings.actions, row.kind)
-    if not rules.authority(spec, approver.role, row.amount).allowed:
-        raise Forbidden("only someone who could approve this action may reject it")
     if len(note.strip()) < rules.MIN_REASON_CHARS:
         raise Invalid("say why it is rejected (at least 5 characters): the asker reads it")
+    row, approver, spec = _decision(session, settings, action_id, approver_id)
     row.status, row.approved_by, row.decided_at, row.decision_note = (
         ActionStatus.rejected,
         approver_id,
@@ -284,13 +263,8 @@ def _reject(
     )
     session.add(row)
     session.flush()
-    _announce(
-        session,
-        outbox,
-        settings,
-        row,
-        f"{approver.name} rejected the {_what(row, spec.label, lower=True)}: {row.decision_note}",
-    )
+    note_text = f"{approver.name} rejected the {_what(row, spec.label, lower=True)}: {row.decision_note}"
+    _announce(session, outbox, settings, row, note_text)
     return row
 
 
