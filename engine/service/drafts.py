@@ -193,9 +193,16 @@ def schedule(ctx: ServiceContext, conversation_id: int) -> None:
     running = ctx.worker.drafting.get(conversation_id)
     if running is not None and not running.done():
         return
-    task = asyncio.create_task(generate(ctx, conversation_id))
+    task = asyncio.create_task(_in_turn(ctx, conversation_id))
     ctx.worker.drafting[conversation_id] = task
     task.add_done_callback(lambda done: _finished(ctx, conversation_id, done))
+
+
+async def _in_turn(ctx: ServiceContext, conversation_id: int) -> list[Draft]:
+    """:func:`generate` once one of the worker's drafting slots is free (``ctx.worker.draft_slots``):
+    a burst of visitor messages queues its drafts instead of crowding out their delivery."""
+    async with ctx.worker.draft_slots:
+        return await generate(ctx, conversation_id)
 
 
 def _finished(ctx: ServiceContext, conversation_id: int, task: asyncio.Task[list[Draft]]) -> None:

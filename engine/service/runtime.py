@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+DRAFTS_AT_ONCE = 2
 
 Published = list[tuple[str, Event]]
 Reactions = Callable[["ServiceContext", Published], Awaitable[None]]
@@ -79,6 +80,8 @@ class Worker:
     connections: Connections = field(default_factory=Connections)
     told: dict[int, tuple[int, int | None]] = field(default_factory=dict)  # conversation: position, minutes
     drafting: dict[int, asyncio.Task[Any]] = field(default_factory=dict)  # conversation -> its draft task
+    # drafts generated at once (the rest wait for a slot): drafting never crowds out delivery
+    draft_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DRAFTS_AT_ONCE))
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)  # bot turns and reactions in the background
 
     def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
