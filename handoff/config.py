@@ -19,7 +19,7 @@ DEFAULTS = Path(__file__).with_name("defaults.toml")
 @dataclass
 class LowConfidenceConfig:
     offer_at: float = 0.5  # score = 1 - answer confidence
-    escalate_at: float = 0.75
+    escalate_at: float = 0.82
     streak: int = 2  # answers in a row that count as a streak
     streak_factor: float = 1.25  # multiplies the weakest answer's score of a streak
 

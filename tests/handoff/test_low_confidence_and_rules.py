@@ -30,14 +30,14 @@ def test_a_confident_answer_continues(detector):
 
 
 def test_weak_answers_in_a_row_escalate_where_one_only_offers(detector):
-    one = Transcript([Turn("user", "do you rent bikes"), Turn("bot", "Our shop ...", 0.4)])
+    one = Transcript([Turn("user", "do you rent bikes"), Turn("bot", "Our shop ...", 0.3)])
     assert detector.decide(one).action == "offer"
     two = Transcript(
         [
             Turn("user", "do you rent bikes"),
-            Turn("bot", "Our shop ...", 0.4),
+            Turn("bot", "Our shop ...", 0.3),
             Turn("user", "I mean bicycles for a day"),
-            Turn("bot", "Our shop ...", 0.35),
+            Turn("bot", "Our shop ...", 0.28),
         ]
     )
     decision = detector.decide(two)
