@@ -364,3 +364,23 @@ def test_colleagues_see_each_other_viewing_and_typing_and_can_take_over(server: 
 
     joes.close(run_before_unload=True)  # Joe leaves: Kim stops seeing him
     expect(console.locator(".others")).to_be_hidden()
+
+
+# --- 8: the packet folds on a laptop screen, and the transcript stays readable ---------------------------
+
+def test_an_850px_screen_folds_the_packet_and_the_transcript_has_room(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    visitor_waiting(server, pages)
+    console = console_with_it_open(server, pages, kim, viewport={"width": 1280, "height": 850})
+    packet = console.locator("details.packet")
+    expect(packet).to_be_visible()
+    expect(packet.locator("summary")).to_contain_text("Asked for a person")  # the reasons stay in sight
+    assert packet.evaluate("e => e.open") is False
+    transcript = console.locator(".transcript")
+    assert transcript.evaluate("e => e.clientHeight") >= 400
+
+    packet.locator("summary").click()  # opened on purpose: it scrolls within its own box
+    expect(packet.locator(".packet-body")).to_be_visible()
+    assert transcript.evaluate("e => e.clientHeight") >= 250
+    console.reload()  # the choice is kept
+    expect(console.locator("details.packet .packet-body")).to_be_visible()

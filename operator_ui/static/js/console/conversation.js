@@ -4,6 +4,9 @@ import {clock, dateTime, fill, h, safeUrl} from "../dom.js";
 import {Composer} from "./composer.js";
 import {renderPacket} from "./packet.js";
 
+const PACKET_KEY = "baton.console.packet";
+const PACKET_OPEN_FROM_PX = 1000;  // screens shorter than this start with the packet folded
+
 export class ConversationView {
   constructor(app) {
     this.app = app;
@@ -46,9 +49,18 @@ export class ConversationView {
     fill(this.main, this.header, this.others, this.packet, this.transcript, this.typing, this.composer.element);
     this.renderOthers();
     this.renderHeader();
-    if (detail.packet) this.packet.append(renderPacket(detail.packet));
+    if (detail.packet) this.packet.append(this.pinPacket(renderPacket(detail.packet)));
     for (const message of detail.messages) this.add(message, {scroll: false});
     this.scrollDown();
+  }
+
+  /** The packet opens by itself only where it leaves the transcript room (a tall screen); on a laptop
+   * it starts as its one-line summary with the reasons. The operator's last choice wins after that. */
+  pinPacket(details) {
+    const chosen = sessionStorage.getItem(PACKET_KEY);
+    details.open = chosen ? chosen === "open" : window.innerHeight >= PACKET_OPEN_FROM_PX;
+    details.addEventListener("toggle", () => sessionStorage.setItem(PACKET_KEY, details.open ? "open" : "closed"));
+    return details;
   }
 
   /** Apply a change the engine announced (state, owner, tags) without asking again. */
