@@ -25,6 +25,8 @@ from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 
+from engine.service import routing_inputs
+
 I = TypeVar("I")  # noqa: E741
 O = TypeVar("O")  # noqa: E741
 
@@ -167,6 +169,8 @@ class Bot:
         bot = cls(knowledge_base, detector, recording, model=settings.llm_model,
                   timeout=settings.llm_timeout_seconds)
         bot.warm()
+        # the language models load beside the first visitors, not in front of the first handoff
+        threading.Thread(target=routing_inputs.warm, name="language-models", daemon=True).start()
         return bot
 
     def warm(self) -> None:
@@ -250,8 +254,10 @@ class Bot:
         packet = None
         if decision.action == "escalate":
             packet = handoff.build_packet(transcript, decision).to_dict()
-            # the topics of what the bot found: routing matches them to operators' and teams' skills
-            packet["topics"] = sorted({tag for hit in retrieval.hits[:3] for tag in hit.chunk.tags})
+            # topics from the whole transcript and the entries it touched, and the language it is
+            # written in: routing matches them to operators' and teams' skills
+            await routing_inputs.annotate(packet, self, [t.text for t in turns if t.role == "user"],
+                                          retrieval)
         return BotOutcome(
             action=decision.action, text=answer.text,
             citations=[{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "title": c.title, "url": c.url,

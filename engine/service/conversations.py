@@ -41,10 +41,10 @@ from engine.models import (
     Visibility,
     utcnow,
 )
-from engine.service import turns
+from engine.service import routing_inputs, turns
 from engine.service.bot import BotOutcome, TurnInput
 from engine.service.errors import Conflict, Invalid, NotFound
-from engine.service.policy import HANDOFF_NOTICE, available, reopen_to, wait_notice
+from engine.service.policy import HANDOFF_NOTICE, available, derive_skills, reopen_to, wait_notice
 from engine.service.runtime import Outbox, ServiceContext
 from engine.service.turns import TurnClaim
 from engine.validation import problem
@@ -481,6 +481,27 @@ async def tag(ctx: ServiceContext, conversation_id: int, operator_id: int, add: 
         session.add(conversation)
         announce(session, outbox, conversation, from_state=State(conversation.state),
                  actor=operator_actor(operator_id), reason="tags changed")
+        return conversation
+
+    return await ctx.act(work)
+
+
+async def set_routing(ctx: ServiceContext, conversation_id: int, operator_id: int, *, language: str | None,
+                      topics: list[str] | None, region: str | None) -> Conversation:
+    """Set or correct what routing matches on (language, topics, region): the conversation's skills
+    become those derived from its handoff packet with these replaced (``routing_inputs``)."""
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        conversation = lock(session, conversation_id)
+        packet = session.exec(select(HandoffEvent.packet).where(
+            HandoffEvent.conversation_id == conversation_id, col(HandoffEvent.packet).is_not(None))
+            .order_by(col(HandoffEvent.id).desc())).first()
+        base = conversation.skills or derive_skills(packet, channel=conversation.channel,
+                                                    tags=conversation.tags)
+        conversation.skills = routing_inputs.with_inputs(base, language=language, topics=topics,
+                                                         region=region)
+        session.add(conversation)
+        announce(session, outbox, conversation, from_state=State(conversation.state),
+                 actor=operator_actor(operator_id), reason="routing inputs changed")
         return conversation
 
     return await ctx.act(work)
