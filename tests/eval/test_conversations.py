@@ -46,6 +46,8 @@ def test_loads_a_good_file(tmp_path):
         ({"turns": [{"role": "robot", "text": "x"}]}, "turns[0].role"),
         ({"turns": [{"role": "user"}]}, "turns[0].text"),
         ({"label_strength": "strong"}, "label_strength"),
+        ({"turns": [{"role": "user", "text": "x", "at": "yesterday"}]}, "turns[0].at"),
+        ({"turns": [{"role": "user", "text": "x", "at": 1700000000}]}, "turns[0].at"),
     ],
 )
 def test_bad_field_is_named_with_its_line(tmp_path, change, field):
@@ -53,6 +55,23 @@ def test_bad_field_is_named_with_its_line(tmp_path, change, field):
         load_conversations(write(tmp_path, GOOD, {**GOOD, "id": "c-2", **change}))
     assert error.value.line == 2 and error.value.field == field
     assert str(error.value).startswith(f"{tmp_path / 'data.jsonl'}:2:")
+
+
+def test_turn_times_are_read_with_or_without_a_zone(tmp_path):
+    row = {
+        **GOOD,
+        "turns": [
+            {"role": "user", "text": "hi", "at": "2026-03-02T09:00:00Z"},
+            {"role": "bot", "text": "hello", "at": "2026-03-02T09:00:02+00:00"},
+            {"role": "user", "text": "get me a person", "at": "2026-03-02T09:20:02"},
+        ],
+    }
+    [conversation] = load_conversations(write(tmp_path, row))
+    first, answer, again = conversation.turns
+    assert first.at.tzinfo is not None and again.at.tzinfo is not None  # no zone: read as UTC
+    assert (again.at - answer.at).total_seconds() == 1200
+    [plain] = load_conversations(write(tmp_path, GOOD))
+    assert all(turn.at is None for turn in plain.turns)
 
 
 def test_broken_json_line_is_reported(tmp_path):
