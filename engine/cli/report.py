@@ -75,7 +75,8 @@ def render(m: Metrics) -> str:
         _rate("Handoff rate", m.handoff),
         *[_rate(f"  {reason}", rate) for reason, rate in m.handoff_by_reason.items()],
         ("Draft acceptance", share(m.drafts.acceptance),
-         f"{m.drafts.used} of {m.drafts.created} used, mean edit {share(m.drafts.mean_edit_ratio)}"),
+         f"{m.drafts.used} of {m.drafts.created} used ({m.drafts.started} started from), "
+         f"mean edit {share(m.drafts.mean_edit_ratio)}"),
         *[_rate(f"  {kind}", rate) for kind, rate in m.drafts.by_kind.items()],
         ("Conversations per operator", "", ""),
         *[(f"  {o.name or o.operator_id}", str(o.conversations), "") for o in m.per_operator],

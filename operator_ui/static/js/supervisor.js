@@ -124,7 +124,7 @@ class Supervisor {
       kpi("First response", time(m.first_response), m.first_response.count ? `median · p90 ${duration(m.first_response.p90)}` : "no replies yet"),
       kpi("Resolution time", time(m.resolution), m.resolution.count ? `median · p90 ${duration(m.resolution.p90)}` : "none resolved yet"),
       kpi("CSAT", m.csat.mean === null ? "–" : `${m.csat.mean.toFixed(1)} / 5`, m.csat.count ? `${pct(m.csat.satisfied_share)} satisfied · ${m.csat.count} rating${m.csat.count === 1 ? "" : "s"}` : "no ratings yet"),
-      kpi("Draft acceptance", pct(m.drafts.acceptance), `${m.drafts.used} of ${m.drafts.created} drafts sent`),
+      kpi("Draft acceptance", pct(m.drafts.acceptance), `${m.drafts.used} of ${m.drafts.created} drafts sent close to as drafted (${m.drafts.started} started from)`),
       m.actions ? kpi(...Object.values(actionsKpi(m.actions))) : null);
   }
 
