@@ -1,8 +1,9 @@
 """What every value from outside must be before it is stored: text without NUL characters or lone
-surrogates, integers that fit a 64-bit column, subjects on one line.
+surrogates, integers that fit the database's integer columns, subjects on one line.
 
 Why at the boundary: PostgreSQL refuses NUL in text, no database encodes a lone surrogate (JSON's
-``"\\ud800"`` decodes to one), and an integer beyond 64 bits overflows both drivers. Each of these
+``"\\ud800"`` decodes to one), and an integer beyond what a column holds overflows the driver
+(PostgreSQL's INTEGER is 32-bit, SQLite's 64; beyond 64 bits neither driver takes it). Each of these
 used to reach the driver and come back as a 500; here it is a 422 that names the field.
 
 :class:`CleanInput` checks every field of a request model (nested lists and dicts included), so a
@@ -17,8 +18,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-INT64_MAX = 2**63 - 1
-INT64_MIN = -(2**63)
+INT_MAX = 2**31 - 1  # PostgreSQL INTEGER, the type of every id, seq and count column
+INT_MIN = -(2**31)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
 
@@ -34,8 +35,8 @@ def problem(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        if not INT64_MIN <= value <= INT64_MAX:
-            return f"is an integer beyond 64 bits (the limit is {INT64_MAX})"
+        if not INT_MIN <= value <= INT_MAX:
+            return f"is an integer too large for the database (the limit is {INT_MAX})"
         return None
     if isinstance(value, dict):
         return next((found for item in value.items() if (found := problem(item)) is not None), None)
@@ -72,8 +73,8 @@ def _one_line(value: str | None) -> str | None:
 OneLine = Annotated[str, AfterValidator(_one_line)]
 """A header-like value (an email subject): a line break in it could start a header of its own."""
 
-Id = Annotated[int, Field(ge=0, le=INT64_MAX)]
-"""A database id or sequence number as a request carries it: never negative, fits 64 bits."""
+Id = Annotated[int, Field(ge=0, le=INT_MAX)]
+"""A database id or sequence number as a request carries it: never negative, fits the column."""
 
 
 class CleanInput(BaseModel):

@@ -11,11 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.api.deps import Ctx, CurrentOperator
+from engine.api import errors
+from engine.api.deps import Ctx, CurrentOperator, IdPath
 from engine.models import AccountActionPublic, ActionStatus
 from engine.service import account, actions
+from engine.validation import CleanInput, Text
 
-router = APIRouter(prefix="/api", tags=["actions"])
+router = APIRouter(prefix="/api", tags=["actions"],
+                   responses=errors.responses(400, 401, 403, 404, 409, 413))
 
 
 class ActionsView(BaseModel):
@@ -24,18 +27,22 @@ class ActionsView(BaseModel):
     actions: list[AccountActionPublic]  # the conversation's actions, oldest first (its audit)
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field(default="", max_length=2000)
+
+
+class ActionBody(actions.ActionRequest, CleanInput):
+    """An action request as an operator sends it (no NUL or lone surrogate in its text)."""
 
 
 @router.get("/operator/conversations/{conversation_id}/account")
 async def conversation_account(
     ctx: Ctx,
     operator: CurrentOperator,
-    conversation_id: int,
-    search: Annotated[str | None, Query(min_length=3, max_length=320)] = None,
+    conversation_id: IdPath,
+    search: Annotated[Text | None, Query(min_length=3, max_length=320)] = None,
 ) -> account.AccountView:
     """The visitor's account and orders from the integration (by the email, phone or order number
     the conversation holds, or ``search``), with the actions the conversation calls for."""
@@ -43,7 +50,7 @@ async def conversation_account(
 
 
 @router.get("/operator/conversations/{conversation_id}/actions")
-async def conversation_actions(ctx: Ctx, operator: CurrentOperator, conversation_id: int) -> ActionsView:
+async def conversation_actions(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath) -> ActionsView:
     found = await ctx.read(actions.for_conversation, ctx.settings, conversation_id)
     return ActionsView(
         currency=ctx.settings.integration_currency,
@@ -63,7 +70,7 @@ async def conversation_actions(ctx: Ctx, operator: CurrentOperator, conversation
     },
 )
 async def request_action(
-    ctx: Ctx, operator: CurrentOperator, conversation_id: int, body: actions.ActionRequest, response: Response
+    ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath, body: ActionBody, response: Response
 ) -> AccountActionPublic:
     """Perform an action within the operator's limit (200, with the shop's answer), or ask for
     approval above it (202). The same ``idempotency_key`` again returns the first request."""
@@ -75,20 +82,20 @@ async def request_action(
 
 @router.post("/actions/{action_id}/approve")
 async def approve_action(
-    ctx: Ctx, operator: CurrentOperator, action_id: int, body: DecisionRequest
+    ctx: Ctx, operator: CurrentOperator, action_id: IdPath, body: DecisionRequest
 ) -> AccountActionPublic:
     return await actions.approve(ctx, action_id, operator.id, body.note)
 
 
 @router.post("/actions/{action_id}/reject")
 async def reject_action(
-    ctx: Ctx, operator: CurrentOperator, action_id: int, body: DecisionRequest
+    ctx: Ctx, operator: CurrentOperator, action_id: IdPath, body: DecisionRequest
 ) -> AccountActionPublic:
     return await actions.reject(ctx, action_id, operator.id, body.note)
 
 
 @router.post("/actions/{action_id}/retry")
-async def retry_action(ctx: Ctx, operator: CurrentOperator, action_id: int) -> AccountActionPublic:
+async def retry_action(ctx: Ctx, operator: CurrentOperator, action_id: IdPath) -> AccountActionPublic:
     return await actions.retry(ctx, action_id, operator.id)
 
 

@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"],
 
 
 class NewOperator(OperatorCreate, CleanInput):
-    """An operator account as an admin sends it (no NUL, no lone surrogate, ids within 64 bits)."""
+    """An operator account as an admin sends it (no NUL, no lone surrogate, ids a database integer holds)."""
 
 
 class NewTeam(TeamCreate, CleanInput):

@@ -15,7 +15,7 @@ from engine.api import limits
 from engine.models import Conversation, Operator, OperatorRole
 from engine.service import conversations, operators
 from engine.service.runtime import ServiceContext
-from engine.validation import INT64_MAX
+from engine.validation import INT_MAX
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -25,7 +25,7 @@ def get_ctx(request: Request) -> ServiceContext:
 
 
 Ctx = Annotated[ServiceContext, Depends(get_ctx)]
-IdPath = Annotated[int, Path(ge=0, le=INT64_MAX, description="a database id (64-bit)")]
+IdPath = Annotated[int, Path(ge=0, le=INT_MAX, description="a database id")]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -43,7 +43,7 @@ async def operator_for(ctx: ServiceContext, token: str | None) -> Operator | Non
     if not token:
         return None
     operator_id = operators.read_token(ctx.settings.secret_key, token)
-    if operator_id is None or operator_id > INT64_MAX:  # a signed id always fits; this one was not ours
+    if operator_id is None or operator_id > INT_MAX:  # a signed id always fits; this one was not ours
         return None
     return await ctx.read(lambda session: session.get(Operator, operator_id))
 

@@ -53,8 +53,9 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a router: each code with :class:`Problem` as its body (422 with
     FastAPI's ``HTTPValidationError``, the shape every 422 here has)."""
     documented: dict[int | str, dict[str, Any]] = {}
+    problem = {"application/json": {"schema": Problem.model_json_schema()}}  # JSON whatever the route sends
     for code in codes:
-        documented[code] = {"model": Problem, "description": DESCRIPTIONS[code]}
+        documented[code] = {"description": DESCRIPTIONS[code], "content": problem}
         if code == 422:
             documented[code] = {"description": DESCRIPTIONS[code], "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}

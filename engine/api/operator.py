@@ -11,7 +11,7 @@ from engine.api import errors, limits
 from engine.api.deps import Ctx, CurrentOperator, IdPath
 from engine.models import ConversationPublic, MessagePublic, OperatorPublic
 from engine.service import conversations, operators, presence, queries
-from engine.validation import INT64_MAX, CleanInput, Id, Text
+from engine.validation import INT_MAX, CleanInput, Id, Text
 
 router = APIRouter(prefix="/api/operator", tags=["operator"],
                    responses=errors.responses(400, 401, 403, 404, 409, 413, 429))
@@ -82,7 +82,7 @@ async def me(operator: CurrentOperator) -> OperatorPublic:
 @router.get("/conversations")
 async def list_conversations(ctx: Ctx, operator: CurrentOperator, state: queries.ListFilter = "queued",
                              channel: Annotated[Text | None, Query(max_length=16)] = None,
-                             team_id: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
+                             team_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
                              tag: Annotated[Text | None, Query(max_length=64)] = None,
                              q: Annotated[Text | None, Query(max_length=200)] = None,
                              sort: queries.ListSort | None = None) -> list[queries.ConversationSummary]:
@@ -165,6 +165,6 @@ async def reopen(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath) -
 
 @router.get("/conversations/{conversation_id}/messages")
 async def messages(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
-                   after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0) -> list[MessagePublic]:
+                   after: Annotated[int, Query(ge=0, le=INT_MAX)] = 0) -> list[MessagePublic]:
     """Every message after ``after``, internal notes included (operators only)."""
     return await ctx.read(queries.operator_messages, conversation_id, after)

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from engine.api import errors
 from engine.api.deps import Ctx, CurrentLead
 from engine.service import metrics, reports, staffing
-from engine.validation import INT64_MAX, Text
+from engine.validation import INT_MAX, Text
 
 router = APIRouter(tags=["reports"], responses=errors.responses(400, 401, 403, 422))
 
@@ -36,7 +36,7 @@ async def get_report(ctx: Ctx, _lead: CurrentLead, start: Iso = None, end: Iso =
 
 
 def drill_filter(tag: Key = None, topic: Key = None,
-                 operator_id: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
+                 operator_id: Annotated[int | None, Query(ge=0, le=INT_MAX)] = None,
                  hour: Annotated[int | None, Query(ge=0, le=23, description="hour of day it began, in tz")]
                  = None,
                  handed_off: bool | None = None, contained: bool | None = None) -> reports.Filter:

@@ -14,7 +14,7 @@ from engine.api.deps import Ctx, VisitorConversation
 from engine.events import QueueInfo
 from engine.models import Conversation, MessagePublic, State
 from engine.service import conversations, queries, queue, workflow
-from engine.validation import INT64_MAX, CleanInput
+from engine.validation import INT_MAX, CleanInput
 
 router = APIRouter(prefix="/api/visitor", tags=["visitor"], dependencies=[Depends(limits.per_address)],
                    responses=errors.responses(400, 401, 409, 413, 429))
@@ -83,7 +83,7 @@ async def send_message(ctx: Ctx, request: Request, conversation: VisitorConversa
 
 @router.get("/messages")
 async def read_messages(ctx: Ctx, conversation: VisitorConversation,
-                        after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0) -> HistoryResponse:
+                        after: Annotated[int, Query(ge=0, le=INT_MAX)] = 0) -> HistoryResponse:
     def work(session: Session) -> HistoryResponse:
         current = session.get(Conversation, conversation.id)
         return HistoryResponse(messages=queries.visitor_messages(session, conversation.id, after),

@@ -114,8 +114,7 @@ async def messenger_verify(ctx: Ctx, mode: Annotated[str, Query(alias="hub.mode"
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             detail="this webhook is not configured: set BATON_MESSENGER_VERIFY_TOKEN")
     if mode != "subscribe":
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                            detail=f"hub.mode is {mode!r}; only 'subscribe' is answered")
+        raise InputError(f"hub.mode is {mode!r}; only 'subscribe' is answered", field="hub.mode")
     if not hmac.compare_digest(verify_token, expected):
         raise _forbidden("hub.verify_token does not match BATON_MESSENGER_VERIFY_TOKEN")
     return challenge

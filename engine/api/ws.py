@@ -35,7 +35,7 @@ from engine.service import conversations, presence, queries, queue, workflow
 from engine.service.errors import ServiceError
 from engine.service.runtime import ServiceContext
 from engine.settings import Settings
-from engine.validation import INT64_MAX, CleanInput, Id
+from engine.validation import INT_MAX, CleanInput, Id
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -186,8 +186,8 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
     if conversation is None:
         await websocket.close(code=UNAUTHORISED, reason="a valid conversation token is required")
         return
-    if not 0 <= after <= INT64_MAX:
-        await websocket.close(code=INVALID, reason=f"after must be a seq from 0 to {INT64_MAX}")
+    if not 0 <= after <= INT_MAX:
+        await websocket.close(code=INVALID, reason=f"after must be a seq from 0 to {INT_MAX}")
         return
     conversation_id = conversation.id
     subscription = ctx.bus.subscribe(conversation_stream(conversation_id))

@@ -1,7 +1,7 @@
 """Input an attacker would send gets a 4xx (or a socket close code) that names what is wrong, on
 SQLite and PostgreSQL, and nothing already stored is lost: NUL characters, lone surrogates,
-integers beyond 64 bits, binary and oversized frames, chunked bodies over the limit, a client that
-leaves mid-body."""
+integers past what a column holds (PostgreSQL's INTEGER, and far past 64 bits), binary and
+oversized frames, chunked bodies over the limit, a client that leaves mid-body."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from engine.app import BodyLimit
 from tests.engine.conftest import Server, receive_json, receive_until
 from tests.engine.security.conftest import bearer
 
-BIG = 2**64  # one past what a 64-bit column holds, and then some
+BIG = 2**64  # past any column on either backend (PostgreSQL's INTEGER ends at 2**31 - 1)
+EDGE = 2**31  # one past PostgreSQL's INTEGER
 HUGE = 10**40
 
 
@@ -90,21 +91,25 @@ def test_integers_beyond_64_bits_are_a_422(server: Server, desk: dict[str, Any])
     op, admin = bearer(desk["operator"]), bearer(desk["admin"])
     base = f"/api/operator/conversations/{desk['id']}"
     with server.http() as http:
-        big = f"/api/operator/conversations/{BIG}"
-        for path in (big, f"{big}/messages", f"{big}/context", f"{big}/drafts", f"{base}/canned/{BIG}",
-                     f"{base}/messages?after={BIG}"):
-            answer = http.get(path, headers=op)
-            assert answer.status_code == 422 and "less than or equal to" in answer.text, (path, answer.text)
-        for action in ("claim", "takeover", "handback", "resolve", "reopen"):
-            assert http.post(f"/api/operator/conversations/{BIG}/{action}", headers=op).status_code == 422
+        for number in (EDGE, BIG):
+            big = f"/api/operator/conversations/{number}"
+            for path in (big, f"{big}/messages", f"{big}/context", f"{big}/drafts", f"{base}/canned/{number}",
+                         f"{base}/messages?after={number}"):
+                answer = http.get(path, headers=op)
+                assert answer.status_code == 422 and "less than or equal to" in answer.text, path
+            for action in ("claim", "takeover", "handback", "resolve", "reopen"):
+                assert http.post(f"{big}/{action}", headers=op).status_code == 422
         refused_naming(http.post(f"{base}/reply", json={"text": "hi", "draft_id": BIG}, headers=op),
                        "draft_id", "less than or equal to")
         refused_naming(http.post(f"{base}/transfer", json={"operator_id": HUGE}, headers=op),
                        "operator_id", "less than or equal to")
         team = http.post("/api/admin/teams", json={"name": "T", "backup_team_id": BIG}, headers=admin)
-        refused_naming(team, "backup_team_id", "64 bits")
-        refused_naming(http.get(f"/api/visitor/messages?after={BIG}", headers=bearer(desk["visitor"])),
+        refused_naming(team, "backup_team_id", "too large for the database")
+        refused_naming(http.get(f"/api/visitor/messages?after={EDGE}", headers=bearer(desk["visitor"])),
                        "after", "less than or equal to")
+        team = http.post("/api/admin/teams", json={"name": "T", "overflow_after_seconds": EDGE},
+                         headers=admin)
+        refused_naming(team, "overflow_after_seconds", "too large for the database")
         forged = http.get("/api/operator/me", headers=bearer(f"{BIG}.9999999999.forged"))
         assert forged.status_code == 401
 

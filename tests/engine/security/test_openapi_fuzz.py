@@ -1,0 +1,102 @@
+"""Schemathesis against the app's own OpenAPI document, on SQLite and PostgreSQL, with no token and
+with visitor, operator and admin tokens: no server error and no response outside the schema
+(status code, content type, headers, body) on any operation.
+
+The document is the one ``create_app`` builds (what ``/openapi.json`` serves); the requests go to
+a running server in development mode with the channel secrets left empty, so the webhooks' bodies
+are parsed and stored rather than all refused for a missing signature. Every generated request is
+sent once per kind of caller. Examples are derandomised (the same every run) and counted: the last
+test prints ``SCHEMATHESIS {json}`` and fails if an operation was not reached by every caller.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from engine.app import create_app
+from engine.service.bot import Bot
+from engine.settings import Settings
+from tests.engine.conftest import Server, run_server
+
+EXAMPLES = 10  # generated per operation (each sent by the four callers); the coverage phase adds more
+WHO = ("anonymous", "visitor", "operator", "admin")
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
+CALLS: Counter[tuple[str, str, str]] = Counter()  # (backend, caller, operation) -> calls
+STARTED: dict[str, float] = {}  # backend -> when its fuzzing began
+
+DOCUMENT = create_app(Settings(environment="test", secret_key=secrets.token_urlsafe(32)),
+                      load=False).openapi()
+schema = schemathesis.openapi.from_dict(DOCUMENT)
+OPERATIONS = sorted(f"{method.upper()} {path}" for path, item in DOCUMENT["paths"].items() for method in item)
+
+
+def backend_of(server: Server) -> str:
+    return "sqlite" if server.settings.is_sqlite else "postgres"
+
+
+@pytest.fixture(scope="session")
+def fuzz_server(database_url: str, bot_settings: Settings, bot: Bot,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    settings = bot_settings.model_copy(update={
+        "database_url": database_url, "environment": "development", "delivery_attempts": 1,
+        "messenger_verify_token": secrets.token_urlsafe(16),  # the subscription check always needs one
+        "smtp_port": 9, "sms_provider_url": "http://127.0.0.1:9",
+        "messenger_api_url": "http://127.0.0.1:9"})  # replies to fuzzed senders fail at once, nowhere
+    if "sqlite" in database_url:  # a file of its own: the fuzzed rows stay out of the other tests' store
+        settings = settings.model_copy(update={
+            "database_url": f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"})
+    for server in run_server(settings, bot):
+        STARTED[backend_of(server)] = time.monotonic()
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tokens(fuzz_server: Server) -> dict[str, dict[str, str]]:
+    def bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    return {"anonymous": {}, "visitor": bearer(fuzz_server.start_visitor()["token"]),
+            "operator": bearer(fuzz_server.new_operator()["token"]),
+            "admin": bearer(fuzz_server.new_operator(role="admin")["token"])}
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_every_operation_answers_within_its_schema(case: Any, tokens: dict[str, dict[str, str]],
+                                                   fuzz_server: Server) -> None:
+    backend = backend_of(fuzz_server)
+    for who in WHO:
+        CALLS[(backend, who, f"{case.method} {case.path}")] += 1
+        case.call_and_validate(base_url=fuzz_server.base_url, headers={**(case.headers or {}), **tokens[who]},
+                               checks=CHECKS, timeout=30)
+
+
+def test_fuzzing_reached_every_operation(fuzz_server: Server) -> None:
+    backend = backend_of(fuzz_server)
+    calls = {op: {who: CALLS[(backend, who, op)] for who in WHO} for op in OPERATIONS}
+    print("SCHEMATHESIS " + json.dumps({
+        "backend": backend, "operations": len(OPERATIONS), "max_examples": EXAMPLES,
+        "seconds": round(time.monotonic() - STARTED[backend], 1),
+        "requests": sum(sum(c.values()) for c in calls.values()),
+        "fewest_per_operation_and_caller": min(min(c.values()) for c in calls.values()),
+        "per_operation": {op: c["anonymous"] for op, c in calls.items()}}))
+    unreached = {op: c for op, c in calls.items() if min(c.values()) == 0}
+    assert not unreached, unreached
