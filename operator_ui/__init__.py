@@ -55,4 +55,13 @@ def mount(app: FastAPI) -> None:
 
     app.add_api_route("/widget.js", widget_script, methods=["GET", "HEAD"], include_in_schema=False,
                       response_class=FileResponse)
+
+    def favicon() -> Response:
+        # browsers ask for /favicon.ico whatever the page links: answer rather than log a 404 per visit
+        response = FileResponse(STATIC_DIR / "img" / "favicon.ico", media_type="image/x-icon")
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
+    app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False,
+                      response_class=FileResponse)
     app.mount("/ui", StaticFiles(directory=STATIC_DIR), name="operator_ui")

@@ -93,6 +93,13 @@ async def read_messages(ctx: Ctx, conversation: VisitorConversation,
     return await ctx.read(work)
 
 
+@router.get("/team")
+async def team(ctx: Ctx, conversation: VisitorConversation) -> queries.VisitorTeam:
+    """Who is helping (name and picture of the operator who has the conversation), who from the team
+    wrote in it, and how soon a person typically replies (median of recent first responses)."""
+    return await ctx.read(queries.visitor_team, ctx.settings, conversation.id)
+
+
 @router.post("/csat", status_code=status.HTTP_204_NO_CONTENT)
 async def rate(ctx: Ctx, conversation: VisitorConversation, body: CsatRequest) -> None:
     await conversations.record_csat(ctx, conversation.id, body.score, body.comment)

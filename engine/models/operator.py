@@ -53,11 +53,14 @@ class OperatorBase(SQLModel):
     skills: list[str] = json_list()
     capacity: int = Field(default=3, ge=0, le=100)
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    # shown to visitors beside the name (https URL, or a path on this server); initials when unset
+    avatar_url: str | None = Field(default=None, max_length=500, schema_extra={"pattern": r"^(https://|/)\S+$"})
 
 
 class Operator(OperatorBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str = Field(max_length=255)
+    active: bool = True  # a deactivated account cannot sign in; its history stays
     status: Status = Field(default=Status.offline, sa_type=String(16))
     last_seen_at: datetime | None = None
 
@@ -75,6 +78,7 @@ class OperatorCreate(OperatorBase):
 
 class OperatorPublic(OperatorBase):
     id: int
+    active: bool = True
     status: Status
     last_seen_at: datetime | None = None
 

@@ -372,6 +372,15 @@ def minutes(wait: float | None) -> int | None:
     return None if wait is None else round(wait / 60)
 
 
+MIN_REPLY_SAMPLES = 3
+
+
+def typical_reply(samples: Sequence[float]) -> float | None:
+    """What "typically replies in ..." says: the median of recent first responses (queued to a
+    person's first reply, in seconds); None with fewer than ``MIN_REPLY_SAMPLES``, never a guess."""
+    return statistics.median(samples) if len(samples) >= MIN_REPLY_SAMPLES else None
+
+
 # --- presence timing ----------------------------------------------------------------------------
 
 OFFLINE = "offline"

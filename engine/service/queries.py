@@ -23,6 +23,7 @@ from engine.models import (
     HandoffEvent,
     Message,
     MessagePublic,
+    Operator,
     Role,
     State,
     Transition,
@@ -33,6 +34,7 @@ from engine.models import (
 from engine.service import context, drafts, queue
 from engine.service.conversations import public
 from engine.service.errors import NotFound
+from engine.service.policy import typical_reply
 from engine.settings import Settings
 
 ListFilter = Literal["queued", "assigned", "mine", "all", "bot", "offered", "resolved"]
@@ -176,6 +178,51 @@ def list_conversations(session: Session, settings: Settings, which: ListFilter |
             unread=unread.get(conversation.id, 0), match=public(match) if match else None,
         ))
     return summaries
+
+
+class Agent(SQLModel):
+    """An operator as a visitor sees them: a name and, when set, a picture."""
+
+    id: int
+    name: str
+    avatar_url: str | None = None
+
+
+class VisitorTeam(SQLModel):
+    """Who is helping a visitor (``agent``, when a person has the conversation), everyone from the
+    team who wrote in it (``authors``), and how soon a person typically replies."""
+
+    agent: Agent | None = None
+    authors: list[Agent] = []
+    typical_reply_seconds: float | None = None
+
+
+def first_response_times(session: Session, limit: int) -> list[float]:
+    """Seconds from queued to a person's first reply, over the ``limit`` most recent conversations."""
+    rows = session.exec(select(Conversation.queued_at, Conversation.first_human_response_at).where(
+        col(Conversation.queued_at).is_not(None), col(Conversation.first_human_response_at).is_not(None),
+        col(Conversation.queued_at) <= Conversation.first_human_response_at)
+        .order_by(col(Conversation.first_human_response_at).desc()).limit(limit)).all()
+    return [(replied - queued).total_seconds() for queued, replied in rows]
+
+
+def _agent(operator: Operator) -> Agent:
+    return Agent(id=operator.id, name=operator.name, avatar_url=operator.avatar_url)
+
+
+def visitor_team(session: Session, settings: Settings, conversation_id: int) -> VisitorTeam:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    wrote = select(Message.author_id).where(Message.conversation_id == conversation_id,
+                                            Message.visibility == Visibility.public,
+                                            col(Message.author_id).is_not(None))
+    authors = session.exec(select(Operator).where(col(Operator.id).in_(wrote))).all()
+    agent = session.get(Operator, conversation.assignee_id) \
+        if conversation.state == State.assigned and conversation.assignee_id else None
+    return VisitorTeam(agent=_agent(agent) if agent else None, authors=[_agent(o) for o in authors],
+                       typical_reply_seconds=typical_reply(first_response_times(session,
+                                                                                settings.handle_time_samples)))
 
 
 def conversation_detail(session: Session, settings: Settings, conversation_id: int) -> ConversationDetail:

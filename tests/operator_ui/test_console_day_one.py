@@ -384,3 +384,44 @@ def test_an_850px_screen_folds_the_packet_and_the_transcript_has_room(server: Se
     assert transcript.evaluate("e => e.clientHeight") >= 250
     console.reload()  # the choice is kept
     expect(console.locator("details.packet .packet-body")).to_be_visible()
+
+
+# --- 11: the widget says who is helping, and how soon a person typically replies -------------------------
+
+def measured_first_responses(server: Server, seconds: list[float]) -> None:
+    """Earlier conversations whose first human reply came ``seconds`` after they were queued."""
+    from datetime import timedelta
+
+    from engine.db import make_engine, session_scope
+    from engine.models import Contact, Conversation, State, utcnow
+
+    engine = make_engine(server.settings.database_url)
+    with session_scope(engine) as session:
+        for n, wait in enumerate(seconds):
+            contact = Contact(name=f"Earlier {n}")
+            session.add(contact)
+            session.flush()
+            queued = utcnow() - timedelta(hours=1)
+            session.add(Conversation(contact_id=contact.id, channel="web", token_hash=f"earlier-{n}",
+                                     state=State.resolved, queued_at=queued,
+                                     first_human_response_at=queued + timedelta(seconds=wait)))
+    engine.dispose()
+
+
+def test_the_widget_names_the_operator_and_the_typical_reply_time(server: Server, pages: Pages) -> None:
+    measured_first_responses(server, [180, 240, 420])  # median: 4 minutes
+    kim = server.new_operator(name="Kim Lee", avatar_url="/favicon.ico")
+    visitor = visitor_waiting(server, pages)  # nobody online yet: it waits
+    expect(visitor.locator(".notice.waiting .typical")).to_have_text("We typically reply in about 4 minutes.")
+    expect(visitor.locator(".subtitle")).to_have_text("Typically replies in about 4 minutes")
+
+    console = console_with_it_open(server, pages, kim)  # signing in routes it to Kim
+    expect(visitor.locator(".notice.assigned")).to_have_text("You're chatting with Kim Lee from our team.")
+    expect(visitor.locator(".subtitle")).to_have_text("Kim Lee is helping you")
+    expect(visitor.locator(".avatar img")).to_have_attribute("src", f"{server.base_url}/favicon.ico")
+    composer = console.get_by_label("Reply to the visitor")
+    composer.fill("Hi, I'm Kim. Let me look at your order.")
+    composer.press("Enter")
+    expect(visitor.locator(".msg.operator .who")).to_have_text(["Kim Lee"])
+    visitor.reload()
+    expect(visitor.locator(".msg.operator .who")).to_have_text(["Kim Lee"])

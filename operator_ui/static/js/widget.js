@@ -67,6 +67,7 @@ class Widget {
     this.thinkingTimer = null;
     this.typingSent = false;
     this.typingIdle = null;
+    this.team = {agent: null, authors: [], typical_reply_seconds: null};  // GET /api/visitor/team
     this.build();
   }
 
@@ -85,6 +86,7 @@ class Widget {
       "aria-controls": "baton-panel", "aria-label": "Chat with us", onclick: () => this.setOpen(!this.isOpen)},
     chatIcon(), this.badge);
     this.status = h("p", {class: "subtitle", text: "Our assistant answers at once; a person is one tap away."});
+    this.avatar = h("span", {class: "avatar", "aria-hidden": "true", hidden: true});
     this.connection = h("p", {class: "connection", role: "status", hidden: true});
     this.list = h("ol", {class: "messages", role: "log", "aria-live": "polite", "aria-label": "Messages"});
     this.empty = h("li", {class: "empty", text: "Hi! Ask us anything about your order, delivery or returns."});
@@ -102,7 +104,7 @@ class Widget {
     this.panel = h("section", {id: "baton-panel", class: "panel", role: "dialog", "aria-modal": "false",
       "aria-labelledby": "baton-title", hidden: true, onkeydown: (e) => { if (e.key === "Escape") this.setOpen(false); }},
     h("header", {},
-      h("div", {}, h("h2", {id: "baton-title", text: "Chat with us"}), this.status),
+      h("div", {class: "who-helps"}, this.avatar, h("div", {}, h("h2", {id: "baton-title", text: "Chat with us"}), this.status)),
       h("button", {type: "button", class: "close", "aria-label": "Close chat", onclick: () => this.setOpen(false)}, "×")),
     this.connection, this.notice, this.list, this.typing, this.csat, this.quick, this.form);
     this.root.append(h("div", {class: "baton"}, this.panel, this.launcher));
@@ -229,13 +231,33 @@ class Widget {
 
   onState({state, queue}) {
     const reopened = this.state === "resolved" && state !== "resolved";
+    const changed = state !== this.state;
     this.state = state;
     this.queue = queue;
+    if (changed && !BOT_STATES.has(state)) this.loadTeam();
     this.renderNotice();
     this.renderQuickReplies();
     if (reopened) this.csat.hidden = true;
     if (state === "resolved" && this.store.rated !== this.lastSeq) this.showCsat();
     if (!BOT_STATES.has(state)) this.stopThinking();
+  }
+
+  /** Who is helping and how soon a person typically replies: the header, the notice and names. */
+  async loadTeam() {
+    try {
+      this.team = await this.api.get("/api/visitor/team");
+    } catch {
+      return;  // "Support team" stands in
+    }
+    for (const item of this.items.values()) {
+      const who = item.querySelector(".who");
+      if (who && item.dataset.author) who.textContent = this.authorName(Number(item.dataset.author));
+    }
+    this.renderNotice();
+  }
+
+  authorName(id) {
+    return this.team.authors.find((a) => a.id === id)?.name || ROLE_NAMES.operator;
   }
 
   onTyping(on) {
@@ -365,7 +387,14 @@ class Widget {
 
   renderMessage(message) {
     const li = h("li", {class: `msg ${message.role}`});
-    if (message.role !== "visitor") li.append(h("span", {class: "who", text: ROLE_NAMES[message.role] || message.role}));
+    const fromPerson = message.role === "operator" && message.author_id;
+    if (fromPerson) {
+      li.dataset.author = message.author_id;
+      if (!this.team.authors.some((a) => a.id === message.author_id)) this.loadTeam();
+    }
+    if (message.role !== "visitor") {
+      li.append(h("span", {class: "who", text: fromPerson ? this.authorName(message.author_id) : ROLE_NAMES[message.role] || message.role}));
+    }
     li.append(h("p", {class: "text", dir: "auto", text: message.text}));
     const sources = (message.citations || []).map((c) => [safeUrl(c.url), c.title || c.doc_id]).filter(([url]) => url);
     if (sources.length) {
@@ -429,24 +458,41 @@ class Widget {
       } else if (queue?.position) {
         parts[parts.length - 1] += ". We can't estimate the wait right now.";
       }
-      fill(this.notice, h("strong", {text: "Waiting for a person"}), h("span", {text: parts.join(" ")}));
+      const typical = replyTime(this.team.typical_reply_seconds);
+      fill(this.notice, h("strong", {text: "Waiting for a person"}), h("span", {text: parts.join(" ")}),
+        typical ? h("span", {class: "typical", text: `We typically reply in ${typical}.`}) : null);
       this.notice.hidden = false;
-      this.status.textContent = "Waiting for a person from our team";
+      this.status.textContent = typical ? `Typically replies in ${typical}` : "Waiting for a person from our team";
+      this.showAgent(null);
     } else if (state === "assigned") {
+      const agent = this.team.agent;
       this.notice.classList.add("assigned");
-      fill(this.notice, h("span", {text: "You're chatting with a person from our team."}));
+      fill(this.notice, h("span", {text: agent ? `You're chatting with ${agent.name} from our team.`
+        : "You're chatting with a person from our team."}));
       this.notice.hidden = false;
-      this.status.textContent = "A person from our team is here";
+      this.status.textContent = agent ? `${agent.name} is helping you` : "A person from our team is here";
+      this.showAgent(agent);
     } else if (state === "resolved") {
+      this.showAgent(null);
       this.notice.classList.add("closed");
       fill(this.notice, h("span", {text: "This conversation is closed. Write again any time to reopen it."}));
       this.notice.hidden = false;
       this.status.textContent = "Conversation closed";
     } else {
+      this.showAgent(null);
       this.notice.hidden = true;
       this.status.textContent = "Our assistant answers at once; a person is one tap away.";
     }
     this.scrollDown();
+  }
+
+  /** The helping operator's picture (or initials) in the header; nothing while the bot answers. */
+  showAgent(agent) {
+    this.avatar.hidden = !agent;
+    if (!agent) return;
+    const picture = agent.avatar_url ? safeUrl(agent.avatar_url) : null;
+    fill(this.avatar, picture ? h("img", {src: picture, alt: ""})
+      : agent.name.split(/\s+/).slice(0, 2).map((part) => part[0]?.toUpperCase() || "").join(""));
   }
 
   showCsat() {
@@ -489,6 +535,15 @@ class Widget {
   scrollDown() {
     this.list.scrollTop = this.list.scrollHeight;
   }
+}
+
+/** "under a minute", "about 4 minutes", "about 2 hours" (null: nothing measured yet). */
+function replyTime(seconds) {
+  if (seconds === null || seconds === undefined) return null;
+  if (seconds < 60) return "under a minute";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `about ${minutes} minute${minutes === 1 ? "" : "s"}`;
+  return `about ${Math.round(minutes / 60)} hours`;
 }
 
 function chatIcon() {
