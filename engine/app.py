@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -130,6 +131,9 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
         the_bot = bot
         if the_bot is None and load:
             the_bot = await anyio.to_thread.run_sync(load_bot, settings)
+        # The answer and draft path imports litellm: seconds of Python that hold the GIL. Done here,
+        # before serving, so that the first handoff does not stall every socket of the worker.
+        await anyio.to_thread.run_sync(importlib.import_module, "knowledge.answers")
         app.state.ctx = service_workflow.context(settings, engine, bus or await open_bus(settings),
                                                  bot=the_bot, read_engine=read_engine)
         app.state.ctx.integration = HttpIntegration.from_settings(settings)  # None unless configured

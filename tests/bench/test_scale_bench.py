@@ -75,7 +75,6 @@ def _reply_latency(visitor_worker: Worker, operator_worker: Worker) -> list[floa
     with visitor_worker.visitor_socket(token) as visitor, \
             httpx.Client(base_url=operator_worker.base_url, timeout=90) as desk:
         desk.post(f"/api/operator/conversations/{cid}/claim", headers=headers).raise_for_status()
-        time.sleep(2)  # let each worker's first background draft import its models before timing
         for n in range(-10, REPLY_SAMPLES):  # the first ten warm up
             text = f"reply {n}"
             started = time.perf_counter()
