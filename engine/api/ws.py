@@ -23,11 +23,29 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, select
 
-from engine.api import limits
+from engine.api import frames, limits
 from engine.api.deps import operator_for, visitor_conversation_for
+from engine.api.frames import (
+    OPERATOR_FRAMES,
+    VISITOR_FRAMES,
+    AckFrame,
+    ErrorFrame,
+    HelloFrame,
+    MessageFrame,
+    OperatorRead,
+    OperatorTyping,
+    ReadFrame,
+    StateFrame,
+    Subscribe,
+    TypingFrame,
+    UnknownFrame,
+    VisitorMessage,
+    VisitorRead,
+    VisitorTyping,
+)
 from engine.bus import OPERATORS, Subscription, conversation_stream, operator_stream
 from engine.events import ConversationChanged, Event, MessageCreated, Read, Typing
 from engine.models import Conversation, MessagePublic, Role, State
@@ -35,7 +53,7 @@ from engine.service import conversations, presence, queries, queue, workflow
 from engine.service.errors import ServiceError
 from engine.service.runtime import ServiceContext
 from engine.settings import Settings
-from engine.validation import INT_MAX, CleanInput, Id
+from engine.validation import INT_MAX
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -44,34 +62,6 @@ RESYNC = 4000
 UNSUPPORTED_DATA = 1003  # RFC 6455: a binary frame where only text is taken
 TOO_BIG = 1009  # RFC 6455: a frame over the size limit
 INVALID = 1008  # RFC 6455 "policy violation": the connection's own parameters are wrong
-
-
-class _In(CleanInput):
-    model_config = ConfigDict(extra="forbid")
-
-
-class VisitorSend(_In):
-    type: str = "message"
-    text: str = Field(min_length=1, max_length=20_000)
-    client_id: str = Field(min_length=1, max_length=64)
-
-
-class TypingIn(_In):
-    type: str = "typing"
-    on: bool
-    conversation_id: Id | None = None
-
-
-class ReadIn(_In):
-    type: str = "read"
-    seq: Id
-    conversation_id: Id | None = None
-
-
-class SubscribeIn(_In):
-    type: str = "subscribe"
-    conversation_id: Id
-    after: Id = 0
 
 
 def _ctx(websocket: WebSocket) -> ServiceContext:
@@ -99,25 +89,25 @@ async def _receive(websocket: WebSocket) -> dict[str, Any] | None:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        await websocket.send_json({"type": "error", "detail": f"not JSON: {exc.msg}"})
+        await _error(websocket, f"not JSON: {exc.msg}")
         return None
     except (ValueError, RecursionError) as exc:  # a number of over 4300 digits, nesting past the stack
-        await websocket.send_json({"type": "error", "detail": f"not usable JSON: {exc}"[:300]})
+        await _error(websocket, f"not usable JSON: {exc}"[:300])
         return None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        await websocket.send_json({"type": "error", "detail": "expected an object with a string 'type'"})
+        await _error(websocket, "expected an object with a string 'type'")
         return None
     return data
 
 
-async def _error(websocket: WebSocket, detail: str, **extra: Any) -> None:
-    await websocket.send_json({"type": "error", "detail": detail, **extra})
+async def _send(websocket: WebSocket, frame: BaseModel) -> None:
+    await websocket.send_text(frame.model_dump_json())
 
 
-def _validation_detail(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return f"{where}: {first['msg']}" if where else first["msg"]
+async def _error(websocket: WebSocket, detail: str, client_id: Any = None) -> None:
+    """An error frame; ``client_id`` is echoed when the bad frame carried a string one."""
+    echoed = client_id if isinstance(client_id, str) else None
+    await _send(websocket, ErrorFrame(detail=detail, client_id=echoed))
 
 
 async def _pump(websocket: WebSocket, subscription: Subscription, forward: Any) -> None:
@@ -165,11 +155,10 @@ async def in_order(ctx: ServiceContext, fetch: Any, conversation_id: int, last: 
 
 # --- visitor ------------------------------------------------------------------------------------
 
-def _visitor_state(session: Session, settings: Settings, conversation_id: int) -> dict[str, Any]:
+def _visitor_state(session: Session, settings: Settings, conversation_id: int) -> StateFrame:
     conversation = session.get(Conversation, conversation_id)
-    where = queue.queue_info(session, settings, conversation)
-    return {"type": "state", "state": conversation.state, "seq": conversation.last_seq,
-            "queue": where.model_dump() if where else None}
+    return StateFrame(state=conversation.state, seq=conversation.last_seq,
+                      queue=queue.queue_info(session, settings, conversation))
 
 
 @router.websocket("/ws/visitor")
@@ -194,9 +183,9 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
     sent = after
     try:
         for message in await ctx.read(queries.visitor_messages, conversation_id, sent):
-            await websocket.send_json({"type": "message", "message": message.model_dump(mode="json")})
+            await _send(websocket, MessageFrame(message=message))
             sent = message.seq
-        await websocket.send_json(await ctx.read(_visitor_state, ctx.settings, conversation_id))
+        await _send(websocket, await ctx.read(_visitor_state, ctx.settings, conversation_id))
     except WebSocketDisconnect:  # the client left during the replay
         subscription.close()
         return
@@ -208,14 +197,13 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
                 return
             for message in await in_order(ctx, queries.visitor_messages, conversation_id, sent, event):
                 sent = message.seq
-                await websocket.send_json({"type": "message", "message": message.model_dump(mode="json")})
+                await _send(websocket, MessageFrame(message=message))
         elif isinstance(event, ConversationChanged):
-            await websocket.send_json({"type": "state", "state": event.state, "seq": event.seq,
-                                       "queue": event.queue.model_dump() if event.queue else None})
+            await _send(websocket, StateFrame(state=event.state, seq=event.seq, queue=event.queue))
         elif isinstance(event, Typing) and event.role == "operator":
-            await websocket.send_json({"type": "typing", "role": "operator", "on": event.on})
+            await _send(websocket, TypingFrame(on=event.on))
         elif isinstance(event, Read) and event.role == "operator":
-            await websocket.send_json({"type": "read", "seq": event.seq})
+            await _send(websocket, ReadFrame(seq=event.seq))
 
     async def reader() -> None:
         while True:
@@ -224,29 +212,25 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
             if data is None:
                 continue
             try:
-                await handle(data)
+                await handle(frames.parse(VISITOR_FRAMES, data))
             except ValidationError as exc:
-                await _error(websocket, _validation_detail(exc), client_id=data.get("client_id"))
-            except ServiceError as exc:
-                await _error(websocket, exc.message, client_id=data.get("client_id"))
+                await _error(websocket, frames.detail(exc), client_id=data.get("client_id"))
+            except (ServiceError, UnknownFrame) as exc:
+                await _error(websocket, str(getattr(exc, "message", exc)), client_id=data.get("client_id"))
 
-    async def handle(data: dict[str, Any]) -> None:
-        kind = data["type"]
-        if kind == "message":
-            send = VisitorSend.model_validate(data)
-            await limiter.hit("messages", str(conversation_id))
-            accepted = await workflow.take(ctx, conversation_id, send.text, send.client_id)
-            await websocket.send_json({"type": "ack", "client_id": send.client_id,
-                                       "seq": accepted.message.seq, "duplicate": accepted.duplicate})
-            workflow.answer_later(ctx, accepted)  # after the ack; durable: resumed if this worker dies
-        elif kind == "typing":
-            typing = TypingIn.model_validate(data)
-            await ctx.bus.publish(conversation_stream(conversation_id),
-                                  Typing(conversation_id=conversation_id, role="visitor", on=typing.on))
-        elif kind == "read":
-            await conversations.mark_read(ctx, conversation_id, Role.visitor, ReadIn.model_validate(data).seq)
-        else:
-            await _error(websocket, f"unknown message type {kind!r}; expected message, typing or read")
+    async def handle(frame: VisitorMessage | VisitorTyping | VisitorRead) -> None:
+        match frame:
+            case VisitorMessage():
+                await limiter.hit("messages", str(conversation_id))
+                accepted = await workflow.take(ctx, conversation_id, frame.text, frame.client_id)
+                await _send(websocket, AckFrame(client_id=frame.client_id, seq=accepted.message.seq,
+                                                duplicate=accepted.duplicate))
+                workflow.answer_later(ctx, accepted)  # after the ack; durable: resumed if this worker dies
+            case VisitorTyping():
+                await ctx.bus.publish(conversation_stream(conversation_id),
+                                      Typing(conversation_id=conversation_id, role="visitor", on=frame.on))
+            case VisitorRead():
+                await conversations.mark_read(ctx, conversation_id, Role.visitor, frame.seq)
 
     await _serve(websocket, subscription, reader, forward)
 
@@ -328,38 +312,29 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
             if data is None:
                 continue
             try:
-                await handle(data)
+                await handle(frames.parse(OPERATOR_FRAMES, data))
             except ValidationError as exc:
-                await _error(websocket, _validation_detail(exc))
-            except ServiceError as exc:
-                await _error(websocket, exc.message)
+                await _error(websocket, frames.detail(exc))
+            except (ServiceError, UnknownFrame) as exc:
+                await _error(websocket, str(getattr(exc, "message", exc)))
 
-    async def handle(data: dict[str, Any]) -> None:
-        kind = data["type"]
-        if kind == "subscribe":
-            request = SubscribeIn.model_validate(data)
-            await replay(request.conversation_id, request.after)
-        elif kind == "typing":
-            typing = TypingIn.model_validate(data)
-            if typing.conversation_id is None:
-                raise ServiceError("typing needs a conversation_id")
-            await ctx.bus.publish(conversation_stream(typing.conversation_id),
-                                  Typing(conversation_id=typing.conversation_id, role="operator",
-                                         on=typing.on, operator_id=operator_id))
-        elif kind == "read":
-            read = ReadIn.model_validate(data)
-            if read.conversation_id is None:
-                raise ServiceError("read needs a conversation_id")
-            await conversations.mark_read(ctx, read.conversation_id, Role.operator, read.seq)
-        else:
-            await _error(websocket, f"unknown message type {kind!r}; expected subscribe, typing or read")
+    async def handle(frame: Subscribe | OperatorTyping | OperatorRead) -> None:
+        match frame:
+            case Subscribe():
+                await replay(frame.conversation_id, frame.after)
+            case OperatorTyping():
+                await ctx.bus.publish(conversation_stream(frame.conversation_id),
+                                      Typing(conversation_id=frame.conversation_id, role="operator",
+                                             on=frame.on, operator_id=operator_id))
+            case OperatorRead():
+                await conversations.mark_read(ctx, frame.conversation_id, Role.operator, frame.seq)
 
     presence.connected(ctx, operator_id)
     try:
         for conversation_id, last_seq in await ctx.read(_owned, operator_id):
             watch(conversation_id, last_seq)
-        await websocket.send_json({"type": "hello", "operator_id": operator_id,
-                                   "watching": sorted(watched)})
+        await _send(websocket, HelloFrame(operator_id=operator_id, watching=sorted(watched),
+                                          seqs=dict(sorted(watched.items()))))
         await _serve(websocket, subscription, reader, forward)
     except WebSocketDisconnect:  # the client left before the hello
         subscription.close()

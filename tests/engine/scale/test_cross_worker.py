@@ -61,8 +61,8 @@ def escalated(worker: Worker) -> Frame:
     conversation = worker.start_visitor(name="Vi")
     reply = post(worker, "/api/visitor/messages", conversation["token"],
                  {"text": "my parcel never arrived", "client_id": uuid.uuid4().hex})
-    assert [m["role"] for m in reply["replies"]] == ["system"]
-    return conversation
+    assert {m["role"] for m in reply["replies"]} == {"system"}  # a person comes (and, if queued, when)
+    return {**conversation, "seq": reply["replies"][-1]["seq"]}
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
@@ -86,40 +86,42 @@ def test_visitor_on_one_worker_and_operator_on_another_talk_both_ways(cluster: C
         queued = receive_until(desk, lambda f: f["type"] == "conversation.queued"
                                and f["conversation_id"] == cid)
         assert queued[-1]["state"] == "queued"
+        told = receive_until(visitor, lambda f: f["type"] == "message" and "in line" in f["message"]["text"])
+        assert told[-1]["message"]["seq"] == 3  # where the visitor stands, once routing ran
 
         desk.send(json.dumps({"type": "subscribe", "conversation_id": cid, "after": 0}))
         replayed = receive_until(desk, message_with("system"))
         assert [f["message"]["seq"] for f in replayed if f["type"] == "message.created"][-2:] == [1, 2]
-        assert send(visitor, "hello? anyone?")["seq"] == 3
+        assert send(visitor, "hello? anyone?")["seq"] == 4
         live = receive_until(desk, message_with("visitor", "hello? anyone?"))[-1]
-        assert live["seq"] == 3
+        assert live["seq"] == 4
 
         post(b, f"/api/operator/conversations/{cid}/reply", operator["token"],
              {"text": "Hi, Bea here: I'm checking order 5512 now.", "client_id": "r1"})
         frames = receive_until(visitor, message_with("operator"))
         assert any(f["type"] == "state" and f["state"] == "assigned" for f in frames)
         assert [(f["message"]["seq"], f["message"]["role"]) for f in frames if f["type"] == "message"] == \
-            [(3, "visitor"), (4, "system"), (5, "operator")]  # its own message, then what B stored
+            [(4, "visitor"), (5, "system"), (6, "operator")]  # its own message, then what B stored
         assert frames[-1]["message"]["text"] == "Hi, Bea here: I'm checking order 5512 now."
 
 
 def test_a_visitor_resumes_on_the_other_worker_from_its_last_seq(cluster: Cluster) -> None:
     a, b = cluster.workers
     operator = b.new_operator()
-    conversation = escalated(a)  # seq 1 (visitor), 2 (notice)
-    cid = conversation["conversation_id"]
-    post(b, f"/api/operator/conversations/{cid}/claim", operator["token"])  # seq 3: joined
-    with a.visitor_socket(conversation["token"], after=3) as visitor:
+    conversation = escalated(a)  # seq 1 (visitor), then the notices up to seq s
+    cid, s = conversation["conversation_id"], conversation["seq"]
+    post(b, f"/api/operator/conversations/{cid}/claim", operator["token"])  # seq s + 1: joined
+    with a.visitor_socket(conversation["token"], after=s + 1) as visitor:
         receive_until(visitor, lambda f: f["type"] == "state")
         post(b, f"/api/operator/conversations/{cid}/reply", operator["token"], {"text": "first"})
-        assert receive_until(visitor, message_with("operator"))[-1]["message"]["seq"] == 4
+        assert receive_until(visitor, message_with("operator"))[-1]["message"]["seq"] == s + 2
     for text in ("second", "third"):  # while the visitor is away
         post(b, f"/api/operator/conversations/{cid}/reply", operator["token"], {"text": text})
-    with b.visitor_socket(conversation["token"], after=4) as visitor:
+    with b.visitor_socket(conversation["token"], after=s + 2) as visitor:
         frames = receive_until(visitor, lambda f: f["type"] == "state")
     assert [(f["message"]["seq"], f["message"]["text"]) for f in frames if f["type"] == "message"] == \
-        [(5, "second"), (6, "third")]
-    assert frames[-1]["seq"] == 6
+        [(s + 3, "second"), (s + 4, "third")]
+    assert frames[-1]["seq"] == s + 4
 
 
 def test_two_workers_hammering_one_conversation_never_share_or_skip_a_seq(cluster: Cluster) -> None:

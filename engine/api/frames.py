@@ -1,0 +1,146 @@
+"""Every WebSocket frame as a typed model: one pydantic model per frame type, on both sockets.
+
+What a client sends is parsed once, into one of a discriminated union (``type`` is the tag), so a
+handler matches on a model rather than a dict; an unknown ``type`` is named in the error. What the
+server sends is built from these models too (operator-socket events are the bus events of
+``engine.events``, already typed). docs/architecture.md lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from engine.events import QueueInfo
+from engine.models import MessagePublic
+from engine.validation import CleanInput, Id
+
+
+class _In(CleanInput):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- client to server ---------------------------------------------------------------------------
+
+class VisitorMessage(_In):
+    type: Literal["message"]
+    text: str = Field(min_length=1, max_length=20_000)
+    client_id: str = Field(min_length=1, max_length=64)
+
+
+class VisitorTyping(_In):
+    type: Literal["typing"]
+    on: bool
+    conversation_id: Id | None = None  # accepted and ignored: the token names the conversation
+
+
+class VisitorRead(_In):
+    type: Literal["read"]
+    seq: Id
+    conversation_id: Id | None = None
+
+
+class Subscribe(_In):
+    """Replay a conversation (notes included) from ``after`` and follow it."""
+
+    type: Literal["subscribe"]
+    conversation_id: Id
+    after: Id = 0
+
+
+class OperatorTyping(_In):
+    type: Literal["typing"]
+    on: bool
+    conversation_id: Id
+
+
+class OperatorRead(_In):
+    type: Literal["read"]
+    seq: Id
+    conversation_id: Id
+
+
+VisitorFrame = Annotated[VisitorMessage | VisitorTyping | VisitorRead, Field(discriminator="type")]
+OperatorFrame = Annotated[Subscribe | OperatorTyping | OperatorRead, Field(discriminator="type")]
+VISITOR_FRAMES: TypeAdapter[VisitorFrame] = TypeAdapter(VisitorFrame)
+OPERATOR_FRAMES: TypeAdapter[OperatorFrame] = TypeAdapter(OperatorFrame)
+
+
+class UnknownFrame(ValueError):
+    """A frame whose ``type`` this socket does not take."""
+
+
+def parse(adapter: TypeAdapter[Any], data: dict[str, Any]) -> Any:
+    """The frame ``data`` is, as its model. Raises :class:`UnknownFrame` naming the types this socket
+    takes, or pydantic's ``ValidationError`` for a known type with bad fields."""
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "union_tag_invalid":
+            expected = first["ctx"]["expected_tags"].replace("'", "")
+            raise UnknownFrame(f"unknown message type {data.get('type')!r}; expected {expected}") from None
+        raise
+
+
+def detail(exc: ValidationError) -> str:
+    """The first problem of a frame, named by its field (without the union's tag)."""
+    first = exc.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    where = ".".join(loc[1:] if len(loc) > 1 else loc)
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+# --- server to client ---------------------------------------------------------------------------
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MessageFrame(_Out):
+    type: Literal["message"] = "message"
+    message: MessagePublic
+
+
+class StateFrame(_Out):
+    type: Literal["state"] = "state"
+    state: str
+    seq: int
+    queue: QueueInfo | None = None
+
+
+class TypingFrame(_Out):
+    type: Literal["typing"] = "typing"
+    role: Literal["operator"] = "operator"
+    on: bool
+
+
+class ReadFrame(_Out):
+    type: Literal["read"] = "read"
+    seq: int
+
+
+class AckFrame(_Out):
+    """The visitor's message is stored (``duplicate``: it was before, with this seq)."""
+
+    type: Literal["ack"] = "ack"
+    client_id: str
+    seq: int
+    duplicate: bool = False
+
+
+class ErrorFrame(_Out):
+    type: Literal["error"] = "error"
+    detail: str
+    client_id: str | None = None
+
+
+class HelloFrame(_Out):
+    """The operator socket's first frame: the conversations it follows live, with the seq each is
+    followed from (a console that reconnects ``subscribe``s from its own last seq to resume)."""
+
+    type: Literal["hello"] = "hello"
+    operator_id: int
+    watching: list[int]
+    seqs: dict[int, int] = {}
