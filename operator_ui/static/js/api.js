@@ -53,6 +53,7 @@ export class Api {
 }
 
 const UNAUTHORISED = 4401;
+const RATE_LIMITED = 4429;  // the reason ends "retry in N s": come back then, not sooner
 
 /** A WebSocket that keeps itself open. ``url()`` is called before every (re)connect. */
 export class LiveSocket {
@@ -131,14 +132,15 @@ export class LiveSocket {
         return;
       }
       this.onStatus("closed");
-      this.schedule();
+      const retry = event.code === RATE_LIMITED ? Number(/retry in (\d+) s/.exec(event.reason)?.[1] ?? 5) : 0;
+      this.schedule(retry * 1000);
     });
   }
 
-  schedule() {
+  schedule(atLeast = 0) {
     if (this.stopped) return;
     // 0.5 s, 1 s, 2 s ... up to 15 s, with jitter so that many clients do not return at once.
-    const delay = Math.min(15000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+    const delay = Math.max(atLeast, Math.min(15000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5));
     this.attempt += 1;
     this.timer = setTimeout(() => this.connect(), delay);
   }

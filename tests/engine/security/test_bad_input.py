@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import socket as sock
+import struct
+import time
 from typing import Any
 
 import pytest
@@ -202,3 +206,58 @@ def test_a_client_leaving_mid_body_ends_the_request_quietly() -> None:
     asyncio.run(BodyLimit(app, limit=1024)(scope, receive, send))
     assert called == [] and messages == []
 
+
+
+class _Errors(logging.Handler):
+    """Every ERROR record the server logs while installed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _abort(socket: Any) -> None:
+    """Drop the TCP connection with a reset: no close frame, no FIN, as a crashed client would."""
+    raw = socket.socket
+    raw.setsockopt(sock.SOL_SOCKET, sock.SO_LINGER, struct.pack("ii", 1, 0))
+    raw.close()
+
+
+def _wait_unsubscribed(server: Server, stream: str) -> None:
+    """The server's handler for the socket has ended: its bus subscription is gone."""
+    bus = server.app.state.ctx.bus
+    deadline = time.monotonic() + 15
+    while bus.subscribers(stream) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert bus.subscribers(stream) == 0
+
+
+def test_clients_dropping_sockets_leave_no_error_in_the_log(server: Server, desk: dict[str, Any]) -> None:
+    from engine.bus import conversation_stream
+
+    with server.http() as http:
+        for n in range(60):  # a replay long enough to be cut off half-way
+            http.post(f"/api/operator/conversations/{desk['id']}/reply", json={"text": f"line {n}"},
+                      headers=bearer(desk["operator"])).raise_for_status()
+    errors = _Errors()
+    for name in ("", "uvicorn"):
+        logging.getLogger(name).addHandler(errors)
+    try:
+        visitor = server.visitor_socket(desk["visitor"])
+        _abort(visitor)  # during the replay
+        _wait_unsubscribed(server, conversation_stream(desk["id"]))
+        with server.visitor_socket(desk["visitor"]) as socket:  # after the replay, while idle
+            receive_until(socket, lambda f: f["type"] == "state")
+            _abort(socket)
+        _wait_unsubscribed(server, conversation_stream(desk["id"]))
+        operator = server.operator_socket(desk["operator"])
+        operator.send(json.dumps({"type": "subscribe", "conversation_id": desk["id"]}))
+        _abort(operator)  # during the operator's replay
+        _wait_unsubscribed(server, conversation_stream(desk["id"], internal=True))
+    finally:
+        for name in ("", "uvicorn"):
+            logging.getLogger(name).removeHandler(errors)
+    assert [record.getMessage() for record in errors.records] == []
