@@ -4,7 +4,7 @@
 * ``canned``: the canned reply that best matches what the visitor said, filled with their details;
 * ``continuation``: follows on from the whole conversation (``knowledge.draft("continuation")``).
 
-They are made at handoff (routing schedules them when a conversation is queued) and for each new
+They are made at handoff (the workflow schedules them when a conversation is queued) and for each new
 visitor message while a person owns the conversation (the periodic task finds messages without
 drafts), always in a background task: the visitor's message is stored and acknowledged first and
 nothing waits for a model. Generation goes through the same litellm path as the bot's answers
