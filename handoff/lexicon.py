@@ -146,6 +146,12 @@ TALK = (
     r"hand|forward|deal with|be helped by)(?: me| this| it)?"
     r"(?: (?:to|with|through to|through|over to|onto|on to|in touch with))?"
 )
+# What a person is asked to look at: the visitor's case with this company, not their car or garden.
+LOOK_AT = (
+    r"(?:look|check|review|handle|sort|deal|fix|go over)(?: at| into| out| with)? (?:this|it|my (?:account|"
+    r"billing|bill|case|order|issue|problem|ticket|refund|payment|request|claim|complaint|application|"
+    r"booking|subscription))\b|(?:call|contact|get back to) me\b"
+)
 WANT = r"(?:need|want|give me|get me|have|see|(?:would|'d) like|prefer|request|requesting|ask for|asking for)"
 HUMAN_REQUEST = re.compile(
     "|".join(
@@ -160,17 +166,18 @@ HUMAN_REQUEST = re.compile(
             r"\b(?:are you|is this|am i talking to|am i chatting "
             r"with) (?:a |an |just a )?(?:bot|robot|machine|ai|"
             r"computer|automated)\b",
-            r"\b(?:call|phone|ring) me(?: back)?\b|\bcall ?back\b|\b(?:give|have) me a (?:call|ring)\b",
+            # "call me back", "please call me", not "call me an uber"
+            r"\b(?:call|phone|ring) me (?:back|now|asap|please|as soon as possible|at|on|when|tomorrow|today|"
+            r"later|urgently|instead)\b|\b(?:call|phone|ring) me[ !.?]*$|\bcall ?back\b|"
+            r"\b(?:give|have) me a (?:call|ring)\b",
             r"\b(?:no|not|stop|enough|done with|tired of|hate|"
             r"don't want|do not want)(?: (?:the|this|a|an|talking to|"
             r"chatting with|more))* (?:bot|robot|machine|automated (?:system|assistant|replies)|ai)s?\b",
             r"\b(?:real|live|actual) (?:human|person|people|agent|operator|support)\b",
             r"\bescalate (?:this|my|it)\b",
             rf"\b(?:need|want|get|have|like|send) (?:a |an |some |one |the )?(?:{ANYONE}|{STAFF}) "
-            r"(?:to|who can|that can) (?:look|check|review|handle|help|sort|deal|fix|call|talk|speak|"
-            r"explain)",
-            rf"\bcan (?:a |an |some |one of your |the )?(?:{ANYONE}|{STAFF}) (?:please )?"
-            r"(?:look|check|review|help|call|contact|get back)",
+            rf"(?:to|who can|that can) {LOOK_AT}",
+            rf"\bcan (?:a |an |some |one of your |the )?(?:{ANYONE}|{STAFF}) (?:please )?{LOOK_AT}",
             r"\b(?:someone|somebody|anyone|a person|a human) (?:from|in|at) (?:your |the )?(?:team|billing|"
             r"support|customer (?:service|care|support)|sales|accounts|the company)\b",
             r"^(?:please |pls |can you |could you )?(?:transfer me|escalate(?: this| it| me)?|"

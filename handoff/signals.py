@@ -136,7 +136,9 @@ def message_frustration(message: Message, answered: bool = False) -> float:
     taste = dislike(features.canonical) is not None and not kinds & {"says", "complaint"}
     aimed = aimed_at_service(message)
     score = (1.0 - SENTIMENT_WEIGHT) * message.p_frustrated + SENTIMENT_WEIGHT * (1.0 - compound) / 2.0
-    if not aimed:
+    if not aimed or not (answered or features.cues):
+        # not about the service, or a first message with no cue at all ("why did my transfer
+        # fail?"): the model and the lexicon read the problem's tone, not the visitor's patience
         score = min(score, UNAIMED_CAP)
     if taste:
         score *= DISLIKE_DAMPING
