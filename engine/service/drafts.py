@@ -19,7 +19,7 @@ What a draft may say, and what it carries:
   the canned reply it came from);
 * an answer the bot itself judges too weak to send (its low-confidence signal at the detector's
   escalation threshold, the judgement that hands a conversation over) is kept, but marked ``weak``,
-  and the console says so beside it.
+  and the console says so beside it; so is a follow-up that passes on such a passage.
 
 When an operator sends a reply that started from a draft (``Message.draft_id``), the periodic
 task records the reply on the draft with its ``edit_ratio`` (the share of the draft's words the
@@ -143,9 +143,11 @@ async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = Non
                     f"canned:{best.shortcut}", round(match.score, 4)))
     history = [*data.history, {"role": "user", "text": data.question}]
     follow = await knowledge.draft("continuation", "", retrieval, history, model, timeout, **litellm_kwargs)
-    if follow.text:
+    if follow.text:  # a follow-up that passes on a passage is as weak as that passage's answer
+        weak = bool(follow.citations) and await anyio.to_thread.run_sync(
+            too_weak_to_send, ctx, data, follow.text, follow.confidence)
         suggestions.append(Suggestion(DraftKind.continuation, follow.text, _citations(follow), follow.model,
-                                      round(follow.confidence, 4)))
+                                      round(follow.confidence, 4), weak))
     # Account context (engine.service.account): the order's real status and dates from the shop's
     # integration, as a draft of its own; none without an integration or when it does not answer.
     order_status = await account_context.draft_text(ctx, data.conversation_id)

@@ -166,6 +166,7 @@ async def test_each_draft_carries_its_confidence_and_sources(bot_ctx: ServiceCon
     assert made["canned"].citations == [{"canned": "refund", "title": "Refund for a broken order"}]
     assert 0.2 <= made["canned"].confidence <= 1.0
     assert made["continuation"].confidence == pytest.approx(retrieval.confidence, abs=1e-4)
+    assert not made["continuation"].weak
 
 
 async def test_an_answer_too_weak_for_the_bot_is_marked_weak(bot_ctx: ServiceContext) -> None:
@@ -173,11 +174,13 @@ async def test_an_answer_too_weak_for_the_bot_is_marked_weak(bot_ctx: ServiceCon
     threshold): the draft is still offered, marked weak, with the confidence that made it so."""
     conversation_id, _ = await escalated(bot_ctx, "do you sell garden furniture?")
     await drafts.settle(bot_ctx, conversation_id)
-    answer = next(d for d in stored(bot_ctx, conversation_id) if d.kind == "answer")
+    made = {d.kind: d for d in stored(bot_ctx, conversation_id)}
+    answer, follow = made["answer"], made["continuation"]
     threshold = bot_ctx.bot.detector.config.low_confidence.escalate_at
     assert answer.weak and answer.confidence is not None and 1 - answer.confidence >= threshold
-    public = (await bot_ctx.read(drafts.drafts_for, conversation_id))
-    assert [d.weak for d in public if d.kind == "answer"] == [True]
+    assert follow.citations and follow.weak  # it passes the same weak passage on
+    public = await bot_ctx.read(drafts.drafts_for, conversation_id)
+    assert {d.kind: d.weak for d in public} == {"answer": True, "continuation": True}
 
 
 async def test_without_a_knowledge_base_only_the_follow_up_is_drafted(ctx: ServiceContext) -> None:
