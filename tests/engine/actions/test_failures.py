@@ -5,9 +5,12 @@ retry with the same idempotency key is performed at most once by the shop."""
 from __future__ import annotations
 
 import time
+from decimal import Decimal
+from pathlib import Path
 
-from tests.engine.actions.conftest import Shop, bearer, refund, visitor_says
-from tests.engine.conftest import Server
+from engine.settings import DEFAULT_ACTIONS, ActionSpec
+from tests.engine.actions.conftest import Shop, bearer, refund, shop_settings, visitor_says
+from tests.engine.conftest import Server, run_server
 
 LAMP = ["My lamp arrived cracked, order LG-20417. I want my money back.", "a person please"]
 
@@ -125,3 +128,29 @@ def test_over_every_roles_limit_names_nobody_to_ask(shop_server: Server, shop: S
     with shop_server.http() as http:
         notes = http.get(f"/api/operator/conversations/{cid}/messages", headers=bearer(admin)).json()
     assert "nobody (it is over every role's limit)" in notes[-1]["text"]
+
+
+def test_a_configured_action_the_shop_does_not_offer_is_refused_by_it(shop: Shop, tmp_path: Path) -> None:
+    credit = ActionSpec(kind="goodwill_credit", label="Goodwill credit", limits={"operator": Decimal("10")})
+    settings = shop_settings(shop, f"sqlite:///{tmp_path / 'baton.db'}", actions=[*DEFAULT_ACTIONS, credit])
+    for server in run_server(settings, None):
+        kim = server.new_operator()
+        cid = visitor_says(server, LAMP)["conversation_id"]
+        with server.http() as http:
+            specs = http.get(f"/api/operator/conversations/{cid}/actions", headers=bearer(kim)).json()[
+                "specs"
+            ]
+            assert specs[-1] == {
+                "kind": "goodwill_credit",
+                "label": "Goodwill credit",
+                "unit": "GBP",
+                "limit": "10",
+            }
+        failed = _act(
+            server, kim, cid, refund("LG-20417", "5.00", "Sorry for the wait", kind="goodwill_credit")
+        )
+        assert failed["status"] == "failed" and failed["label"] == "Goodwill credit"
+        assert failed["error"] == (
+            "the shop refused it: this shop has no action 'goodwill_credit' "
+            "(it has extend_deadline, refund, waive_fee)"
+        )
