@@ -4,6 +4,7 @@ and the Redis-backed counters hold across two workers."""
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -14,8 +15,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from engine.api.limits import CLOSE_CODE
+from tests.engine.channels.conftest import SMS_SID, SMS_TOKEN
 from tests.engine.conftest import Server, receive_json, receive_until
-from tests.engine.security.conftest import bearer, client_from, new_client_id
+from tests.engine.security.conftest import bearer, client_from, new_client_id, post_sms_fields
 
 
 def refused(response: httpx.Response) -> int:
@@ -161,3 +163,14 @@ def test_limits_hold_across_workers_through_redis(limited: Callable[..., Server]
         refused(b.post("/api/visitor/conversations", json={}))  # the other worker counts the same starts
         wait_out(retry_after)
         assert b.post("/api/visitor/conversations", json={}).status_code == 201
+
+
+def test_channel_messages_per_sender(limited: Callable[..., Server]) -> None:
+    server = limited(limit_messages="2/second", sms_auth_token=SMS_TOKEN, sms_account_sid=SMS_SID)
+    flooding, other = f"+1555{secrets.randbelow(10**7):07d}", f"+1556{secrets.randbelow(10**7):07d}"
+    answers = [post_sms_fields(server, From=flooding, Body=f"text {n}") for n in range(3)]
+    assert [a.status_code for a in answers[:2]] == [200, 200]
+    retry_after = refused(answers[2])
+    assert post_sms_fields(server, From=other, Body="hello").status_code == 200
+    wait_out(retry_after)
+    assert post_sms_fields(server, From=flooding, Body="later").status_code == 200
