@@ -33,6 +33,7 @@ O = TypeVar("O")  # noqa: E741
 ROLE_TO_TURN = {"visitor": "user", "bot": "bot", "operator": "agent"}
 PREFETCH_LIMIT = 512  # prefetched retrievals kept for their turns (one per question in flight)
 PREFETCH_SECONDS = 30.0  # a prefetch no turn took by then is dropped (its message went to a person)
+WITH_PERSON_LIMIT = 10_000  # conversations remembered as a person's (so not prefetched for)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class Bot:
         self.retrieve = MicroBatcher(self._retrieve_many)
         self.decide = MicroBatcher(self._decide_many)
         self._prefetched: OrderedDict[str, tuple[float, asyncio.Future[tuple[Any, Any]]]] = OrderedDict()
+        self._with_person: OrderedDict[int, None] = OrderedDict()  # their messages are drafted, not answered
 
     @classmethod
     def load(cls, settings: Any, embedder: Any | None = None) -> Bot:
@@ -195,10 +197,12 @@ class Bot:
         return self.detector.decide_many([transcript for transcript, _ in items],
                                          [vector for _, vector in items])
 
-    def prefetch(self, question: str) -> None:
+    def prefetch(self, question: str, conversation_id: int) -> None:
         """Start retrieving ``question`` now (through the batcher) for the turn that will follow;
-        returns at once. Cheap to call for a message that ends up with a person: its retrieval is
-        batched with the others and dropped after ``PREFETCH_SECONDS``."""
+        returns at once. Not for a conversation last seen with a person (:meth:`person_has`): its
+        message gets no turn, and its drafts can retrieve later, off the path of its delivery."""
+        if conversation_id in self._with_person:
+            return
         question = question.strip()
         now = time.monotonic()
         while self._prefetched:  # oldest first: drop what has expired or overflows the bound
@@ -210,6 +214,14 @@ class Bot:
             future = asyncio.ensure_future(self.retrieve(question))
             future.add_done_callback(_consume_error)  # the turn re-raises it; nobody else must log it
             self._prefetched[question] = (now, future)
+
+    def person_has(self, conversation_id: int) -> None:
+        """A person has the conversation (its message got no turn): stop prefetching for it until the
+        bot takes a turn in it again."""
+        self._with_person[conversation_id] = None
+        self._with_person.move_to_end(conversation_id)
+        while len(self._with_person) > WITH_PERSON_LIMIT:
+            self._with_person.popitem(last=False)
 
     async def retrieved(self, question: str) -> tuple[Any, Any]:
         """(retrieval, question vector): the prefetched one of ``question`` if there is a fresh one
@@ -224,6 +236,7 @@ class Bot:
         import handoff
         import knowledge
 
+        self._with_person.pop(snapshot.conversation_id, None)  # the bot's again: prefetch its questions
         question = snapshot.question
         times = snapshot.times or [None] * len(snapshot.history)
         turns = [handoff.Turn(role=ROLE_TO_TURN[role], text=text, confidence=confidence, at=at)

@@ -120,9 +120,11 @@ async def take(ctx: ServiceContext, conversation_id: int, text: str,
     returns, then calls :func:`answer` or :func:`answer_later`. While a person has the conversation
     the bot stays silent and drafts suggestions for them instead."""
     if ctx.bot is not None:  # the retrieval starts now and runs beside the write that stores the message
-        ctx.bot.prefetch(text)
+        ctx.bot.prefetch(text, conversation_id)
     accepted = await conversations.accept(ctx, conversation_id, text, client_id)
     if accepted.turn is None and not accepted.duplicate:
+        if ctx.bot is not None:
+            ctx.bot.person_has(conversation_id)
         drafts.schedule(ctx, conversation_id)
     return accepted
 
