@@ -120,7 +120,7 @@ class KnowledgeIndex:
         with np.load(directory / files["vectors"]) as data:
             vectors, owners = data["vectors"], data["owners"]
             trained = (data["class_weights"], data["class_bias"]) if "class_weights" in data else None
-            calibration = data.get("scope")
+            calibration = data.get("scope") if manifest.get("scope") == scope.VERSION else None
         chunk_rows = [json.loads(line) for line in (directory / files["chunks"]).read_text().splitlines()]
         docs: dict[str, _DocEntry] = {}
         position = 0
@@ -211,7 +211,8 @@ class KnowledgeIndex:
             docs[doc_id] = _DocEntry(doc.content_hash(), doc.source, doc.title, chunks,
                                      vectors[offset:offset + len(texts)], owners)
             offset += len(texts)
-        if stats.added or stats.updated or stats.removed or moved or not self.version:
+        stale = self.manifest.get("scope") != scope.VERSION  # calibrated by an older recipe, or never
+        if stats.added or stats.updated or stats.removed or moved or not self.version or stale:
             self._write(docs, embedder)
         stats.chunks = len(self.chunks)
         stats.seconds = time.perf_counter() - started
@@ -251,6 +252,7 @@ class KnowledgeIndex:
         previous_files = self.manifest.get("files", {})
         self.manifest = {"format": FORMAT, "version": version, "model": embedder.name, "dim": dim,
                          "backend": getattr(embedder, "backend", None), "recipe": RECIPE,
+                         "scope": scope.VERSION,
                          "index": "hnsw" if len(vectors) >= HNSW_MIN_VECTORS else "flat",
                          "n_documents": len(docs), "n_chunks": len(self.chunks), "n_vectors": len(vectors),
                          "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

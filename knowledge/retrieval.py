@@ -82,6 +82,8 @@ class KnowledgeBase:
         self._passage = np.repeat([not is_faq_source(entry.source) for entry in index.docs.values()],
                                   [len(entry.chunks) for entry in index.docs.values()]).astype(bool)
         self._lexical = BM25([_lexical_text(chunk) for chunk in self.chunks])
+        self._vector_docs = self._doc_of_chunk[index.vector_chunks]
+        self._entry_centroids = scope.centroids(self.vectors, self._vector_docs, len(index.docs))
 
     @property
     def version(self) -> int:
@@ -117,12 +119,14 @@ class KnowledgeBase:
                                  None if probabilities is None else probabilities[i], k)
                       for i, (query, text, vector, row) in enumerate(zip(queries, cleaned, query_vectors,
                                                                          neighbours, strict=True))]
-        owners = self._doc_of_chunk[self.index.vector_chunks]
-        for retrieval, scores, row in zip(retrievals, closest, neighbours, strict=True):
+        to_centroids = query_vectors @ self._entry_centroids.T.astype(np.float32)
+        for retrieval, scores, row, centroid_row in zip(retrievals, closest, neighbours, to_centroids,
+                                                        strict=True):
             found = row >= 0
             retrieval.similarity = float(scores[0]) if found.any() else 0.0
             if self.index.scope is not None and found.any() and retrieval.hits:
-                evidence = scope.features(scores[found].astype(np.float64), owners[row[found]])
+                evidence = scope.features(scores[found].astype(np.float64), self._vector_docs[row[found]],
+                                          centroid_row.astype(np.float64))
                 retrieval.in_scope = scope.probability(evidence, self.index.scope)
                 retrieval.confidence = blend(retrieval.confidence, retrieval.in_scope)
         return retrievals

@@ -22,41 +22,66 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-FEATURES = ("closest", "entry_margin", "knn3", "entry_top2")
+VERSION = 1  # bump when FEATURES change: an index written before is re-calibrated on its next ingest
+FEATURES = ("closest", "entry_margin", "knn3", "entry_top2", "centroid", "centroid_margin")
 MIN_HELD_OUT = 20  # vectors needed before the knowledge base's own evidence is trusted
 MAX_HELD_OUT = 2000  # vectors held out at most (a fixed, evenly spaced sample beyond that)
 L2 = 1.0  # ridge on the weights (the pseudo-labels are a few hundred rows)
 
 
-def features(similarities: np.ndarray, owners: np.ndarray) -> np.ndarray:
-    """Evidence of one query from its cosine to each knowledge-base vector and the entry each
-    vector belongs to (vectors left out of the search: similarity -inf)."""
+def centroids(vectors: np.ndarray, owners: np.ndarray, n_entries: int) -> np.ndarray:
+    """The normalised mean of each entry's vectors (what its phrasings share)."""
+    sums = np.zeros((n_entries, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, owners, vectors)
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+
+
+def features(similarities: np.ndarray, owners: np.ndarray, centroid_similarities: np.ndarray) -> np.ndarray:
+    """Evidence of one query: its cosine to knowledge-base vectors (``owners``: the entry of each;
+    vectors left out of the search: -inf) and to every entry's centroid (entries left out: -inf)."""
     order = np.argsort(-similarities)
     top = order[0]
     entry = owners[top]
     closest = float(similarities[top])
     others = similarities[owners != entry]
     others = others[np.isfinite(others)]
-    margin = closest - float(others.max()) if len(others) else closest
     top3 = similarities[order[:3]]
-    knn3 = float(top3[np.isfinite(top3)].mean())
     same = similarities[order][owners[order] == entry][:2]
-    return np.array([closest, margin, knn3, float(same[np.isfinite(same)].mean())])
+    ranked = np.sort(centroid_similarities[np.isfinite(centroid_similarities)])[::-1]
+    return np.array([
+        closest,
+        closest - float(others.max()) if len(others) else closest,
+        float(top3[np.isfinite(top3)].mean()),
+        float(same[np.isfinite(same)].mean()),
+        float(ranked[0]),
+        float(ranked[0] - ranked[1]) if len(ranked) > 1 else float(ranked[0]),
+    ])
 
 
 def pseudo_labels(vectors: np.ndarray, owners: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of evidence for each held-out vector: once without itself (label 1, answerable), once
     without its whole entry (label 0, unanswerable)."""
+    n_entries = int(owners.max()) + 1
+    sums = np.zeros((n_entries, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, owners, vectors)
+    unit = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
     rows, labels = [], []
     for i in held:
+        entry = owners[i]
         similarities = vectors @ vectors[i]
+        to_centroids = unit @ vectors[i]
         alone = similarities.copy()
         alone[i] = -np.inf
-        rows.append(features(alone, owners))
+        rest = sums[entry] - vectors[i]  # the entry's centroid without the held-out phrasing
+        centroids_alone = to_centroids.copy()
+        centroids_alone[entry] = float(rest @ vectors[i]) / max(float(np.linalg.norm(rest)), 1e-9)
+        rows.append(features(alone, owners, centroids_alone))
         labels.append(1.0)
         without_entry = similarities.copy()
-        without_entry[owners == owners[i]] = -np.inf
-        rows.append(features(without_entry, owners))
+        without_entry[owners == entry] = -np.inf
+        centroids_without = to_centroids.copy()
+        centroids_without[entry] = -np.inf
+        rows.append(features(without_entry, owners, centroids_without))
         labels.append(0.0)
     return np.array(rows), np.array(labels)
 
