@@ -148,9 +148,9 @@ TALK = (
 )
 # What a person is asked to look at: the visitor's case with this company, not their car or garden.
 LOOK_AT = (
-    r"(?:look|check|review|handle|sort|deal|fix|go over)(?: at| into| out| with)? (?:this|it|my (?:account|"
+    r"(?:(?:look|check|review|handle|sort|deal|fix|go over)(?: at| into| out| with)? (?:this|it|my (?:account|"
     r"billing|bill|case|order|issue|problem|ticket|refund|payment|request|claim|complaint|application|"
-    r"booking|subscription))\b|(?:call|contact|get back to) me\b"
+    r"booking|subscription))\b|(?:call|contact|get back to) me\b)"
 )
 WANT = r"(?:need|want|give me|get me|have|see|(?:would|'d) like|prefer|request|requesting|ask for|asking for)"
 HUMAN_REQUEST = re.compile(
