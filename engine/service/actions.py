@@ -36,11 +36,12 @@ from engine.service import conversations
 from engine.service.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.service.runtime import Outbox, ServiceContext
 from engine.settings import ActionSpec, Settings
+from engine.validation import CleanInput
 
 AUDIT_LIMIT = 200
 
 
-class ActionRequest(BaseModel):
+class ActionRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(min_length=1, max_length=32)

@@ -191,6 +191,7 @@ def test_the_same_request_twice_is_performed_once(shop_server: Server, shop: Sho
         ({"amount": "1.234"}, "amount", "decimal"),
         ({"kind": "extend_deadline", "amount": "2.5"}, "amount", "whole number of days"),
         ({"idempotency_key": "short"}, "idempotency_key", "at least 8"),
+        ({"order_number": "LG-20500\u0000"}, "order_number", "NUL character"),
     ],
 )
 def test_bad_requests_are_refused_naming_what_is_wrong(
