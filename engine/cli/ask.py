@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(answer.text)
     print(f"\nconfidence: {answer.confidence:.2f}" + ("  (no answer found)" if answer.no_answer else ""))
+    if answer.handoff:  # in a conversation the bot hands over here rather than promise it
+        print(f'hands over to a person: the article "{answer.handoff_source}" says a person takes this over')
     for number, citation in enumerate(answer.citations, 1):
         where = f"  {citation.url}" if citation.url else ""
         print(f"[{number}] {citation.title} ({citation.doc_id}){where}")
