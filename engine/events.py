@@ -119,9 +119,20 @@ class ActionUpdated(_Event):
     action: AccountActionPublic
 
 
+class RosterUpdated(_Event):
+    """An admin or a supervisor changed an operator, a team or a canned reply (engine.service.admin);
+    goes to every operator, so open supervisor and admin pages redraw."""
+
+    type: Literal["roster.updated"] = "roster.updated"
+    entity: Literal["operator", "team", "canned"]
+    id: int
+    actor_id: int
+    fields: list[str] = []
+
+
 Event = Annotated[
     MessageCreated | ConversationChanged | Typing | Viewing | Read | DraftCreated | QueueUpdated
-    | PresenceUpdated | ActionUpdated | MessageDelivered,
+    | PresenceUpdated | ActionUpdated | MessageDelivered | RosterUpdated,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

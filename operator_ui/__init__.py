@@ -24,6 +24,7 @@ PAGES = {
     "/demo": "demo.html",
     "/operator": "operator.html",
     "/supervisor": "supervisor.html",
+    "/admin": "admin.html",
 }
 # The pages load only their own scripts and styles: an injected <script> or inline handler never runs.
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

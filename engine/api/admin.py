@@ -3,11 +3,14 @@ and calls ``engine.service.operators``, which runs the write in its own transact
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from engine.api import errors
-from engine.api.deps import Ctx, CurrentAdmin
+from engine.api.deps import Ctx, CurrentAdmin, IdPath
 from engine.models import (
+    AuditEntryPublic,
     CannedResponse,
     CannedResponseCreate,
     CannedResponsePublic,
@@ -18,6 +21,7 @@ from engine.models import (
     TeamCreate,
     TeamPublic,
 )
+from engine.service import admin as staff
 from engine.service import operators
 from engine.validation import CleanInput
 
@@ -65,3 +69,34 @@ async def list_canned(ctx: Ctx, admin: CurrentAdmin) -> list[CannedResponsePubli
 @router.post("/canned", status_code=status.HTTP_201_CREATED)
 async def add_canned(ctx: Ctx, admin: CurrentAdmin, body: NewCanned) -> CannedResponsePublic:
     return await operators.add(ctx, operators.create_canned, body, CannedResponsePublic)
+
+
+@router.patch("/operators/{operator_id}")
+async def change_operator(ctx: Ctx, admin: CurrentAdmin, operator_id: IdPath,
+                          body: staff.OperatorChange) -> OperatorPublic:
+    """Role, skills and languages (``lang:de``), capacity, team, name, or deactivate (``active``:
+    false signs them out of new work and hands their conversations back); audited with ``reason``."""
+    changed = await staff.update_operator(ctx, admin.id, operator_id, body)
+    return OperatorPublic.model_validate(changed, from_attributes=True)
+
+
+@router.patch("/teams/{team_id}")
+async def change_team(ctx: Ctx, admin: CurrentAdmin, team_id: IdPath, body: staff.TeamChange) -> TeamPublic:
+    """Skills, overflow target (``backup_team_id``) and timeout (``overflow_after_seconds``); audited."""
+    changed = await staff.update_team(ctx, admin.id, team_id, body)
+    return TeamPublic.model_validate(changed, from_attributes=True)
+
+
+@router.patch("/canned/{canned_id}")
+async def change_canned(ctx: Ctx, admin: CurrentAdmin, canned_id: IdPath,
+                        body: staff.CannedChange) -> CannedResponsePublic:
+    """Edit a canned reply; its placeholders are checked as when it was created; audited."""
+    changed = await staff.update_canned(ctx, admin.id, canned_id, body)
+    return CannedResponsePublic.model_validate(changed, from_attributes=True)
+
+
+@router.get("/audit")
+async def audit(ctx: Ctx, admin: CurrentAdmin, target: Annotated[str | None, Query(max_length=64)] = None,
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntryPublic]:
+    """Who changed what, when and why, newest first."""
+    return await ctx.read(staff.audit_log, limit, target)

@@ -45,7 +45,8 @@ async def operator_for(ctx: ServiceContext, token: str | None) -> Operator | Non
     operator_id = operators.read_token(ctx.settings.secret_key, token)
     if operator_id is None or operator_id > INT_MAX:  # a signed id always fits; this one was not ours
         return None
-    return await ctx.read(lambda session: session.get(Operator, operator_id))
+    operator = await ctx.read(lambda session: session.get(Operator, operator_id))
+    return operator if operator is not None and operator.active else None  # deactivated: signed out
 
 
 async def get_visitor_conversation(ctx: Ctx, request: Request, credentials: Bearer) -> Conversation:

@@ -2,6 +2,7 @@
 every table on ``SQLModel.metadata`` (the migrations compare against it)."""
 
 from engine.models.action import AccountAction, AccountActionPublic, ActionStatus
+from engine.models.audit import AuditEntry, AuditEntryPublic
 from engine.models.base import utcnow
 from engine.models.contact import Channel, Contact, ContactIdentity, ContactPublic
 from engine.models.conversation import (
@@ -33,7 +34,7 @@ from engine.models.operator import (
 from engine.models.operator import Role as OperatorRole
 
 __all__ = [
-    "AccountAction", "AccountActionPublic", "ActionStatus",
+    "AccountAction", "AccountActionPublic", "ActionStatus", "AuditEntry", "AuditEntryPublic",
     "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "ChannelDelivery", "Contact",
     "ContactIdentity", "ContactPublic", "Conversation", "ConversationPublic", "DeliveryStatus", "Direction",
     "Draft", "DraftKind", "DraftPublic",

@@ -139,17 +139,21 @@ class Match:
 
 
 def rank(items: Sequence[CannedResponse], query: str) -> list[Match]:
-    """Shortcut prefix first (``/ref`` or ``ref`` finds ``refund``), then title, text and tags
-    containing every word of the query; ties by shortcut."""
+    """Shortcut prefix first (``/ref`` or ``ref`` finds ``/refund``), then any other part of the
+    shortcut (``/und``), then title, text and tags containing every word of the query; ties by
+    shortcut."""
     q = query.strip().lstrip("/").casefold()
     words = _tokens(q) or ({q} if q else set())
     matches = []
     for item in items:
         haystack = f"{item.title} {item.text} {' '.join(item.tags)}".casefold()
+        shortcut = item.shortcut.lstrip("/").casefold()
         if not q:
             score = 0.0
-        elif item.shortcut.casefold().startswith(q):
+        elif shortcut.startswith(q):
             score = 3.0
+        elif q in shortcut:
+            score = 2.5
         elif q in item.title.casefold():
             score = 2.0
         elif words and all(w in haystack for w in words):

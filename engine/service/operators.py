@@ -78,7 +78,7 @@ def authenticate(session: Session, email: str, password: str) -> Operator | None
     if operator is None:
         _HASHER.hash(password)  # spend the same time whether or not the account exists
         return None
-    return operator if verify_password(operator.password_hash, password) else None
+    return operator if verify_password(operator.password_hash, password) and operator.active else None
 
 
 def create_operator(session: Session, data: OperatorCreate) -> Operator:

@@ -47,7 +47,7 @@ class Supervisor {
   }
 
   onEvent(event) {
-    if (["queue.updated", "presence.updated"].includes(event.type) || event.type.startsWith("conversation.")) {
+    if (["queue.updated", "presence.updated", "roster.updated"].includes(event.type) || event.type.startsWith("conversation.")) {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.refreshLive(), 200);
     }

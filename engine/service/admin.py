@@ -1,0 +1,172 @@
+"""What admins and supervisors change on the desk while it runs, each change audited.
+
+An operator's role, skills and languages, capacity, team and whether the account is active; a
+team's skills, overflow target and timeout; a canned reply's text. Every change runs in one
+transaction with its ``AuditEntry`` (who, when, what before and after, why) and emits
+``roster.updated`` to every operator's page after the commit, so open supervisor and admin pages
+redraw at once. Deactivating an operator also takes them offline, which hands their open
+conversations back to the queue (``presence``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ConfigDict, Field, field_validator
+from sqlmodel import Session, col, select
+
+from engine.bus import OPERATORS
+from engine.events import RosterUpdated
+from engine.models import AuditEntry, AuditEntryPublic, CannedResponse, Operator, OperatorRole, Team
+from engine.service import canned, presence
+from engine.service.errors import Conflict, Invalid, NotFound
+from engine.service.runtime import Outbox, ServiceContext
+from engine.validation import CleanInput
+
+SKILL = r"^[a-z0-9][a-z0-9_.-]*(:[a-z0-9][a-z0-9_.-]*)?$"
+
+
+def _skills(values: list[str]) -> list[str]:
+    """Lower-cased, stripped, unique, sorted; each ``word`` or ``prefix:word`` (``lang:de``)."""
+    out = sorted({v.strip().lower() for v in values if v.strip()})
+    wrong = [v for v in out if not re.match(SKILL, v)]
+    if wrong:
+        raise ValueError(f"not a skill: {', '.join(wrong)} (use letters, digits, - _ . and one prefix "
+                         "such as lang:de or topic:billing)")
+    return out
+
+
+class _Change(CleanInput):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=500)
+
+
+class OperatorChange(_Change):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: OperatorRole | None = None
+    skills: list[str] | None = Field(default=None, max_length=50)
+    capacity: int | None = Field(default=None, ge=0, le=100)
+    team_id: int | None = Field(default=None, ge=0)
+    clear_team: bool = False  # move the operator out of any team
+    active: bool | None = None
+
+    _check_skills = field_validator("skills")(lambda cls, v: None if v is None else _skills(v))
+
+
+class TeamChange(_Change):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    skills: list[str] | None = Field(default=None, max_length=50)
+    backup_team_id: int | None = Field(default=None, ge=0)
+    clear_backup: bool = False
+    overflow_after_seconds: int | None = Field(default=None, ge=0, le=86400)
+
+    _check_skills = field_validator("skills")(lambda cls, v: None if v is None else _skills(v))
+
+
+class CannedChange(_Change):
+    shortcut: str | None = Field(default=None, min_length=2, max_length=64, pattern=r"^/\S+$")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    text: str | None = Field(default=None, min_length=1, max_length=4000)
+    tags: list[str] | None = Field(default=None, max_length=20)
+
+
+def _apply(row: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set each value that differs; returns ``{field: [before, after]}`` of what changed."""
+    changed = {}
+    for name, value in values.items():
+        before = getattr(row, name)
+        if before != value:
+            changed[name] = [before, value]
+            setattr(row, name, value)
+    return changed
+
+
+def _audit(session: Session, outbox: Outbox, actor_id: int, entity: str, target_id: int,
+           changes: dict[str, list[Any]], reason: str) -> None:
+    session.add(AuditEntry(actor_id=actor_id, action=f"{entity}.updated", target=f"{entity}:{target_id}",
+                           changes=changes, reason=reason.strip()))
+    outbox.add(OPERATORS, RosterUpdated(entity=entity, id=target_id, actor_id=actor_id,
+                                        fields=sorted(changes)))
+
+
+def _check_team(session: Session, team_id: int | None, what: str) -> None:
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise NotFound(f"{what} {team_id} does not exist")
+
+
+async def update_operator(ctx: ServiceContext, actor_id: int, operator_id: int,
+                          change: OperatorChange) -> Operator:
+    def work(session: Session, outbox: Outbox) -> Operator:
+        operator = session.get(Operator, operator_id)
+        if operator is None:
+            raise NotFound(f"operator {operator_id} does not exist")
+        if operator_id == actor_id and (change.active is False or
+                                        (change.role is not None and change.role != operator.role)):
+            raise Invalid("you cannot deactivate yourself or change your own role: ask another admin")
+        values = change.model_dump(exclude_none=True, exclude={"reason", "clear_team", "team_id"})
+        if change.clear_team:
+            values["team_id"] = None
+        elif change.team_id is not None:
+            _check_team(session, change.team_id, "team")
+            values["team_id"] = change.team_id
+        changes = _apply(operator, values)
+        if changes:
+            session.add(operator)
+            _audit(session, outbox, actor_id, "operator", operator_id, changes, change.reason)
+        return operator
+
+    operator = await ctx.act(work)
+    if change.active is False:
+        await presence.set_status(ctx, operator_id, "offline")  # their conversations go back to the queue
+    return operator
+
+
+async def update_team(ctx: ServiceContext, actor_id: int, team_id: int, change: TeamChange) -> Team:
+    def work(session: Session, outbox: Outbox) -> Team:
+        team = session.get(Team, team_id)
+        if team is None:
+            raise NotFound(f"team {team_id} does not exist")
+        values = change.model_dump(exclude_none=True, exclude={"reason", "clear_backup", "backup_team_id"})
+        if change.clear_backup:
+            values["backup_team_id"] = None
+        elif change.backup_team_id is not None:
+            if change.backup_team_id == team_id:
+                raise Invalid("a team cannot overflow to itself")
+            _check_team(session, change.backup_team_id, "backup team")
+            values["backup_team_id"] = change.backup_team_id
+        changes = _apply(team, values)
+        if changes:
+            session.add(team)
+            _audit(session, outbox, actor_id, "team", team_id, changes, change.reason)
+        return team
+
+    return await ctx.act(work)
+
+
+async def update_canned(ctx: ServiceContext, actor_id: int, canned_id: int,
+                        change: CannedChange) -> CannedResponse:
+    def work(session: Session, outbox: Outbox) -> CannedResponse:
+        row = session.get(CannedResponse, canned_id)
+        if row is None:
+            raise NotFound(f"canned reply {canned_id} does not exist")
+        if change.shortcut is not None and change.shortcut != row.shortcut and session.exec(
+                select(CannedResponse).where(CannedResponse.shortcut == change.shortcut)).first():
+            raise Conflict(f"a canned response with shortcut {change.shortcut!r} already exists")
+        if change.text is not None:
+            canned.check(change.text)  # placeholders checked as when it was created
+        changes = _apply(row, change.model_dump(exclude_none=True, exclude={"reason"}))
+        if changes:
+            session.add(row)
+            _audit(session, outbox, actor_id, "canned", canned_id, changes, change.reason)
+        return row
+
+    return await ctx.act(work)
+
+
+def audit_log(session: Session, limit: int = 100, target: str | None = None) -> list[AuditEntryPublic]:
+    """The latest changes, newest first (of one ``target`` such as ``operator:5`` if given)."""
+    query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if target:
+        query = query.where(AuditEntry.target == target)
+    return [AuditEntryPublic.model_validate(row, from_attributes=True) for row in session.exec(query).all()]
