@@ -147,7 +147,7 @@ class Need:
         if given:
             parts.append("Gave: " + ", ".join(given) + ".")
         if self.tried:
-            parts.append("Already tried: " + " ".join(self.tried))
+            parts.append("Already tried: " + _joined(self.tried))
         if self.asked_for_person:
             parts.append("Asked for a person.")
         text = " ".join(parts)
@@ -187,7 +187,7 @@ def read_need(users: list[str]) -> Need:
         "emails": _unique(EMAIL.findall(text)),
         "phones": _unique(phone for phone in phones if sum(char.isdigit() for char in phone) >= 8),
     }
-    return Need(_shorten(" ".join(problem), PROBLEM_CHARS), tried, entities, asked)
+    return Need(_shorten(_joined(problem), PROBLEM_CHARS), tried, entities, asked)
 
 
 STOP = frozenset({
@@ -211,6 +211,13 @@ def _same(a: str, b: str) -> bool:
     first, second = set(_content(canonical(a))), set(_content(canonical(b)))
     small = min(len(first), len(second))
     return small > 0 and len(first & second) / small >= 0.7
+
+
+def _joined(sentences: list[str]) -> str:
+    """The visitor's sentences in a row, each but the last given a full stop if they typed none
+    (chat rarely has them)."""
+    ended = [s if s[-1] in ".!?" else s + "." for s in sentences[:-1]]
+    return " ".join([*ended, *sentences[-1:]])
 
 
 def _shorten(text: str, limit: int) -> str:

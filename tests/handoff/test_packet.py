@@ -75,7 +75,8 @@ def test_need_keeps_new_details_and_drops_repeats_greetings_and_bare_requests():
         "agent",
         "thanks",
     ])
-    assert need.problem == "My blender LG-482913 stopped working after a week It makes a burning smell now as well"
+    assert need.problem == ("My blender LG-482913 stopped working after a week. "
+                            "It makes a burning smell now as well")
     assert need.tried == ["I've tried resetting it and unplugging it overnight"]
     assert need.entities["order_numbers"] == ["LG-482913"]
     assert need.asked_for_person
