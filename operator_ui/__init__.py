@@ -25,6 +25,7 @@ PAGES = {
     "/operator": "operator.html",
     "/supervisor": "supervisor.html",
     "/admin": "admin.html",
+    "/reports": "reports.html",
 }
 # The pages load only their own scripts and styles: an injected <script> or inline handler never runs.
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
