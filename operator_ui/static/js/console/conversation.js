@@ -97,7 +97,9 @@ export class ConversationView {
           h("h1", {id: "conv-title"}, who, contact.vip ? h("span", {class: "badge vip", text: "VIP"}) : null),
           h("p", {class: "muted meta"},
             h("span", {class: `badge state-${conversation.state}`, text: conversation.state}),
-            ` ${conversation.channel} · #${conversation.id} · started ${dateTime(conversation.created_at)} · ${ownerText}`))),
+            ` ${conversation.channel} · #${conversation.id} · started ${dateTime(conversation.created_at)} · ${ownerText}`,
+            conversation.csat_score ? h("span", {class: "badge csat", title: conversation.csat_comment || "No comment",
+              text: `CSAT ${conversation.csat_score}/5${conversation.csat_comment ? ` · “${conversation.csat_comment}”` : ""}`}) : null))),
       h("div", {class: "actions", role: "group", "aria-label": "Conversation actions"}, actions));
   }
 
