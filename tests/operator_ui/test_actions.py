@@ -24,6 +24,15 @@ pytestmark = pytest.mark.browser
 KETTLE = "My copper kettle arrived dented, order LG-20500. I want a refund."
 
 
+@pytest.fixture(autouse=True)
+def patient_expectations() -> Iterator[None]:
+    """The machine is shared and often loaded: assertions wait up to 20 s (as actions do) for the
+    engine's work, rather than Playwright's 5 s; restored after each test."""
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[Shop]:
     running = Shop(db=tmp_path / "shop.db").start()
