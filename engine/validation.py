@@ -45,22 +45,15 @@ def problem(value: Any) -> str | None:
     return None
 
 
-def require_clean(value: Any, name: str) -> Any:
-    """``value`` unchanged, or ValueError naming ``name`` and what is wrong with it."""
-    found = problem(value)
-    if found is not None:
-        raise ValueError(f"{name} {found}")
-    return value
-
-
-def _text(value: str) -> str:
+def checked(value: Any) -> Any:
+    """``value`` unchanged, or ValueError saying what is wrong with it (pydantic names the field)."""
     found = problem(value)
     if found is not None:
         raise ValueError(found)
     return value
 
 
-Text = Annotated[str, AfterValidator(_text)]
+Text = Annotated[str, AfterValidator(checked)]
 """A string parameter outside a :class:`CleanInput` model (a query string, say)."""
 
 
@@ -83,7 +76,4 @@ class CleanInput(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _clean(cls, value: Any) -> Any:
-        found = problem(value)
-        if found is not None:
-            raise ValueError(found)
-        return value
+        return checked(value)
