@@ -92,6 +92,8 @@ def _account_shot(http: httpx.Client, browser: Any, base_url: str, out: Path, em
     console.wait_for_timeout(500)
     path = _save(console, out, "console-account.png")
     context.close()
+    # signing in went online: away again, so the shift's widget visitor waits in the queue as a new one would
+    http.post("/api/operator/presence", json={"status": "away"}, headers=_bearer(_login(http, email, password)))
     return path
 
 
@@ -123,7 +125,7 @@ def take(base_url: str, out: Path, email: str, password: str, admin_email: str, 
         expect(visitor.locator(".msg.bot").first).to_be_visible()
         box.fill("My kettle arrived dented. Can I get a refund?")
         box.press("Enter")
-        expect(visitor.locator(".msg.bot, .msg.system")).to_have_count(2)
+        expect(visitor.locator(".msg.bot, .msg.system").nth(1)).to_be_visible()  # answered, or handed over
         talk = visitor.get_by_role("button", name="Talk to a person")
         if talk.count():
             talk.click()
@@ -165,6 +167,14 @@ def take(base_url: str, out: Path, email: str, password: str, admin_email: str, 
         visitor.set_viewport_size(PHONE)
         visitor.wait_for_timeout(500)
         written.append(_save(visitor, out, "widget-phone.png"))
+        console.set_viewport_size(PHONE)  # the same conversation on a phone: one column, no key hints
+        console.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+        console.wait_for_timeout(500)
+        written.append(_save(console, out, "console-phone.png"))
+        console.get_by_role("button", name="Back to the list").click()
+        console.wait_for_timeout(500)
+        written.append(_save(console, out, "console-phone-inbox.png"))
+        console.set_viewport_size(LAPTOP)
 
         operator = _login(http, email, password)
         mine = http.get("/api/operator/conversations?state=mine", headers=_bearer(operator)).json()

@@ -425,3 +425,98 @@ def test_the_widget_names_the_operator_and_the_typical_reply_time(server: Server
     expect(visitor.locator(".msg.operator .who")).to_have_text(["Kim Lee"])
     visitor.reload()
     expect(visitor.locator(".msg.operator .who")).to_have_text(["Kim Lee"])
+
+
+# --- 12: the small ones ---------------------------------------------------------------------------------
+
+def test_the_4000_character_limit_holds_while_typing(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    visitor = visitor_waiting(server, pages)
+    console = console_with_it_open(server, pages, kim)
+    long_text = "lorem ipsum " * 500  # 6,000 characters
+    box = visitor.get_by_label("Your message")
+    box.focus()
+    visitor.keyboard.insert_text(long_text)
+    assert len(box.input_value()) == 4000
+    expect(visitor.locator(".composer .length")).to_have_text("4,000 / 4,000")
+    box.press("Enter")
+    expect(visitor.locator(".msg.visitor").last.locator(".meta")).to_have_text(re.compile(r"(Sent|Seen)$"))
+    expect(console.locator(".transcript .msg.visitor .text").last).to_have_text(long_text[:4000].strip())
+
+    composer = console.get_by_label("Reply to the visitor")
+    composer.focus()
+    console.keyboard.insert_text(long_text)
+    assert len(composer.input_value()) == 4000
+    expect(console.locator(".composer .length")).to_have_text("4,000 / 4,000")
+    composer.press("Enter")
+    expect(visitor.locator(".msg.operator .text")).to_have_text([long_text[:4000].strip()])
+
+
+def test_right_to_left_text_reads_right_to_left_on_both_sides(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    visitor = visitor_waiting(server, pages)
+    console = console_with_it_open(server, pages, kim)
+    hebrew = "שלום, ההזמנה שלי 4411 לא הגיעה"
+    visitor.get_by_label("Your message").fill(hebrew)
+    visitor.keyboard.press("Enter")
+    direction = "e => getComputedStyle(e).direction"
+    mine = visitor.locator(".msg.visitor .text", has_text="4411")
+    expect(mine).to_have_attribute("dir", "auto")
+    assert mine.evaluate(direction) == "rtl"
+    seen = console.locator(".transcript .msg.visitor .text", has_text="4411")
+    expect(seen).to_have_text(hebrew)
+    assert seen.evaluate(direction) == "rtl"
+    english = console.locator(".transcript .msg.visitor .text").first
+    assert english.evaluate(direction) == "ltr"
+
+
+def test_favicon_is_served(server: Server, pages: Pages) -> None:
+    page = pages.open(f"{server.base_url}/")
+    icon = page.request.get(f"{server.base_url}/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.body()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    expect(page.locator("link[rel=icon]").first).to_have_attribute("href", "/ui/img/favicon.svg")
+
+
+def test_supervisor_week_axis_is_even_and_fits_a_phone(server: Server, pages: Pages) -> None:
+    lead = server.new_operator(role="admin", name="Lee Lead")
+    for name in ("Ann", "Bob", "Cy"):
+        visitor_over_rest(server, name)  # three handoffs today, all waiting
+    supervisor = pages.open(f"{server.base_url}/supervisor", viewport={"width": 390, "height": 844})
+    sign_in(supervisor, lead["operator"]["email"])
+    expect(supervisor.locator("#queue-count")).to_have_text("3")
+    ticks = supervisor.locator("#reasons-week svg text.tick[text-anchor=end]")
+    expect(ticks.first).to_have_text("0")
+    values = [int(t) for t in ticks.evaluate_all("els => els.map((e) => e.textContent)")]
+    assert len(set(b - a for a, b in zip(values, values[1:], strict=False))) == 1, values  # even steps
+    # a week whose busiest day had 3 handoffs reads 0 1 2 3 (it read 0 2 3)
+    three = supervisor.evaluate("""async () => {
+        const {stacked} = await import('/ui/js/charts.js');
+        const svg = stacked([{label: 'Tue', parts: {asked: 3}}], ['asked']);
+        return [...svg.querySelectorAll('text.tick[text-anchor=end]')].map((t) => t.textContent);
+    }""")
+    assert three == ["0", "1", "2", "3"]
+    # on the phone nothing is cut off: the queue's columns fit its card, no chart label runs under a bar
+    card = supervisor.locator(".card", has=supervisor.locator("#queue-rows"))
+    expect(card.locator("#queue-rows tr")).to_have_count(3)
+    assert card.evaluate("e => e.scrollWidth <= e.clientWidth")
+    overlaps = supervisor.evaluate("""() => [...document.querySelectorAll('svg.bars')].flatMap((svg) =>
+        [...svg.querySelectorAll('text.label')].filter((t) => {
+          const bar = t.nextElementSibling;
+          const right = t.getBBox().x + t.getBBox().width;
+          return bar && bar.tagName === 'rect' && right > Number(bar.getAttribute('x'));
+        }).map((t) => t.textContent))""")
+    assert overlaps == []
+
+
+def test_phone_buttons_show_no_keyboard_hints(server: Server, pages: Pages) -> None:
+    kim = server.new_operator(name="Kim Lee")
+    visitor_waiting(server, pages)
+    console = pages.open(f"{server.base_url}/operator", viewport={"width": 390, "height": 844})
+    sign_in(console, kim["operator"]["email"])
+    console.locator(".row").first.click()
+    expect(console.get_by_role("button", name="Resolve")).to_be_visible()
+    expect(console.locator("kbd:visible")).to_have_count(0)
+    expect(console.locator(".composer .hint")).to_be_hidden()
+    console.set_viewport_size({"width": 1280, "height": 800})  # on a laptop they are there
+    expect(console.get_by_role("button", name="Resolve").locator("kbd")).to_be_visible()

@@ -1,5 +1,5 @@
 """``python -m operator_ui.screenshots`` plays its shift against a real server and writes PNGs of
-the right sizes (laptop 1280x800, the widget also at phone width 390x844)."""
+the right sizes (laptop 1280x800, the widget and the console also at phone width 390x844)."""
 
 from __future__ import annotations
 
@@ -34,4 +34,5 @@ def test_screenshots_of_every_page_with_real_data(server: Server, tmp_path: Path
     sizes = {path.name: png_size(path) for path in tmp_path.glob("*.png")}
     laptop = (1280, 800)
     assert sizes == {"home.png": laptop, "widget-laptop.png": laptop, "console-laptop.png": laptop,
-                     "widget-phone.png": (390, 844), "supervisor-laptop.png": laptop}
+                     "widget-phone.png": (390, 844), "supervisor-laptop.png": laptop,
+                     "console-phone.png": (390, 844), "console-phone-inbox.png": (390, 844)}

@@ -28,7 +28,8 @@ export function sparkline(values, {width = 160, height = 36, label = "trend", mi
 export function bars(rows, {width = 320, label = "chart", max} = {}) {
   const barH = 18;
   const gap = 10;
-  const labelW = Math.min(170, width * 0.4);
+  // wide enough for the longest label at 12 px (about 6.8 px a character), so none runs under its bar
+  const labelW = Math.min(width * 0.5, Math.max(60, ...rows.map(([name]) => String(name).length * 6.8 + 10)));
   const top = Math.max(max ?? 0, ...rows.map(([, v]) => v), 1);
   const height = rows.length * (barH + gap) + 4;
   const text = `${label}: ${rows.map(([l, , t]) => `${l} ${t}`).join("; ") || "no data"}`;
@@ -46,19 +47,31 @@ export function bars(rows, {width = 320, label = "chart", max} = {}) {
   return svg;
 }
 
+/** Evenly spaced whole-number ticks from 0 to at least ``max``: steps of 1, 2 or 5 times a power of
+ * ten, at most ``most`` + 1 ticks (3 gives 0 1 2 3, never 0 2 3). */
+export function niceTicks(max, most = 5) {
+  const rough = max / most;
+  const power = 10 ** Math.floor(Math.log10(Math.max(rough, 1)));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= rough);
+  const ticks = [];
+  for (let tick = 0; tick < max + step; tick += step) ticks.push(tick);
+  return ticks;
+}
+
 /** Stacked columns: ``columns`` = [{label, parts: {series: value}}], ``series`` in stack order. */
 export function stacked(columns, series, {width = 560, height = 180, label = "chart"} = {}) {
   const left = 28;
   const bottom = 22;
   const plotH = height - bottom - 8;
   const totals = columns.map((c) => series.reduce((sum, k) => sum + (c.parts[k] || 0), 0));
-  const top = Math.max(1, ...totals);
+  const ticks = niceTicks(Math.max(1, ...totals));
+  const top = ticks[ticks.length - 1];
   const step = (width - left) / Math.max(columns.length, 1);
   const barW = Math.min(36, step * 0.6);
   const text = `${label}: ${columns.map((c, i) => `${c.label} ${totals[i]}`).join("; ")}`;
   const svg = s("svg", {viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": text,
     class: "chart stacked"}, s("title", {}, text));
-  for (const tick of [0, Math.ceil(top / 2), top]) {
+  for (const tick of ticks) {
     const y = 8 + plotH - (tick / top) * plotH;
     svg.append(s("line", {x1: left, x2: width, y1: y, y2: y, class: "grid"}),
       s("text", {x: left - 6, y: y + 4, class: "tick", "text-anchor": "end"}, String(tick)));
