@@ -148,8 +148,8 @@ TALK = (
 )
 # What a person is asked to look at: the visitor's case with this company, not their car or garden.
 LOOK_AT = (
-    r"(?:(?:look|check|review|handle|sort|deal|fix|go over)(?: at| into| out| with)? (?:this|it|my (?:account|"
-    r"billing|bill|case|order|issue|problem|ticket|refund|payment|request|claim|complaint|application|"
+    r"(?:(?:look|check|review|handle|sort|deal|fix|go over)(?: at| into| out| with)? (?:this|it|my "
+    r"(?:account|billing|bill|case|order|issue|problem|ticket|refund|payment|request|claim|complaint|application|"
     r"booking|subscription))\b|(?:call|contact|get back to) me\b)"
 )
 WANT = r"(?:need|want|give me|get me|have|see|(?:would|'d) like|prefer|request|requesting|ask for|asking for)"
@@ -495,7 +495,8 @@ def dislike(text: str) -> str | None:
 
 
 PHATIC = re.compile(
-    r"^(?:(?:hi|hello|hey|hiya|yo|good (?:morning|afternoon|evening)|thanks?|thank you|thx|ty|cheers|ok|okay|"
+    r"^(?:(?:hi|hello|hey|hiya|yo|there|everyone|lol|haha+|hehe|lmao|"
+    r"good (?:morning|afternoon|evening)|thanks?|thank you|thx|ty|cheers|ok|okay|"
     r"k|kk|alright|all right|sure|yes|yeah|yep|yup|no|nope|nah|great|perfect|cool|nice|awesome|fine|got it|"
     r"i see|understood|bye|goodbye|see you|that's all|that is all|nothing else|no thanks|no thank you|"
     r"you too|sounds good|will do|done|right|correct|exactly|please|so much|a lot|very much|again|"
@@ -533,3 +534,27 @@ def acknowledgement(text: str) -> bool:
     if "?" in text or not ACK.search(text):
         return False
     return len(re.findall(r"[a-z0-9']+", ACK.sub(" ", text))) <= 4
+
+
+VOWELS = frozenset("aeiouy")
+CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")
+ENGLISH_CLUSTER = re.compile(r"ngth|ghts|tchs|rst|nst|str|ndl|mpt|nch")
+
+
+def gibberish(text: str) -> bool:
+    """Nothing a knowledge base could answer: no letters at all ("??", "..."), or every word a
+    keyboard mash ("asdkjh", "sdfsdf") with no vowel or a run of five consonants. A reason to ask
+    again, not to hand over on the first message."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    if not words:
+        return True
+    return all(_mashed(word) for word in words)
+
+
+def _mashed(word: str) -> bool:
+    """A keyboard mash: four letters or more without a vowel ("sdfsdf", not "sms" or "pdf"), or a
+    run of five consonants that English does not write ("asdkjh", not "strengths")."""
+    if len(word) >= 4 and not VOWELS & set(word):
+        return True
+    run = CONSONANT_RUN.search(word)
+    return run is not None and not ENGLISH_CLUSTER.search(run.group(0))

@@ -13,7 +13,7 @@ import numpy as np
 
 from handoff.config import HandoffConfig
 from handoff.features import MessageFeatures
-from handoff.lexicon import acknowledgement, apologetic, dislike, service_target
+from handoff.lexicon import acknowledgement, apologetic, dislike, gibberish, service_target
 from handoff.transcript import Transcript
 
 REPEAT_BONUS = 0.25
@@ -40,6 +40,7 @@ APOLOGY_DAMPING = 0.7
 # Negative words with nothing in the message aiming them at the service ("they're scary", "hated
 # Event Horizon") are a mood or a taste: at most an offer, and a stated dislike weighs less still.
 UNAIMED_CAP = 0.5
+FIRST_MESSAGE_CAP = 0.4  # below the offer: a first message without a cue is just the question
 # "it still doesn't work" in a few words after an answer is about the answer; in a long message it
 # is as often about a film or a product.
 SHORT_WORDS = 10
@@ -77,6 +78,10 @@ def low_confidence(transcript: Transcript, last: Message | None, config: Handoff
     if last is not None and acknowledgement(last.features.canonical):
         score *= PHATIC_DAMPING
         evidence.append("no question to answer (greeting, thanks or yes/no)")
+        return SignalResult("low_confidence", round(score, 4), evidence)
+    if last is not None and gibberish(last.features.text):
+        score *= PHATIC_DAMPING
+        evidence.append("nothing to answer (no words, or only a keyboard mash): the bot asks again")
         return SignalResult("low_confidence", round(score, 4), evidence)
     recent = transcript.answer_confidences()[-settings.streak :]
     if settings.streak > 1 and len(recent) == settings.streak:
@@ -136,10 +141,12 @@ def message_frustration(message: Message, answered: bool = False) -> float:
     taste = dislike(features.canonical) is not None and not kinds & {"says", "complaint"}
     aimed = aimed_at_service(message)
     score = (1.0 - SENTIMENT_WEIGHT) * message.p_frustrated + SENTIMENT_WEIGHT * (1.0 - compound) / 2.0
-    if not aimed or not (answered or features.cues):
-        # not about the service, or a first message with no cue at all ("why did my transfer
-        # fail?"): the model and the lexicon read the problem's tone, not the visitor's patience
+    if not aimed:
         score = min(score, UNAIMED_CAP)
+    if not (answered or features.cues):
+        # a first message with no cue at all ("why did my transfer fail?", "cancel"): the model and
+        # the lexicon read the problem's tone, not the visitor's patience
+        score = min(score, FIRST_MESSAGE_CAP)
     if taste:
         score *= DISLIKE_DAMPING
     if not features.cues and apologetic(features.canonical):

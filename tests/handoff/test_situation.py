@@ -135,3 +135,24 @@ def test_pause_is_read_from_times_with_or_without_a_zone():
         Transcript(turns=[Turn("bot", "Hi!"), Turn("user", "hello?", at=START)]).pause_before_last_user()
         is None
     )
+
+
+@pytest.mark.parametrize("text", ["asdkjh", "??", "...", "hi there", "lol", "hmmm"])
+def test_greetings_and_keyboard_mash_ask_again_instead_of_handing_over(detector, text):
+    decision = detector.decide(Transcript(turns=[Turn("user", text), Turn("bot", "Sorry?", 0.02)]))
+    assert decision.action != "escalate", decision.explanation
+    signal = next(s for s in decision.signals if s.name == "low_confidence")
+    assert signal.score < detector.config.low_confidence.offer_at
+
+
+@pytest.mark.parametrize("text", ["strengths of the premium plan", "pdf", "what is an sms code"])
+def test_real_words_are_not_a_keyboard_mash(text):
+    from handoff.lexicon import gibberish
+
+    assert not gibberish(text)
+
+
+def test_a_plain_first_question_is_not_frustration(detector):
+    for text in ("cancel", "why did my transfer fail?", "I have been charged twice"):
+        decision = detector.decide(Transcript(turns=[Turn("user", text), Turn("bot", "Here is how.", 0.9)]))
+        assert decision.scores["frustration"] < detector.config.frustration.offer_at, text
