@@ -154,3 +154,16 @@ def test_a_configured_action_the_shop_does_not_offer_is_refused_by_it(shop: Shop
             "the shop refused it: this shop has no action 'goodwill_credit' "
             "(it has extend_deadline, refund, waive_fee)"
         )
+
+
+def test_without_an_integration_the_console_is_told_and_nothing_is_done(shop: Shop, tmp_path: Path) -> None:
+    settings = shop_settings(shop, f"sqlite:///{tmp_path / 'baton.db'}", integration_url=None)
+    for server in run_server(settings, None):
+        kim = server.new_operator()
+        cid = visitor_says(server, LAMP)["conversation_id"]
+        view = _account(server, kim, cid)
+        assert view["status"] == "unconfigured" and "BATON_INTEGRATION_URL" in view["detail"]
+        failed = _act(server, kim, cid, refund("LG-20417", "5.00", "Lamp base cracked"))
+        assert failed["status"] == "failed"
+        assert failed["error"] == "no account integration is configured, so nothing was done"
+    assert shop.counts() == {"lookups": 0, "actions": 0, "performed": 0}
