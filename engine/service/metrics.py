@@ -27,6 +27,7 @@ Times are in seconds with median and p90 (linear interpolation between closest r
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -34,13 +35,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from engine.models import (
     AccountAction,
     ActionStatus,
     Contact,
+    ContactIdentity,
     Conversation,
     Draft,
     HandoffEvent,
@@ -48,7 +50,6 @@ from engine.models import (
     State,
     Transition,
 )
-from engine.service.context import related_contacts
 from engine.service.staffing import Forecast, Handled, Target, Traffic, forecast
 from knowledge.errors import InputError
 
@@ -214,33 +215,77 @@ def compute(session: Session, start: datetime, end: datetime) -> Metrics:
     )
 
 
+def same_people(session: Session, contact_ids: set[int]) -> dict[int, set[int]]:
+    """For each contact, every contact that shares an email (any case), a phone or a channel identity
+    with it, itself included: ``context.related_contacts`` for many contacts in a few queries."""
+    if not contact_ids:
+        return {}
+
+    def keys_of(contacts: Sequence[Contact], identities: Sequence[ContactIdentity]) -> dict[int, set[str]]:
+        keys: dict[int, set[str]] = {c.id: set() for c in contacts}
+        for c in contacts:
+            keys[c.id] |= {f"email:{c.email.lower()}"} if c.email else set()
+            keys[c.id] |= {f"sms:{c.phone}"} if c.phone else set()
+        for i in identities:
+            external = i.external_id.lower() if i.channel == "email" else i.external_id
+            keys.setdefault(i.contact_id, set()).add(f"{i.channel}:{external}")
+        return keys
+
+    def contacts(ids: set[int]) -> list[Contact]:
+        return list(session.exec(select(Contact).where(col(Contact.id).in_(ids))).all())
+
+    def identities(ids: set[int]) -> list[ContactIdentity]:
+        query = select(ContactIdentity).where(col(ContactIdentity.contact_id).in_(ids))
+        return list(session.exec(query).all())
+
+    own = keys_of(contacts(contact_ids), identities(contact_ids))
+    wanted = set().union(*own.values())
+    values = {k.split(":", 1)[1] for k in wanted}
+    emails = {k.split(":", 1)[1] for k in wanted if k.startswith("email:")}
+    phones = {k.split(":", 1)[1] for k in wanted if k.startswith("sms:")}
+    found: set[int] = set()
+    if emails or phones:
+        found |= set(session.exec(select(Contact.id).where(or_(func.lower(Contact.email).in_(emails),
+                                                                col(Contact.phone).in_(phones)))).all())
+    if values:
+        external = col(ContactIdentity.external_id)
+        found |= set(session.exec(select(ContactIdentity.contact_id).where(
+            or_(external.in_(values), func.lower(external).in_(emails)))).all())
+    others = keys_of(contacts(found), identities(found)) if found else {}
+    by_key: dict[str, set[int]] = defaultdict(set)
+    for contact_id, keys in {**others, **own}.items():
+        for key in keys:
+            by_key[key].add(contact_id)
+    return {c: {c}.union(*(by_key[k] for k in own.get(c, set()))) for c in contact_ids}
+
+
 def first_contact_resolved(session: Session, resolved: Sequence[Conversation],
                            transitions: dict[int, list[Transition]]) -> int:
     """How many of ``resolved`` needed no second contact: neither reopened nor followed by a new
     conversation from the same person within 7 days of the first resolution. The same person is
-    every contact sharing an email, a phone or a channel identity (``context.related_contacts``),
-    so a web visitor who comes back with the same email, who is a new contact each time because
-    what a visitor types is unverified, counts against it."""
-    people: dict[int, set[int]] = {}
-    for contact_id in {c.contact_id for c in resolved}:
-        contact = session.get(Contact, contact_id)
-        people[contact_id] = related_contacts(session, contact) if contact else {contact_id}
+    every contact sharing an email, a phone or a channel identity (``same_people``), so a web
+    visitor who comes back with the same email, who is a new contact each time because what a
+    visitor types is unverified, counts against it."""
+    people = same_people(session, {c.contact_id for c in resolved})
     everyone = set().union(*people.values()) if people else set()
-    starts: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    starts: dict[int, list[datetime]] = defaultdict(list)
     if everyone:
-        for conversation_id, contact_id, created in session.exec(
-                select(Conversation.id, Conversation.contact_id, Conversation.created_at)
-                .where(col(Conversation.contact_id).in_(everyone))).all():
-            starts[contact_id].append((conversation_id, as_utc(created)))
+        for contact_id, created in session.exec(select(Conversation.contact_id, Conversation.created_at)
+                                                .where(col(Conversation.contact_id).in_(everyone))).all():
+            starts[contact_id].append(as_utc(created))
+    merged: dict[frozenset[int], list[datetime]] = {}
     count = 0
     for c in resolved:
+        person = frozenset(people[c.contact_id])
+        if person not in merged:
+            merged[person] = sorted(t for contact_id in person for t in starts[contact_id])
+        times = merged[person]
         first = next((as_utc(t.created_at) for t in transitions[c.id] if t.to_state == State.resolved),
                      as_utc(c.resolved_at))
         until = first + timedelta(days=FCR_DAYS)
         reopened = any(t.from_state == State.resolved and first < as_utc(t.created_at) <= until
                        for t in transitions[c.id])
-        returned = any(other != c.id and first < created <= until
-                       for contact_id in people[c.contact_id] for other, created in starts[contact_id])
+        returned = bisect.bisect_right(times, until) > bisect.bisect_right(times, first)
         count += not (reopened or returned)
     return count
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from engine.db import create_all, make_engine, session_scope
 from engine.models import Contact, Conversation, HandoffEvent, Operator, Transition
@@ -340,3 +340,14 @@ def test_a_web_visitor_back_with_the_same_email_seconds_later_is_not_first_conta
         assert (after["count"], after["total"]) == (0, 1)
         report = http.get("/api/reports", headers=auth).json()["first_contact_resolution"]
         assert (report["count"], report["total"]) == (0, 1)
+
+
+def test_the_same_person_in_bulk_agrees_with_the_contact_context(session: Session) -> None:
+    from engine.models import Contact
+    from engine.service.context import related_contacts
+    from engine.service.metrics import same_people
+
+    contacts = session.exec(select(Contact)).all()
+    bulk = same_people(session, {c.id for c in contacts})
+    assert bulk == {c.id: related_contacts(session, c) for c in contacts}
+    assert any(len(people) > 1 for people in bulk.values())  # Ann's two contacts

@@ -120,23 +120,37 @@ def seeded_week(seed: int = 7, start: datetime = WEEK_START) -> list[Served]:
     return run_desk(arrivals, lambda: lognormal(rng), SEED_OPERATORS)
 
 
-def store(url: str, served: list[Served]) -> None:
-    """Write ``served`` as the service would have: queued, assigned, resolved, with transitions."""
+TOPICS = ("billing", "billing", "billing", "shipping", "shipping", "account")
+
+
+def store(url: str, served: list[Served], names: Sequence[str] = (), issues: bool = False) -> None:
+    """Write ``served`` as the service would have: queued, assigned, resolved, with transitions.
+    ``names`` name the operators (``Desk n`` otherwise); ``issues`` gives each conversation a tag
+    and topic and most of them a rating, for a report to show."""
     engine = make_engine(url)
     create_all(engine)
     tag = uuid.uuid4().hex[:8]
     with Session(engine) as session:
         contact = Contact(name=f"staffing-{tag}")
-        ops = [Operator(email=f"desk{i}-{tag}@example.com", name=f"Desk {i}", password_hash="x", capacity=3)
+        named = [*names, *(f"Desk {i}" for i in range(len(names) + 1, SEED_OPERATORS + 1))]
+        ops = [Operator(email=f"desk{i}-{tag}@example.com", name=named[i - 1], password_hash="x", capacity=3)
                for i in range(1, SEED_OPERATORS + 1)]
         session.add_all([contact, *ops])
         session.flush()
-        for s in served:
+        for n, s in enumerate(served):
+            topic = TOPICS[n % len(TOPICS)]
+            if issues:  # a visitor each, a few of whom come back
+                who = n // 3 if n % 10 == 0 else n
+                contact = Contact(name=f"visitor {n}", email=f"visitor{who}-{tag}@example.com")
+                session.add(contact)
+                session.flush()
             row = Conversation(contact_id=contact.id, state="resolved", token_hash=uuid.uuid4().hex,
                                created_at=s.arrived - timedelta(minutes=2), queued_at=s.arrived,
                                assigned_at=s.assigned, resolved_at=s.resolved,
-                               first_human_response_at=s.assigned + timedelta(seconds=20),
-                               assignee_id=ops[s.operator - 1].id)
+                               first_human_response_at=s.assigned + timedelta(seconds=20 + n % 7 * 15),
+                               assignee_id=ops[s.operator - 1].id,
+                               tags=[topic] if issues else [], skills=[f"topic:{topic}"] if issues else [],
+                               csat_score=(5, 4, 5, 3, None, 4, 2, 5)[n % 8] if issues else None)
             session.add(row)
             session.flush()
             session.add_all([
