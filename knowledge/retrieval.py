@@ -83,7 +83,11 @@ class KnowledgeBase:
                                   [len(entry.chunks) for entry in index.docs.values()]).astype(bool)
         self._lexical = BM25([_lexical_text(chunk) for chunk in self.chunks])
         self._vector_docs = self._doc_of_chunk[index.vector_chunks]
-        self._entry_centroids = scope.centroids(self.vectors, self._vector_docs, len(index.docs))
+        # Only a calibrated index reads the entry centroids (knowledge/scope.py).
+        self._entry_centroids = None
+        if index.scope is not None:
+            centroids = scope.centroids(self.vectors, self._vector_docs, len(index.docs))
+            self._entry_centroids = centroids.astype(np.float32)
 
     @property
     def version(self) -> int:
@@ -119,17 +123,24 @@ class KnowledgeBase:
                                  None if probabilities is None else probabilities[i], k)
                       for i, (query, text, vector, row) in enumerate(zip(queries, cleaned, query_vectors,
                                                                          neighbours, strict=True))]
-        to_centroids = query_vectors @ self._entry_centroids.T.astype(np.float32)
-        for retrieval, scores, row, centroid_row in zip(retrievals, closest, neighbours, to_centroids,
-                                                        strict=True):
+        self._calibrate(retrievals, query_vectors, closest, neighbours)
+        return retrievals
+
+    def _calibrate(self, retrievals: list[Retrieval], query_vectors: np.ndarray, closest: np.ndarray,
+                   neighbours: np.ndarray) -> None:
+        """The closest cosine of each query and, on a calibrated index, its in-scope probability
+        blended into the confidence."""
+        to_centroids = query_vectors @ self._entry_centroids.T if self._entry_centroids is not None else None
+        for position, (retrieval, scores, row) in enumerate(zip(retrievals, closest, neighbours,
+                                                                strict=True)):
             found = row >= 0
             retrieval.similarity = float(scores[0]) if found.any() else 0.0
-            if self.index.scope is not None and found.any() and retrieval.hits:
-                evidence = scope.features(scores[found].astype(np.float64), self._vector_docs[row[found]],
-                                          centroid_row.astype(np.float64))
-                retrieval.in_scope = scope.probability(evidence, self.index.scope)
-                retrieval.confidence = blend(retrieval.confidence, retrieval.in_scope)
-        return retrievals
+            if to_centroids is None or not found.any() or not retrieval.hits:
+                continue
+            evidence = scope.features(scores[found].astype(np.float64), self._vector_docs[row[found]],
+                                      to_centroids[position].astype(np.float64))
+            retrieval.in_scope = scope.probability(evidence, self.index.scope)
+            retrieval.confidence = blend(retrieval.confidence, retrieval.in_scope)
 
     def _rank(self, query: str, text: str, vector: np.ndarray, neighbours: np.ndarray,
               probabilities: np.ndarray | None, k: int) -> Retrieval:
