@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import logging
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,6 +38,7 @@ from engine.service.bot import Bot
 from engine.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+GIL_SWITCH_SECONDS = 0.0005
 
 
 class BodyLimit:
@@ -134,6 +136,10 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
         # The answer and draft path imports litellm: seconds of Python that hold the GIL. Done here,
         # before serving, so that the first handoff does not stall every socket of the worker.
         await anyio.to_thread.run_sync(importlib.import_module, "knowledge.answers")
+        # A database or socket thread that released the GIL for its I/O waits up to the switch
+        # interval to get it back from a thread still computing (the retrieval beside a write):
+        # 5 ms by default, longer than the write. Profiled in docs/scaling.md.
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         app.state.ctx = service_workflow.context(settings, engine, bus or await open_bus(settings),
                                                  bot=the_bot, read_engine=read_engine)
         app.state.ctx.integration = HttpIntegration.from_settings(settings)  # None unless configured
