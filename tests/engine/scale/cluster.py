@@ -121,7 +121,9 @@ def running_cluster(workdir: Path, workers: int = 2, **settings: str) -> Iterato
         values = {"environment": "test", "secret_key": secrets.token_urlsafe(32),
                   "database_url": database_url, "redis_url": REDIS_URL,
                   "redis_prefix": f"baton-test-{uuid.uuid4().hex[:12]}",
-                  "index_dir": str(workdir / "no-index"), **settings}
+                  "index_dir": str(workdir / "no-index"),
+                  "rate_limits": "false",  # faster than a visitor may write; limits: tests/engine/security
+                  **settings}
         env = {key: value for key, value in os.environ.items() if not key.startswith("BATON_")}
         env.update({f"BATON_{key.upper()}": value for key, value in values.items()})
         env["BATON_CONFIG"] = str(workdir / "no-baton.toml")  # never a stray baton.toml
