@@ -268,7 +268,11 @@ def test_writing_soon_after_resolution_reaches_the_same_operator(server: Server,
     composer.press("Enter")
     expect(visitor.locator(".msg.operator .text").last).to_have_text(thanks)
     assert visitor.locator(".msg.bot").count() == bot_said  # the bot never picked it up
-    assert visitor.locator(".typing").is_hidden()
+    with server.http() as http:  # straight back to Kim: not to the bot, nor through the queue
+        detail = http.get(f"/api/operator/conversations/{console_conversation_id(console)}",
+                          headers={"Authorization": f"Bearer {kim['token']}"}).json()
+    moves = [(t["from_state"], t["to_state"]) for t in detail["transitions"]]
+    assert moves[-2:] == [("assigned", "resolved"), ("resolved", "assigned")], moves
 
 
 # --- 5: unread counts, live previews, sort, filters, search ---------------------------------------------
