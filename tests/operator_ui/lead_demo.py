@@ -1,23 +1,27 @@
-"""``python -m tests.operator_ui.lead_demo URL`` writes a simulated week of traffic (ending an hour
-ago, ten named operators with three chats each, tags, topics and ratings) and two teams into the
-database at ``URL``, for the lead's screenshots (``operator_ui.lead_screenshots``)."""
+"""``python -m tests.operator_ui.lead_demo URL`` writes four simulated weeks of traffic (up to last
+midnight, ten named operators with three chats each, tags, topics and ratings) and two teams into
+the database at ``URL``, for the lead's screenshots (``operator_ui.lead_screenshots``)."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 
 from engine.db import make_engine, session_scope
 from engine.models import Team
 from tests.engine.staffing.desk import seeded_week, store
-from tests.operator_ui.test_staffing import a_week_ago
 
+WEEKS = 4
 NAMES = ("Sam Rivera", "Greta Berg", "Priya Shah", "Tom Becker", "Ana Lima", "Kenji Mori", "Lena Vogt",
          "Omar Haddad", "Zoe Clark", "Ivan Petrov")
 
 
 def main(argv: list[str]) -> int:
     url = argv[0]
-    store(url, seeded_week(start=a_week_ago()), names=NAMES, issues=True)
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    served = [s for week in range(WEEKS)
+              for s in seeded_week(seed=week, start=midnight - timedelta(days=7 * (WEEKS - week)))]
+    store(url, served, names=NAMES, issues=True)
     engine = make_engine(url)
     with session_scope(engine) as session:
         overflow = Team(name="Overflow", skills=[])

@@ -101,7 +101,7 @@ export function legend(series, labelOf = (x) => x) {
 /** A heat map: ``values[r][c]`` numbers for ``rows`` x ``columns`` labels, darker for more. Each
  * cell carries its own <title>; ``onPick(r, c)`` (optional) makes cells clickable. */
 export function heatmap(rows, columns, values, {label = "heat map", cell = 22, unit = "", onPick} = {}) {
-  const left = 42;
+  const left = Math.max(42, 8 + 7 * Math.max(...rows.map((name) => name.length)));
   const top = 18;
   const width = left + columns.length * cell;
   const height = top + rows.length * cell;

@@ -112,11 +112,12 @@ def answered_within(rate_per_hour: float, handle: Callable[[], float], operators
 
 
 def seeded_week(seed: int = 7, start: datetime = WEEK_START) -> list[Served]:
-    """A week of traffic from Monday ``start``, served by ten operators with three chats each."""
+    """A week of traffic from ``start`` (on the hour), following the profile by the weekday and hour
+    of each hour, served by ten operators with three chats each."""
     rng = random.Random(seed)
-    arrivals = [a for slot in range(168)
-                for a in poisson_arrivals(rng, busy_desk_rate(slot // 24, slot % 24),
-                                          start + timedelta(hours=slot), 1)]
+    hours = [start + timedelta(hours=slot) for slot in range(168)]
+    arrivals = [a for hour in hours
+                for a in poisson_arrivals(rng, busy_desk_rate(hour.weekday(), hour.hour), hour, 1)]
     return run_desk(arrivals, lambda: lognormal(rng), SEED_OPERATORS)
 
 
@@ -140,7 +141,7 @@ def store(url: str, served: list[Served], names: Sequence[str] = (), issues: boo
         for n, s in enumerate(served):
             topic = TOPICS[n % len(TOPICS)]
             if issues:  # a visitor each, a few of whom come back
-                who = n // 3 if n % 10 == 0 else n
+                who = n - 41 if n % 10 == 0 and n >= 41 else n  # back an hour or so later
                 contact = Contact(name=f"visitor {n}", email=f"visitor{who}-{tag}@example.com")
                 session.add(contact)
                 session.flush()
@@ -153,6 +154,14 @@ def store(url: str, served: list[Served], names: Sequence[str] = (), issues: boo
                                csat_score=(5, 4, 5, 3, None, 4, 2, 5)[n % 8] if issues else None)
             session.add(row)
             session.flush()
+            if issues and n % 2 == 0:  # beside it, one the bot resolved alone
+                kept = Conversation(contact_id=contact.id, state="resolved", token_hash=uuid.uuid4().hex,
+                                    created_at=s.arrived - timedelta(minutes=9), tags=[topic],
+                                    resolved_at=s.arrived - timedelta(minutes=6))
+                session.add(kept)
+                session.flush()
+                session.add(Transition(conversation_id=kept.id, from_state="bot", to_state="resolved",
+                                       actor="bot", created_at=s.arrived - timedelta(minutes=6)))
             session.add_all([
                 Transition(conversation_id=row.id, from_state="bot", to_state="queued", actor="bot",
                            created_at=s.arrived),
