@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import Session, col, select
 
 from engine.models import Message
@@ -39,7 +39,8 @@ def _token() -> str:
     return secrets.token_hex(8)
 
 
-def _due(now: datetime):  # noqa: ANN202  (a SQL expression)
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Rows nobody holds: never claimed, or their lease has run out."""
     return or_(col(PendingTurn.lease_until).is_(None), col(PendingTurn.lease_until) < now)
 
 
@@ -93,6 +94,14 @@ def renew(session: Session, claim: TurnClaim, now: datetime, lease: timedelta) -
                                                        col(PendingTurn.claim) == claim.token)
                              .values(lease_until=now + lease))
     return result.rowcount == 1
+
+
+def release(session: Session, claim: TurnClaim) -> None:
+    """Give the turn up (this worker is stopping): any worker may claim it at once, without waiting
+    for the lease to run out."""
+    session.execute(update(PendingTurn).where(col(PendingTurn.message_id) == claim.message_id,
+                                              col(PendingTurn.claim) == claim.token)
+                    .values(claim=None, lease_until=None))
 
 
 def finish(session: Session, claim: TurnClaim) -> bool:

@@ -177,7 +177,8 @@ def _queue_info(session: Session, settings: Settings, conversation_id: int) -> Q
 
 @contextlib.asynccontextmanager
 async def _held(ctx: ServiceContext, claim: TurnClaim) -> AsyncIterator[None]:
-    """Renew the turn's lease while the body runs, so a slow model is not mistaken for a dead worker."""
+    """Renew the turn's lease while the body runs, so a slow model is not mistaken for a dead worker;
+    release it if the worker stops mid-turn."""
     lease = timedelta(seconds=ctx.settings.turn_lease_seconds)
 
     async def renew() -> None:
@@ -188,6 +189,10 @@ async def _held(ctx: ServiceContext, claim: TurnClaim) -> AsyncIterator[None]:
     renewal = asyncio.create_task(renew())
     try:
         yield
+    except asyncio.CancelledError:  # the worker is stopping: leave the turn to the next one at once
+        with contextlib.suppress(Exception):
+            await ctx.act(lambda session, _outbox: turns.release(session, claim))
+        raise
     finally:
         renewal.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -134,3 +134,26 @@ async def test_a_resumed_turn_is_dropped_when_a_person_took_it(turn_ctx: Service
     await settle(turn_ctx)
     assert await turn_ctx.read(turns.pending, conversation.id) == []
     assert await turn_ctx.read(decisions, stranded.message.id) == 0  # the bot said nothing: Sam has it
+
+
+async def test_a_worker_that_stops_mid_turn_leaves_it_to_the_next_at_once(store_url: str, bot: Bot,
+                                                                           tmp_path: Path) -> None:
+    """Shutdown cancels the turn (here: while it waits behind the test gate): its claim is released,
+    so the next worker's sweep takes it without waiting for the lease to run out."""
+    settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), database_url=store_url,
+                        turn_lease_seconds=600, turn_gate_dir=tmp_path)
+    engine = make_engine(store_url)
+    create_all(engine)
+    stopping = workflow.context(settings, engine, InProcessBus(), bot=bot)
+    conversation, _ = await conversations.start(stopping)
+    accepted = await workflow.take(stopping, conversation.id, QUESTION, "q-1")
+    workflow.answer_later(stopping, accepted)
+    while not (tmp_path / f"parked-{accepted.message.id}").exists():  # the turn is in its window
+        await asyncio.sleep(0.01)
+    await stopping.worker.stop()
+    (tmp_path / "open").touch()
+    [claim] = await workflow.resume_turns(stopping)  # long lease, yet claimable at once
+    assert claim.message_id == accepted.message.id
+    await settle(stopping)
+    assert await stopping.read(decisions, accepted.message.id) == 1
+    engine.dispose()
