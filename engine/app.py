@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import operator_ui
 from engine import index_reload
 from engine.api import actions as account_actions
-from engine.api import admin, errors, limits, operator, reports, visitor, webhooks, workflow, ws
+from engine.api import admin, errors, limits, operator, reports, supervisor, visitor, webhooks, workflow, ws
 from engine.api import routing as routing_api
 from engine.bus import EventBus
 from engine.channels.outbound import OutboundDispatcher
@@ -176,6 +176,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     app.include_router(account_actions.router)  # account context and actions (docs/integrations.md)
     app.include_router(reports.router)  # staffing forecast and reports (docs/staffing.md)
     app.include_router(routing_api.router)  # routing inputs: language, topics, region
+    app.include_router(supervisor.router)  # priority and VIP at runtime, audited
     operator_ui.mount(app)  # the pages: home, visitor demo, operator console, supervisor; /widget.js
 
     @app.get("/health", tags=["meta"])

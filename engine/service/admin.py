@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from engine.bus import OPERATORS
 from engine.events import RosterUpdated
-from engine.models import AuditEntry, AuditEntryPublic, CannedResponse, Operator, OperatorRole, Team
+from engine.models import AuditEntry, AuditEntryPublic, CannedResponse, Contact, Operator, OperatorRole, Team
 from engine.service import canned, presence
 from engine.service.errors import Conflict, Invalid, NotFound
 from engine.service.runtime import Outbox, ServiceContext
@@ -160,6 +160,21 @@ async def update_canned(ctx: ServiceContext, actor_id: int, canned_id: int,
             session.add(row)
             _audit(session, outbox, actor_id, "canned", canned_id, changes, change.reason)
         return row
+
+    return await ctx.act(work)
+
+
+async def set_vip(ctx: ServiceContext, actor_id: int, contact_id: int, vip: bool, reason: str) -> Contact:
+    """A supervisor marks a contact VIP (routing ranks them ahead) or not; audited, pushed live."""
+    def work(session: Session, outbox: Outbox) -> Contact:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            raise NotFound(f"contact {contact_id} does not exist")
+        changes = _apply(contact, {"vip": vip})
+        if changes:
+            session.add(contact)
+            _audit(session, outbox, actor_id, "contact", contact_id, changes, reason)
+        return contact
 
     return await ctx.act(work)
 

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from engine.bus import OPERATORS, conversation_stream
 from engine.events import ConversationChanged, MessageCreated, QueueInfo, Read
 from engine.models import (
+    AuditEntry,
     Contact,
     Conversation,
     HandoffEvent,
@@ -502,6 +503,28 @@ async def set_routing(ctx: ServiceContext, conversation_id: int, operator_id: in
         session.add(conversation)
         announce(session, outbox, conversation, from_state=State(conversation.state),
                  actor=operator_actor(operator_id), reason="routing inputs changed")
+        return conversation
+
+    return await ctx.act(work)
+
+
+async def set_priority(ctx: ServiceContext, conversation_id: int, actor_id: int, priority: int,
+                       reason: str) -> Conversation:
+    """A supervisor raises or lowers a conversation in the queue (0 normal, up to 5); audited."""
+    if not 0 <= priority <= 5:
+        raise Invalid(f"priority must be 0 to 5, got {priority}")
+
+    def work(session: Session, outbox: Outbox) -> Conversation:
+        conversation = lock(session, conversation_id)
+        if conversation.priority != priority:
+            session.add(AuditEntry(actor_id=actor_id, action="conversation.priority",
+                                   target=f"conversation:{conversation_id}",
+                                   changes={"priority": [conversation.priority, priority]},
+                                   reason=reason.strip()))
+            conversation.priority = priority
+            session.add(conversation)
+            announce(session, outbox, conversation, from_state=State(conversation.state),
+                     actor=operator_actor(actor_id), reason=f"priority set to {priority}")
         return conversation
 
     return await ctx.act(work)

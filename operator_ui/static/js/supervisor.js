@@ -71,14 +71,43 @@ class Supervisor {
         h("td", {text: c.name || c.email || `Visitor #${c.id}`}),
         h("td", {}, row.reasons.map((r) => h("span", {class: "badge reason", text: reasonLabel(r)}))),
         h("td", {class: "waited"}),
-        h("td", {text: expected(estimate?.wait_seconds)}));
-    }) : h("tr", {}, h("td", {colspan: 5, class: "muted", text: "Nobody is waiting."})));
+        h("td", {text: expected(estimate?.wait_seconds)}),
+        h("td", {}, this.priorityControl(row.conversation, c)),
+        h("td", {}, this.vipControl(c)));
+    }) : h("tr", {}, h("td", {colspan: 7, class: "muted", text: "Nobody is waiting."})));
     fill(document.getElementById("operator-rows"), roster.operators.map((o) => h("tr", {},
       h("td", {text: o.name}),
       h("td", {}, h("span", {class: `badge presence-${o.status}`, text: o.status})),
       h("td", {}, h("span", {class: "load"}, h("meter", {min: 0, max: Math.max(1, o.capacity), value: o.open,
         "aria-label": `${o.name}: ${o.open} of ${o.capacity} open`}), ` ${o.open} / ${o.capacity}`)))));
     this.tick();
+  }
+
+  /** Supervisor controls (audited by the engine, pushed to every page): priority and VIP. */
+  priorityControl(conversation, contact) {
+    const who = contact.name || contact.email || `Visitor #${contact.id}`;
+    const select = h("select", {"aria-label": `Priority of ${who}`, onchange: () => this.control(
+      `/api/supervisor/conversations/${conversation.id}/priority`, {priority: Number(select.value), reason: "supervisor view"})},
+    [0, 1, 2, 3, 4, 5].map((p) => h("option", {value: String(p), text: p ? `+${p}` : "normal", selected: p === conversation.priority})));
+    return select;
+  }
+
+  vipControl(contact) {
+    const who = contact.name || contact.email || `Visitor #${contact.id}`;
+    return h("button", {type: "button", class: contact.vip ? "secondary vip-on" : "quiet", "aria-pressed": String(Boolean(contact.vip)),
+      "aria-label": `${who} is a VIP`, text: contact.vip ? "VIP" : "Mark VIP",
+      onclick: () => this.control(`/api/supervisor/contacts/${contact.id}/vip`, {vip: !contact.vip, reason: "supervisor view"})});
+  }
+
+  async control(path, body) {
+    const error = document.getElementById("control-error");
+    error.textContent = "";
+    try {
+      await this.api.post(path, body);
+      await this.refreshLive();
+    } catch (failure) {
+      error.textContent = failure.status === 403 ? "This needs a supervisor or admin account." : failure.message;
+    }
   }
 
   tick() {
