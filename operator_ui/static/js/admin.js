@@ -2,7 +2,7 @@
 // (skills, overflow target and timeout) and canned replies (create, edit, search by any part of the
 // shortcut), each change sent with PATCH and audited by the engine. Another admin's change arrives
 // as roster.updated on the operator WebSocket and redraws the tables.
-import {Api, LiveSocket} from "./api.js";
+import {Api, LiveSocket, showConnection} from "./api.js";
 import {clearSession, loadSession, signIn} from "./auth.js";
 import {dateTime, fill, h} from "./dom.js";
 
@@ -34,12 +34,7 @@ class Admin {
       onEvent: (event) => {
         if (event.type === "roster.updated") this.refresh();
       },
-      onStatus: (status) => {
-        const el = document.getElementById("connection");
-        el.hidden = false;
-        el.dataset.state = status === "open" ? "open" : "closed";
-        el.textContent = status === "open" ? "Live" : "Reconnecting…";
-      },
+      onStatus: showConnection(),
       onUnauthorised: () => this.signOut(),
     }).start();
   }

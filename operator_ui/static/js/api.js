@@ -145,3 +145,13 @@ export class LiveSocket {
     this.timer = setTimeout(() => this.connect(), delay);
   }
 }
+
+/** An ``onStatus`` for LiveSocket that shows "Live" or "Reconnecting…" in the element ``id``. */
+export function showConnection(id = "connection") {
+  return (status) => {
+    const el = document.getElementById(id);
+    el.hidden = false;
+    el.dataset.state = status === "open" ? "open" : "closed";
+    el.textContent = status === "open" ? "Live" : "Reconnecting…";
+  };
+}

@@ -1,7 +1,7 @@
 // The supervisor view: the live queue and operators (over the operator WebSocket), today's metrics
 // and handoff reasons over the last week (from /api/metrics), in small SVG charts.
 import {actionsKpi, renderActionAudit} from "./actions-audit.js";
-import {Api, LiveSocket} from "./api.js";
+import {Api, LiveSocket, showConnection} from "./api.js";
 import {DEMO_HINT, clearSession, loadSession, signIn} from "./auth.js";
 import {bars, legend, stacked} from "./charts.js";
 import {duration, fill, h, reasonLabel, since} from "./dom.js";
@@ -34,12 +34,7 @@ class Supervisor {
     new LiveSocket(() => this.api.socketUrl(`/ws/operator?token=${encodeURIComponent(this.session.token)}`), {
       onOpen: () => this.refreshLive(),
       onEvent: (event) => this.onEvent(event),
-      onStatus: (status) => {
-        const el = document.getElementById("connection");
-        el.hidden = false;
-        el.dataset.state = status === "open" ? "open" : "closed";
-        el.textContent = status === "open" ? "Live" : "Reconnecting…";
-      },
+      onStatus: showConnection(),
       onUnauthorised: () => this.signOut(),
     }).start();
     setInterval(() => this.tick(), 1000);
