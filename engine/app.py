@@ -163,7 +163,8 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
             read_engine.dispose()
 
     app = FastAPI(title="Baton", version="0.1.0", lifespan=lifespan,
-                  description="AI-first customer support with honest human escalation.")
+                  description="AI-first customer support with honest human escalation.",
+                  responses=errors.responses(400, 413))  # an unreadable or oversized body, on any route
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["*"],
                        allow_headers=["*"])
