@@ -124,7 +124,7 @@ class RosterUpdated(_Event):
     goes to every operator, so open supervisor and admin pages redraw."""
 
     type: Literal["roster.updated"] = "roster.updated"
-    entity: Literal["operator", "team", "canned", "contact"]
+    entity: Literal["operator", "team", "canned", "contact", "handoff"]
     id: int
     actor_id: int
     fields: list[str] = []

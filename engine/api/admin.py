@@ -100,3 +100,15 @@ async def audit(ctx: Ctx, admin: CurrentAdmin, target: Annotated[str | None, Que
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntryPublic]:
     """Who changed what, when and why, newest first."""
     return await ctx.read(staff.audit_log, limit, target)
+
+
+@router.get("/handoff")
+async def get_handoff(ctx: Ctx, admin: CurrentAdmin) -> staff.HandoffSettings:
+    """The handoff detector's thresholds, the VIP rule and the topics that always go to a person."""
+    return staff.handoff_settings(ctx)
+
+
+@router.put("/handoff")
+async def put_handoff(ctx: Ctx, admin: CurrentAdmin, body: staff.HandoffSettings) -> staff.HandoffSettings:
+    """Apply them to the running bot at once, keep them in ``BATON_HANDOFF_CONFIG`` if set; audited."""
+    return await staff.update_handoff(ctx, admin.id, body)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from engine.bus import OPERATORS
@@ -185,3 +185,86 @@ def audit_log(session: Session, limit: int = 100, target: str | None = None) -> 
     if target:
         query = query.where(AuditEntry.target == target)
     return [AuditEntryPublic.model_validate(row, from_attributes=True) for row in session.exec(query).all()]
+
+
+# --- handoff settings ------------------------------------------------------------------------------
+
+
+class Thresholds(CleanInput):
+    """A signal's two thresholds on its 0..1 score: offer a person, then hand over."""
+
+    model_config = ConfigDict(extra="forbid")
+    offer_at: float = Field(ge=0, le=1)
+    escalate_at: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.offer_at > self.escalate_at:
+            raise ValueError(f"offer_at ({self.offer_at}) must not be above escalate_at ({self.escalate_at})")
+        return self
+
+
+class HandoffSettings(CleanInput):
+    """What an admin tunes of the handoff detector (``handoff.HandoffConfig``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    low_confidence: Thresholds
+    explicit_request: Thresholds
+    frustration: Thresholds
+    vip_escalate: bool  # a VIP contact always goes to a person
+    always_human_topics: list[str] = Field(default=[], max_length=50)  # topics/tags that always go to one
+    saved_to: str | None = None  # the file it is kept in (BATON_HANDOFF_CONFIG); None: this run only
+    reason: str = Field(default="", max_length=500)
+
+    _check_topics = field_validator("always_human_topics")(lambda cls, v: _skills(v))
+
+
+SIGNALS = ("low_confidence", "explicit_request", "frustration")
+
+
+def _config(ctx: ServiceContext) -> Any:
+    """The running detector's configuration (changed in place, so the next turn uses it), or the
+    configured file's when this worker has no bot."""
+    import handoff
+
+    if ctx.bot is not None:
+        return ctx.bot.detector.config
+    return handoff.HandoffConfig.load(ctx.settings.handoff_config)
+
+
+def handoff_settings(ctx: ServiceContext) -> HandoffSettings:
+    config = _config(ctx)
+    return HandoffSettings(
+        **{name: Thresholds(offer_at=getattr(config, name).offer_at,
+                            escalate_at=getattr(config, name).escalate_at) for name in SIGNALS},
+        vip_escalate=config.rules.vip_escalate, always_human_topics=list(config.rules.topics),
+        saved_to=str(ctx.settings.handoff_config) if ctx.settings.handoff_config else None)
+
+
+async def update_handoff(ctx: ServiceContext, actor_id: int, change: HandoffSettings) -> HandoffSettings:
+    """Apply new thresholds and rules to the running detector, keep them in the configured file
+    (when there is one), and audit the change."""
+    import anyio.to_thread
+
+    config = _config(ctx)
+    before = handoff_settings(ctx).model_dump(exclude={"saved_to", "reason"})
+    for name in SIGNALS:
+        section = getattr(config, name)
+        wanted = getattr(change, name)
+        section.offer_at, section.escalate_at = wanted.offer_at, wanted.escalate_at
+    config.rules.vip_escalate, config.rules.topics = change.vip_escalate, list(change.always_human_topics)
+    if ctx.settings.handoff_config:
+        await anyio.to_thread.run_sync(config.save, ctx.settings.handoff_config)
+    after = handoff_settings(ctx)
+    now = after.model_dump(exclude={"saved_to", "reason"})
+    changes = {key: [before[key], value] for key, value in now.items() if before[key] != value}
+
+    def work(session: Session, outbox: Outbox) -> None:
+        if changes:
+            session.add(AuditEntry(actor_id=actor_id, action="handoff.updated", target="handoff:settings",
+                                   changes=changes, reason=change.reason.strip()))
+            outbox.add(OPERATORS, RosterUpdated(entity="handoff", id=0, actor_id=actor_id,
+                                                fields=sorted(changes)))
+
+    await ctx.act(work)
+    return after

@@ -24,7 +24,7 @@ class Admin {
       const note = document.getElementById("forbidden");
       note.hidden = false;
       note.textContent = "These settings need an admin account.";
-      for (const id of ["operators", "teams", "canned"]) document.getElementById(id).hidden = true;
+      for (const id of ["operators", "teams", "canned", "handoff"]) document.getElementById(id).hidden = true;
       return;
     }
     this.bindForms();
@@ -47,6 +47,19 @@ class Admin {
     this.renderTeams(teams);
     await this.renderCanned();
     this.renderAudit(audit, operators);
+    this.renderHandoff(await this.api.get("/api/admin/handoff"));
+  }
+
+  renderHandoff(settings) {
+    const f = document.getElementById("handoff-form").elements;
+    for (const signal of ["low_confidence", "explicit_request", "frustration"]) {
+      f[`${signal}.offer_at`].value = settings[signal].offer_at;
+      f[`${signal}.escalate_at`].value = settings[signal].escalate_at;
+    }
+    f.vip_escalate.checked = settings.vip_escalate;
+    f.topics.value = settings.always_human_topics.join(", ");
+    document.getElementById("handoff-saved").textContent = settings.saved_to
+      ? `Kept in ${settings.saved_to}.` : "Applied to this server until it restarts (set BATON_HANDOFF_CONFIG to keep them).";
   }
 
   /** PATCH ``path`` with ``body``; errors (the engine says what is wrong) go to ``errorId``. */
@@ -159,6 +172,21 @@ class Admin {
       skills: list(f.skills.value)}));
     submit("new-canned", "canned-error", (f) => this.api.post("/api/admin/canned", {shortcut: f.shortcut.value.trim(),
       title: f.title.value.trim(), text: f.text.value}));
+    document.getElementById("handoff-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const f = event.target.elements;
+      const pair = (signal) => ({offer_at: Number(f[`${signal}.offer_at`].value), escalate_at: Number(f[`${signal}.escalate_at`].value)});
+      const error = document.getElementById("handoff-error");
+      error.textContent = "";
+      try {
+        this.renderHandoff(await this.api.request("PUT", "/api/admin/handoff", {low_confidence: pair("low_confidence"),
+          explicit_request: pair("explicit_request"), frustration: pair("frustration"), vip_escalate: f.vip_escalate.checked,
+          always_human_topics: list(f.topics.value), reason: "admin page"}));
+        await this.refresh();
+      } catch (failure) {
+        error.textContent = failure.message;
+      }
+    });
     let timer = null;
     document.getElementById("canned-search").addEventListener("input", () => {
       clearTimeout(timer);
