@@ -12,9 +12,11 @@ import anyio
 import pytest
 from sqlmodel import select
 
+from engine.bus import conversation_stream
 from engine.channels import IncomingMessage, MemoryTransport, OutboundDispatcher
 from engine.channels.inbox import Inbound, receive_incoming
 from engine.channels.outbound import render
+from engine.events import MessageDelivered
 from engine.models import (
     Channel,
     ChannelDelivery,
@@ -94,14 +96,23 @@ async def test_failures_are_retried_with_backoff_then_delivered(sms_ctx: Service
     inbound = await text_in(sms_ctx, new_phone())
     own_provider.failures.extend([500, 503])
     own_provider.fail_marker = b"tracking"
+    feed = sms_ctx.bus.subscribe(conversation_stream(inbound.conversation_id))
     task = await running(OutboundDispatcher.from_settings(sms_ctx))
     try:
         reply = await operator_reply(sms_ctx, inbound.conversation_id, "Here is your tracking link.")
         row = await settled(sms_ctx, reply.id)
+        with anyio.fail_after(15):
+            while not (isinstance(event := (await feed.get())[1], MessageDelivered)
+                       and event.message_id == reply.id):
+                pass
     finally:
         await stop(task)
+        feed.close()
     assert row.status == DeliveryStatus.sent and row.attempts == 3
     assert row.provider_id.startswith("SM")
+    stored = await sms_ctx.read(lambda s: s.get(Message, reply.id))
+    assert (event.seq, event.channel) == (reply.seq, "sms")  # announced once the provider took it
+    assert event.delivered_at == stored.delivered_at
     assert "attempt 2" in row.error and "503" in row.error  # the last failure stays on record
     message = await sms_ctx.read(lambda s: s.get(Message, reply.id))
     assert message.delivered_at is not None
