@@ -343,7 +343,8 @@ async def tell_wait(ctx: ServiceContext, conversation_id: int, queue: QueueInfo)
         conversation = lock(session, conversation_id)
         if conversation.state != State.queued:
             return None
-        return append(session, outbox, conversation, Role.system, wait_notice(queue))
+        return append(session, outbox, conversation, Role.system,
+                      wait_notice(queue.position, queue.wait_seconds))
 
     return await ctx.act(work)
 

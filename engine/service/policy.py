@@ -41,7 +41,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.events import QueueInfo
 from engine.settings import Settings
 
 ONLINE = "online"
@@ -301,9 +300,6 @@ class Estimate:
     position: int
     wait_seconds: float | None
 
-    def info(self) -> QueueInfo:
-        return QueueInfo(position=self.position, wait_seconds=self.wait_seconds)
-
 
 Slot = tuple[float, int]
 """(seconds from now until it frees, operator id): heap order is "frees first"."""
@@ -434,10 +430,10 @@ HANDOFF_NOTICE = "I'm bringing in a person from our team to help you with this. 
     "in the meantime."
 
 
-def wait_notice(queue: QueueInfo) -> str:
+def wait_notice(position: int, wait_seconds: float | None) -> str:
     """Where the visitor stands, told once routing has run and they are still waiting."""
-    text = f"You're number {queue.position} in line"
-    if queue.wait_seconds is not None:
-        minutes = max(1, round(queue.wait_seconds / 60))
+    text = f"You're number {position} in line"
+    if wait_seconds is not None:
+        minutes = max(1, round(wait_seconds / 60))
         text += f", about {minutes} minute{'s' if minutes != 1 else ''}"
     return text + "."
