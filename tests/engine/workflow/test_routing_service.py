@@ -22,7 +22,7 @@ from engine.models import (
     Transition,
     utcnow,
 )
-from engine.service import conversations, presence, workflow
+from engine.service import conversations, presence, queries, workflow
 from engine.service.operators import create_operator
 from engine.service.runtime import ServiceContext
 
@@ -268,3 +268,7 @@ async def test_the_bot_s_topics_route_to_the_operator_with_that_skill(bot_ctx: S
             HandoffEvent.conversation_id == conversation.id, HandoffEvent.action == "escalate")).one()
     assert "billing" in packet["topics"]
     assert state(bot_ctx, conversation.id) == ("assigned", billing.id)
+    told = [m.text for m in await bot_ctx.read(queries.visitor_messages, conversation.id, 0)
+            if m.role == "system"]  # routing ran before anything about the queue was said: no place in line
+    assert told[0].startswith("I'm bringing in a person") and told[1].endswith("joined the conversation.")
+    assert not any("in line" in text for text in told)
