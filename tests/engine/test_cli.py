@@ -10,6 +10,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 
 from engine.db import alembic_config
+from engine.service.operators import DEMO_ACCOUNTS
 
 
 def baton(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -26,9 +27,11 @@ def test_upgrade_then_demo_users_twice_prints_the_same_logins(tmp_path: Path) ->
     first = baton("users", "demo", cwd=tmp_path)
     second = baton("users", "demo", cwd=tmp_path)
     assert first.returncode == 0 and first.stdout == second.stdout
-    assert "operator@example.com" in first.stdout and "password:" in first.stdout
+    for email, _name, password, _role in DEMO_ACCOUNTS:
+        assert email in first.stdout and password in first.stdout
     listed = baton("users", "list", cwd=tmp_path)
-    assert listed.stdout.count("@example.com") == 2
+    listed_emails = [line.split("\t")[1] for line in listed.stdout.splitlines()]
+    assert listed_emails == ["operator@example.com", "supervisor@example.com", "admin@example.com"]
 
 
 def test_a_bad_email_is_refused_with_exit_status_2(tmp_path: Path) -> None:
