@@ -45,6 +45,8 @@ FIRST_MESSAGE_CAP = 0.4  # below the offer: a first message without a cue is jus
 # is as often about a film or a product.
 SHORT_WORDS = 10
 DISLIKE_DAMPING = 0.6
+# Cues that on an opening message describe the problem itself rather than the visitor's patience.
+PROBLEM_CUES = frozenset({"persisting", "repeated punctuation"})
 
 
 @dataclass
@@ -160,6 +162,10 @@ def message_frustration(message: Message, answered: bool = False) -> float:
         floor = CUE_FLOOR  # swearing at all in a support chat ("where is my damn refund")
     if "insult" in kinds and compound < 0.3 and aimed and not taste:
         floor = CUE_FLOOR
+    if not answered and kinds <= PROBLEM_CUES:
+        # "still waiting on a refund", "why did my payment not work" as the opening message: the
+        # problem being reported, not impatience with the bot (which has not answered yet)
+        score = min(score, OFFER_FLOOR)
     if "persisting" in kinds:
         short = len(features.canonical.split()) <= SHORT_WORDS
         floor = max(floor, CUE_FLOOR if answered and (target or short) else OFFER_FLOOR if target else 0.0)

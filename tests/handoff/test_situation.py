@@ -156,3 +156,18 @@ def test_a_plain_first_question_is_not_frustration(detector):
     for text in ("cancel", "why did my transfer fail?", "I have been charged twice"):
         decision = detector.decide(Transcript(turns=[Turn("user", text), Turn("bot", "Here is how.", 0.9)]))
         assert decision.scores["frustration"] < detector.config.frustration.offer_at, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Still waiting on a refund.", "Do you know why my card payment did not work?",
+     "my deposit from a week ago still isn't there!! I need the money"],
+)
+def test_an_opening_problem_report_offers_and_the_same_after_an_answer_escalates(detector, text):
+    opening = detector.decide(Transcript(turns=[Turn("user", text)]))
+    assert opening.action != "escalate", opening.explanation
+    assert frustration(opening) <= 0.5
+    again = detector.decide(Transcript(turns=[
+        Turn("user", "where is my refund"), Turn("bot", "Refunds take 5 days.", 0.9), Turn("user", text)]))
+    assert again.action == "escalate", again.explanation
+    assert again.reasons[0] == "frustration"
