@@ -199,7 +199,8 @@ def test_workflow_routes(desk: Server) -> None:
         assert filled.json()["text"] == "Hi Cy, the refund for order 4455667 has started."
         broken = http.get("/api/operator/canned", params={"q": "/bad"}, headers=headers).json()[0]
         refused = http.get(f"/api/operator/conversations/{cid}/canned/{broken['id']}", headers=headers)
-        assert refused.status_code == 422 and "unknown placeholder {name}" in refused.json()["detail"][0]["msg"]
+        assert refused.status_code == 422
+        assert "unknown placeholder {name}" in refused.json()["detail"][0]["msg"]
         drafts = wait_for(lambda: http.get(f"/api/operator/conversations/{cid}/drafts",
                                            headers=headers).json(), "drafts at handoff")
         assert "continuation" in {d["kind"] for d in drafts}
