@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, update
@@ -39,13 +40,20 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             yield url
 
 
+@pytest.fixture(scope="module")
+def turn_bot(bot_settings: Settings, embedder: Any) -> Bot:
+    """A bot of this module's own: its micro-batchers belong to one event loop, and the session's
+    bot also serves the threaded test servers' loops."""
+    return Bot.load(bot_settings, embedder)
+
+
 @pytest.fixture
-def turn_ctx(store_url: str, bot: Bot, kb_index: Path) -> Iterator[ServiceContext]:
+def turn_ctx(store_url: str, turn_bot: Bot, kb_index: Path) -> Iterator[ServiceContext]:
     settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), database_url=store_url,
                         index_dir=kb_index, turn_lease_seconds=30)
     engine = make_engine(store_url)
     create_all(engine)
-    yield workflow.context(settings, engine, InProcessBus(), bot=bot)
+    yield workflow.context(settings, engine, InProcessBus(), bot=turn_bot)
     engine.dispose()
 
 
@@ -136,7 +144,7 @@ async def test_a_resumed_turn_is_dropped_when_a_person_took_it(turn_ctx: Service
     assert await turn_ctx.read(decisions, stranded.message.id) == 0  # the bot said nothing: Sam has it
 
 
-async def test_a_worker_that_stops_mid_turn_leaves_it_to_the_next_at_once(store_url: str, bot: Bot,
+async def test_a_worker_that_stops_mid_turn_leaves_it_to_the_next_at_once(store_url: str, turn_bot: Bot,
                                                                            tmp_path: Path) -> None:
     """Shutdown cancels the turn (here: while it waits behind the test gate): its claim is released,
     so the next worker's sweep takes it without waiting for the lease to run out."""
@@ -144,7 +152,7 @@ async def test_a_worker_that_stops_mid_turn_leaves_it_to_the_next_at_once(store_
                         turn_lease_seconds=600, turn_gate_dir=tmp_path)
     engine = make_engine(store_url)
     create_all(engine)
-    stopping = workflow.context(settings, engine, InProcessBus(), bot=bot)
+    stopping = workflow.context(settings, engine, InProcessBus(), bot=turn_bot)
     conversation, _ = await conversations.start(stopping)
     accepted = await workflow.take(stopping, conversation.id, QUESTION, "q-1")
     workflow.answer_later(stopping, accepted)
