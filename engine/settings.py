@@ -127,9 +127,13 @@ class Settings(BaseSettings):
     limit_messages: str = "3/second;30/minute"  # stored visitor messages per conversation (or channel sender)
     limit_login_address: str = "20/minute"  # login attempts per client address
     limit_login_failures: str = "5/15 minutes"  # failed logins per account; then 429 with no password check
+    limit_email_codes: str = "1/minute;5/hour"  # confirmation codes sent, per conversation and per address
+    # a web visitor's email confirmation (engine.service.email_confirmation; docs/security.md)
+    email_code_minutes: float = Field(default=15.0, gt=0)  # how long a code stays usable
+    email_code_attempts: int = Field(default=5, ge=1)  # wrong codes before the visitor must ask again
 
     @field_validator("limit_address", "limit_conversation_starts", "limit_visitor", "limit_messages",
-                     "limit_login_address", "limit_login_failures")
+                     "limit_login_address", "limit_login_failures", "limit_email_codes")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:

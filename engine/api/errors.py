@@ -43,7 +43,7 @@ DESCRIPTIONS = {
     413: "The request body is over the size limit (max_request_bytes)",
     422: "The input is not usable: each entry names the field (loc) and what is wrong (msg)",
     429: "Too many requests: try again after Retry-After seconds",
-    503: "This webhook is not configured on this server",
+    503: "This webhook is not configured on this server, or the SMTP server did not take a mail",
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds until the limit lets this through again",
                                "schema": {"type": "integer", "minimum": 1}}}

@@ -3,17 +3,18 @@ conversation; internal notes never appear in these payloads (the queries exclude
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlmodel import Session
 
 from engine.api import errors, limits
 from engine.api.deps import Ctx, VisitorConversation
 from engine.events import QueueInfo
 from engine.models import Conversation, MessagePublic, State
-from engine.service import conversations, queries, queue, workflow
+from engine.service import conversations, email_confirmation, queries, queue, workflow
 from engine.validation import INT_MAX, CleanInput
 
 router = APIRouter(prefix="/api/visitor", tags=["visitor"], dependencies=[Depends(limits.per_address)],
@@ -103,3 +104,50 @@ async def team(ctx: Ctx, conversation: VisitorConversation) -> queries.VisitorTe
 @router.post("/csat", status_code=status.HTTP_204_NO_CONTENT)
 async def rate(ctx: Ctx, conversation: VisitorConversation, body: CsatRequest) -> None:
     await conversations.record_csat(ctx, conversation.id, body.score, body.comment)
+
+
+class EmailRequest(CleanInput):
+    """The address to confirm. Checked by ``email-validator`` (syntax only, no DNS), one line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(max_length=320)
+
+
+class EmailPending(BaseModel):
+    email: str
+    verified: Literal[False] = False
+    expires_at: datetime
+
+
+class ConfirmRequest(CleanInput):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[0-9]{6}$", description="the six digits from the confirmation mail")
+
+
+class EmailVerified(BaseModel):
+    email: str
+    verified: Literal[True] = True
+    verified_at: datetime
+
+
+@router.post("/email", status_code=status.HTTP_202_ACCEPTED, responses=errors.responses(503))
+async def request_email_confirmation(ctx: Ctx, request: Request, conversation: VisitorConversation,
+                                     body: EmailRequest) -> EmailPending:
+    """Send one confirmation code to the visitor's address (a new request replaces the pending
+    code). Counted per conversation and per address (``limit_email_codes``): 429 past it."""
+    address = body.email.lower()
+    limiter = limits.of(request.app)
+    await limiter.hit("email_codes", f"conversation:{conversation.id}")
+    await limiter.hit("email_codes", f"address:{address}")
+    pending = await email_confirmation.request(ctx, conversation.id, address)
+    return EmailPending(email=pending.address, expires_at=pending.expires_at)
+
+
+@router.post("/email/confirm")
+async def confirm_email(ctx: Ctx, conversation: VisitorConversation, body: ConfirmRequest) -> EmailVerified:
+    """The code from the mail: the address becomes the contact's verified email identity. A wrong,
+    expired or used-up code is a 422 saying which."""
+    verified = await email_confirmation.confirm(ctx, conversation.id, body.code)
+    return EmailVerified(email=verified.address, verified_at=verified.verified_at)

@@ -166,14 +166,30 @@ class SmtpTransport:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def send(self, message: OutgoingMessage) -> SendResult:
+    def _new_mail(self, to: str, subject: str) -> EmailMessage:
+        """A mail from ``email_from`` with its date and id. ``email.message`` refuses a header value
+        holding a line break, so neither argument can add a header."""
         domain = parseaddr(self.settings.email_from)[1].partition("@")[2] or "localhost"
         mail = EmailMessage()
         mail["From"] = self.settings.email_from
-        mail["To"] = message.to
-        mail["Subject"] = reply_subject(message.subject)
+        mail["To"] = to
+        mail["Subject"] = subject
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = make_msgid(domain=domain)
+        return mail
+
+    async def send_notice(self, to: str, subject: str, text: str) -> str:
+        """One mail of our own (not a reply in a conversation: an email confirmation code), marked
+        ``Auto-Submitted: auto-generated`` so auto-responders leave it alone; returns its Message-ID.
+        DeliveryError when the SMTP server does not take it."""
+        mail = self._new_mail(to, subject)
+        mail["Auto-Submitted"] = "auto-generated"
+        mail.set_content(text)
+        await anyio.to_thread.run_sync(self._deliver, mail)
+        return mail["Message-ID"]
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        mail = self._new_mail(message.to, reply_subject(message.subject))
         if message.in_reply_to:
             mail["In-Reply-To"] = message.in_reply_to
         if message.references:

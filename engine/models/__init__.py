@@ -4,6 +4,7 @@ every table on ``SQLModel.metadata`` (the migrations compare against it)."""
 from engine.models.action import AccountAction, AccountActionPublic, ActionStatus
 from engine.models.audit import AuditEntry, AuditEntryPublic
 from engine.models.base import utcnow
+from engine.models.confirmation import EmailConfirmation
 from engine.models.contact import Channel, Contact, ContactIdentity, ContactPublic
 from engine.models.conversation import (
     Conversation,
@@ -37,7 +38,7 @@ __all__ = [
     "AccountAction", "AccountActionPublic", "ActionStatus", "AuditEntry", "AuditEntryPublic",
     "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "ChannelDelivery", "Contact",
     "ContactIdentity", "ContactPublic", "Conversation", "ConversationPublic", "DeliveryStatus", "Direction",
-    "Draft", "DraftKind", "DraftPublic",
+    "Draft", "DraftKind", "DraftPublic", "EmailConfirmation",
     "HandoffEvent", "Message", "MessagePublic",
     "Operator", "OperatorCreate", "OperatorPublic", "OperatorRole", "Role", "State", "Status", "Team",
     "TeamCreate", "TeamPublic", "Transition", "TransitionPublic", "Visibility", "utcnow",

@@ -45,3 +45,6 @@ class ContactIdentity(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contact.id", index=True)
     channel: str = Field(max_length=16)
     external_id: str = Field(max_length=320)
+    # when the contact proved they own this identity (a web visitor's email, by the code sent to
+    # it); None for what a channel reported. Automatic merging may rely only on verified identities.
+    verified_at: datetime | None = None
