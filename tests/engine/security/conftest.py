@@ -27,7 +27,7 @@ from tests.engine.conftest import Server, run_server
 
 LOOSE = "1000/second"  # a limit no test reaches, for the rules a test is not about
 RULES = ("limit_address", "limit_conversation_starts", "limit_visitor", "limit_messages",
-         "limit_login_address", "limit_login_failures")
+         "limit_login_address", "limit_login_failures", "limit_email_codes")
 
 
 @pytest.fixture

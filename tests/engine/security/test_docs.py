@@ -15,7 +15,7 @@ README = (ROOT / "README.md").read_text()
 
 def test_every_limit_setting_is_documented_with_its_default() -> None:
     names = [n for n in Settings.model_fields if n.startswith("limit_")] + ["rate_limits"]
-    assert len(names) == 7
+    assert len(names) == 8
     for name in names:
         variable, default = f"`BATON_{name.upper()}`", Settings.model_fields[name].default
         shown = f"`{str(default).lower()}`" if isinstance(default, bool) else f"`{default}`"

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from engine.db import make_engine
 from engine.models import ContactIdentity, Conversation, EmailConfirmation
 from tests.engine.channels.conftest import SUPPORT, Mailbox, operator_post, post_email
-from tests.engine.conftest import Server
+from tests.engine.conftest import Server, free_port
 from tests.engine.security.conftest import bearer, new_client_id
 from tests.engine.security.test_limits import WINDOW, refused, wait_out
 
@@ -198,3 +198,14 @@ def test_an_unconfirmed_address_gets_nothing_but_the_code(channel_server: Server
     assert inbound.status_code == 200, inbound.text
     mailbox.wait_for(lambda m: m["To"] == sender)
     assert [m["Subject"] for m in mails_to(mailbox, address)] == ["Your confirmation code"]
+
+
+def test_a_code_smtp_did_not_take_is_withdrawn(limited: Callable[..., Server]) -> None:
+    server = limited(smtp_host="127.0.0.1", smtp_port=free_port())  # nothing listens there
+    visitor = server.start_visitor()
+    with server.http() as http:
+        answer = ask(http, visitor["token"], new_address())
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["detail"].startswith("the confirmation mail could not be sent")
+        assert stored_codes(server) == []
+        assert refusal(confirm(http, visitor["token"], "123456")).startswith("no confirmation code")
