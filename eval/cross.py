@@ -134,7 +134,7 @@ def run_cross(
     ``out``/NAME/ (metrics.json, predictions.jsonl, report.html, baseline.json, retrieval/)."""
     from eval.build import build_replay
     from eval.cached_embedder import CachedEmbedder
-    from eval.commands.handoff import evaluate
+    from eval.evaluation import evaluate
     from eval.report import write_cross_report
     from knowledge import Embedder
 

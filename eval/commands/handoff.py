@@ -31,6 +31,7 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from eval.build import build_replay
+    from eval.evaluation import evaluate
 
     started = time.perf_counter()
     out = Path(args.out)
@@ -44,44 +45,3 @@ def handle(args: argparse.Namespace) -> int:
     headline["per_reason_recall"] = {k: round(v["recall"], 4) for k, v in result["per_reason"].items()}
     print(json.dumps(headline, indent=2))
     return 0
-
-
-def evaluate(replay, out: Path, started: float, *, data: str, kb: str | None) -> dict:
-    """Run a prepared replay and write ``out``/metrics.json, predictions.jsonl and report.html."""
-    from eval.metrics import metrics, outcomes
-    from eval.report import write_report
-
-    results = replay.run()
-    result = metrics(outcomes(results))
-    result["seconds"] = round(time.perf_counter() - started, 2)
-    result["data"], result["kb"] = str(data), kb
-    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-    with open(out / "predictions.jsonl", "w") as handle_out:
-        handle_out.writelines(json.dumps(prediction(r)) + "\n" for r in results)
-    write_report(out / "report.html", results, result, replay)
-    return result
-
-
-def prediction(result) -> dict:
-    """One predictions.jsonl line: the contract's fields, then the gold label and the evidence."""
-    escalated = result.escalated
-    shown = escalated or (result.decisions[-1] if result.decisions else None)
-    conversation = result.conversation
-    return {
-        "id": conversation.id,
-        "escalate": escalated is not None,
-        "reasons": escalated.reasons if escalated else [],
-        "turn": result.turn,
-        "scores": shown.scores if shown else {},
-        "peak_scores": result.peak_scores(),
-        "explanation": shown.explanation if shown else "",
-        "evidence": shown.evidence if shown else {},
-        "actions": [d.action for d in result.decisions],
-        "gold": {
-            "escalate": conversation.escalate,
-            "reason": conversation.reason,
-            "escalate_turn": conversation.escalate_turn,
-            "label_strength": conversation.label_strength,
-            "source": conversation.source,
-        },
-    }
