@@ -55,11 +55,13 @@ def code_hash(secret_key: str, code: str) -> str:
 def _store_pending(session: Session, _outbox: Outbox, conversation_id: int, address: str, digest: str,
                    expires_at: datetime) -> int:
     """Put ``address`` on the conversation's contact, unverified, with this code as its only
-    pending one (an earlier code stops working). Returns the row's id."""
+    pending one (an earlier code stops working). Returns the row's id. The contact's row is
+    locked first, so two requests at once replace the code in turn rather than both inserting."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
-    contact = session.get(Contact, conversation.contact_id)
+    contact = session.exec(select(Contact).where(Contact.id == conversation.contact_id)
+                           .with_for_update()).one()
     contact.email = address
     session.add(contact)
     row = session.exec(select(EmailConfirmation).where(
@@ -101,10 +103,12 @@ async def request(ctx: ServiceContext, conversation_id: int, address: str) -> Pe
 def _confirm(session: Session, _outbox: Outbox, conversation_id: int, digest: str, max_attempts: int,
              now: datetime) -> Verified | str:
     """The verified identity, or why the code was refused (a string, so that a wrong try's count
-    is committed rather than rolled back with an exception)."""
+    is committed rather than rolled back with an exception). The row is locked, so wrong codes
+    tried at once are each counted."""
     conversation = session.get(Conversation, conversation_id)
     row = session.exec(select(EmailConfirmation).where(
-        EmailConfirmation.contact_id == conversation.contact_id)).first() if conversation else None
+        EmailConfirmation.contact_id == conversation.contact_id).with_for_update()).first() \
+        if conversation else None
     if row is None:
         return "no confirmation code is pending: ask for one with POST /api/visitor/email"
     if row.expires_at <= now:

@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -209,3 +210,22 @@ def test_a_code_smtp_did_not_take_is_withdrawn(limited: Callable[..., Server]) -
         assert answer.json()["detail"].startswith("the confirmation mail could not be sent")
         assert stored_codes(server) == []
         assert refusal(confirm(http, visitor["token"], "123456")).startswith("no confirmation code")
+
+
+def test_wrong_codes_sent_at_once_are_each_counted(channel_server: Server, mailbox: Mailbox) -> None:
+    """Guessing in parallel buys no extra tries: after ten wrong codes at once the right one fails."""
+    address = new_address()
+    visitor = channel_server.start_visitor()
+    with channel_server.http() as http:
+        assert ask(http, visitor["token"], address).status_code == 202
+        code = code_in(mailbox.wait_for(lambda m: address in str(m["To"])))
+    wrong = [f"{(int(code) + step) % 10**6:06d}" for step in range(1, 11)]
+
+    def guess(attempt: str) -> int:
+        with channel_server.http() as client:
+            return confirm(client, visitor["token"], attempt).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        assert list(pool.map(guess, wrong)) == [422] * 10
+    with channel_server.http() as http:
+        assert refusal(confirm(http, visitor["token"], code)) == USED_UP
