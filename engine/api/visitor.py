@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from engine.api import errors, limits
 from engine.api.deps import Ctx, VisitorConversation
+from engine.channels.email import SmtpTransport
 from engine.events import QueueInfo
 from engine.models import Conversation, MessagePublic, State
 from engine.service import conversations, email_confirmation, queries, queue, workflow
@@ -141,7 +142,8 @@ async def request_email_confirmation(ctx: Ctx, request: Request, conversation: V
     limiter = limits.of(request.app)
     await limiter.hit("email_codes", f"conversation:{conversation.id}")
     await limiter.hit("email_codes", f"address:{address}")
-    pending = await email_confirmation.request(ctx, conversation.id, address)
+    pending = await email_confirmation.request(ctx, conversation.id, address,
+                                               SmtpTransport(ctx.settings).send_notice)
     return EmailPending(email=pending.address, expires_at=pending.expires_at)
 
 

@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from engine.channels.base import DeliveryError, IncomingMessage, OutgoingMessage, SendResult
 from engine.models import Channel
+from engine.service.email_confirmation import Undeliverable
 from engine.settings import Settings
 from engine.validation import CleanInput, OneLine
 from knowledge.errors import InputError
@@ -181,11 +182,15 @@ class SmtpTransport:
     async def send_notice(self, to: str, subject: str, text: str) -> str:
         """One mail of our own (not a reply in a conversation: an email confirmation code), marked
         ``Auto-Submitted: auto-generated`` so auto-responders leave it alone; returns its Message-ID.
-        DeliveryError when the SMTP server does not take it."""
+        Undeliverable (503) when the SMTP server does not take it: the caller is a request waiting
+        for the answer, not the retrying outbound dispatcher."""
         mail = self._new_mail(to, subject)
         mail["Auto-Submitted"] = "auto-generated"
         mail.set_content(text)
-        await anyio.to_thread.run_sync(self._deliver, mail)
+        try:
+            await anyio.to_thread.run_sync(self._deliver, mail)
+        except DeliveryError as exc:
+            raise Undeliverable(f"the mail could not be sent ({exc}); try again later") from exc
         return mail["Message-ID"]
 
     async def send(self, message: OutgoingMessage) -> SendResult:

@@ -16,11 +16,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlmodel import Session, select
 
-from engine.channels.base import DeliveryError
-from engine.channels.email import SmtpTransport
 from engine.models import Channel, Contact, ContactIdentity, Conversation, EmailConfirmation, utcnow
 from engine.service.errors import Invalid, NotFound, ServiceError
 from engine.service.runtime import Outbox, ServiceContext
@@ -29,9 +28,16 @@ SUBJECT = "Your confirmation code"
 
 
 class Undeliverable(ServiceError):
-    """The SMTP server did not take the confirmation mail; the pending code is withdrawn."""
+    """The mail server did not take a mail (a confirmation code's is then withdrawn)."""
 
     status_code = 503
+
+
+class Mailer(Protocol):
+    """Sends one mail of ours; raises :class:`Undeliverable` when the server does not take it. The
+    API passes the SMTP transport's (``engine.channels.email``): the service imports no channel."""
+
+    async def __call__(self, to: str, subject: str, text: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,8 @@ def _withdraw(session: Session, _outbox: Outbox, row_id: int, digest: str) -> No
         session.delete(row)
 
 
-async def request(ctx: ServiceContext, conversation_id: int, address: str) -> Pending:
-    """Store ``address`` as the visitor's unverified email and send it one code by SMTP. The caller
+async def request(ctx: ServiceContext, conversation_id: int, address: str, send: Mailer) -> Pending:
+    """Store ``address`` as the visitor's unverified email and ``send`` it one code. The caller
     has already counted the request against the rate limits and validated the address."""
     settings = ctx.settings
     code = f"{secrets.randbelow(10**6):06d}"
@@ -93,10 +99,10 @@ async def request(ctx: ServiceContext, conversation_id: int, address: str) -> Pe
             f"Type it into the chat window to confirm this address. It works for {minutes} minutes.\n"
             "If you did not ask for it, ignore this message: nothing more will be sent to you.\n")
     try:
-        await SmtpTransport(settings).send_notice(address, SUBJECT, text)
-    except DeliveryError as exc:
+        await send(address, SUBJECT, text)
+    except Undeliverable:
         await ctx.act(_withdraw, row_id, digest)
-        raise Undeliverable(f"the confirmation mail could not be sent ({exc}); try again later") from exc
+        raise
     return Pending(address=address, expires_at=expires_at)
 
 

@@ -207,7 +207,7 @@ def test_a_code_smtp_did_not_take_is_withdrawn(limited: Callable[..., Server]) -
     with server.http() as http:
         answer = ask(http, visitor["token"], new_address())
         assert answer.status_code == 503, answer.text
-        assert answer.json()["detail"].startswith("the confirmation mail could not be sent")
+        assert answer.json()["detail"].startswith("the mail could not be sent (SMTP 127.0.0.1:")
         assert stored_codes(server) == []
         assert refusal(confirm(http, visitor["token"], "123456")).startswith("no confirmation code")
 

@@ -35,6 +35,7 @@ from schemathesis.checks import (
 from engine.app import create_app
 from engine.service.bot import Bot
 from engine.settings import Settings
+from tests.engine.channels.conftest import Mailbox
 from tests.engine.conftest import Server, run_server
 
 EXAMPLES = 10  # generated per operation (each sent by the four callers); the coverage phase adds more
@@ -57,13 +58,14 @@ def backend_of(server: Server) -> str:
 
 
 @pytest.fixture(scope="session")
-def fuzz_server(database_url: str, bot_settings: Settings, bot: Bot,
+def fuzz_server(database_url: str, bot_settings: Settings, bot: Bot, mailbox: Mailbox,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     settings = bot_settings.model_copy(update={
         "database_url": database_url, "environment": "development", "delivery_attempts": 1,
         "messenger_verify_token": secrets.token_urlsafe(16),  # the subscription check always needs one
-        "smtp_port": 9, "sms_provider_url": "http://127.0.0.1:9",
-        "messenger_api_url": "http://127.0.0.1:9"})  # replies to fuzzed senders fail at once, nowhere
+        # SMTP is the local aiosmtpd: an email confirmation code is mailed while its request waits
+        "smtp_host": "127.0.0.1", "smtp_port": mailbox.port, "sms_provider_url": "http://127.0.0.1:9",
+        "messenger_api_url": "http://127.0.0.1:9"})  # SMS/Messenger replies to fuzzed senders fail at once
     if "sqlite" in database_url:  # a file of its own: the fuzzed rows stay out of the other tests' store
         settings = settings.model_copy(update={
             "database_url": f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"})
