@@ -532,11 +532,16 @@ async def set_priority(ctx: ServiceContext, conversation_id: int, actor_id: int,
 
 
 async def transfer(ctx: ServiceContext, conversation_id: int, operator_id: int, *, to_operator_id: int | None,
-                   to_team_id: int | None, note_text: str | None = None) -> Conversation:
+                   to_team_id: int | None, note_text: str | None = None,
+                   audit_reason: str | None = None) -> Conversation:
     """Hand the conversation to another person (stays assigned) or a team (back to the queue). A
     person who is not available (offline, away, or unseen past the grace period) never gets it: the
     conversation goes back to the queue (of their team), so the visitor is not left waiting on
-    nobody while the queue shows nobody waiting."""
+    nobody while the queue shows nobody waiting.
+
+    ``audit_reason`` is a supervisor's reassignment: audited (who, when, why) in the same
+    transaction, and a person who is not available is refused (409) rather than requeued, since the
+    supervisor picked that person and should pick another."""
     if (to_operator_id is None) == (to_team_id is None):
         raise Invalid("give exactly one of operator_id or team_id")
     actor = operator_actor(operator_id)
@@ -549,8 +554,19 @@ async def transfer(ctx: ServiceContext, conversation_id: int, operator_id: int, 
             append(session, outbox, conversation, Role.operator, check_text(ctx, note_text),
                    visibility=Visibility.internal, author_id=operator_id)
         target = operator_or_404(session, to_operator_id) if to_operator_id is not None else None
-        if target is not None and available(target.status, target.last_seen_at, utcnow(),
-                                            ctx.settings.presence_grace_seconds):
+        ready = target is not None and available(target.status, target.last_seen_at, utcnow(),
+                                                 ctx.settings.presence_grace_seconds)
+        if audit_reason is not None and target is not None:
+            if not ready:
+                raise Conflict(f"{target.name} (operator {target.id}) is {target.status}, not available: "
+                               "pick an operator who is online")
+            if conversation.state == State.assigned and conversation.assignee_id == target.id:
+                raise Conflict(f"conversation {conversation_id} is already with {target.name}")
+            session.add(AuditEntry(actor_id=operator_id, action="conversation.reassigned",
+                                   target=f"conversation:{conversation_id}",
+                                   changes={"assignee_id": [conversation.assignee_id, target.id]},
+                                   reason=audit_reason.strip()))
+        if ready:
             conversation.assignee_id = target.id
             transition(session, outbox, conversation, State.assigned, actor=actor,
                        reason=f"transferred to operator {target.id}")

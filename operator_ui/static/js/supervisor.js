@@ -53,8 +53,9 @@ class Supervisor {
   }
 
   async refreshLive() {
-    const [queue, queued, roster] = await Promise.all([this.api.get("/api/queue"),
-      this.api.get("/api/operator/conversations?state=queued"), this.api.get("/api/operators")]);
+    const [queue, queued, roster, assigned] = await Promise.all([this.api.get("/api/queue"),
+      this.api.get("/api/operator/conversations?state=queued"), this.api.get("/api/operators"),
+      this.api.get("/api/operator/conversations?state=assigned")]);
     const estimates = new Map(queue.entries.map((e) => [e.conversation_id, e]));
     this.queued = queued.map((row) => ({row, estimate: estimates.get(row.conversation.id)}))
       .sort((a, b) => (a.estimate?.position ?? 1e9) - (b.estimate?.position ?? 1e9));
@@ -68,14 +69,65 @@ class Supervisor {
         h("td", {class: "waited"}),
         h("td", {text: expected(estimate?.wait_seconds)}),
         h("td", {}, this.priorityControl(row.conversation, c)),
-        h("td", {}, this.vipControl(c)));
-    }) : h("tr", {}, h("td", {colspan: 7, class: "muted", text: "Nobody is waiting."})));
+        h("td", {}, this.vipControl(c)),
+        h("td", {}, this.reassignControl(row.conversation, c, roster.operators)));
+    }) : h("tr", {}, h("td", {colspan: 8, class: "muted", text: "Nobody is waiting."})));
     fill(document.getElementById("operator-rows"), roster.operators.map((o) => h("tr", {},
       h("td", {text: o.name}),
       h("td", {}, h("span", {class: `badge presence-${o.status}`, text: o.status})),
       h("td", {}, h("span", {class: "load"}, h("meter", {min: 0, max: Math.max(1, o.capacity), value: o.open,
-        "aria-label": `${o.name}: ${o.open} of ${o.capacity} open`}), ` ${o.open} / ${o.capacity}`)))));
+        "aria-label": `${o.name}: ${o.open} of ${o.capacity} open`}), ` ${o.open} / ${o.capacity}`)),
+      h("td", {}, this.teamControl(o, roster.teams)),
+      h("td", {}, this.capacityControl(o)))));
+    const names = new Map(roster.operators.map((o) => [o.id, o.name]));
+    fill(document.getElementById("assigned-rows"), assigned.length ? assigned.map((row) => h("tr", {},
+      h("td", {text: this.who(row.contact)}),
+      h("td", {text: names.get(row.conversation.assignee_id) || `#${row.conversation.assignee_id}`}),
+      h("td", {}, this.reassignControl(row.conversation, row.contact, roster.operators))))
+      : h("tr", {}, h("td", {colspan: 3, class: "muted", text: "No conversation is with an operator."})));
+    fill(document.getElementById("team-rows"), roster.teams.map((t) => h("tr", {},
+      h("td", {text: t.name}), h("td", {}, this.overflowControl(t, roster.teams)))));
     this.tick();
+  }
+
+  who(contact) { return contact.name || contact.email || `Visitor #${contact.id}`; }
+
+  /** Runtime staffing (audited, live): an operator's team and capacity, a team's overflow, a reassignment. */
+  teamControl(operator, teams) {
+    const select = h("select", {"aria-label": `Team of ${operator.name}`, onchange: () => this.control(
+      `/api/supervisor/operators/${operator.id}`, select.value ? {team_id: Number(select.value), reason: "supervisor view"}
+        : {clear_team: true, reason: "supervisor view"}, "PATCH")},
+    h("option", {value: "", text: "no team", selected: operator.team_id === null}),
+    teams.map((t) => h("option", {value: String(t.id), text: t.name, selected: t.id === operator.team_id})));
+    return select;
+  }
+
+  capacityControl(operator) {
+    const input = h("input", {type: "number", min: 0, max: 100, step: 1, value: String(operator.capacity), class: "narrow",
+      "aria-label": `Capacity of ${operator.name}`, onchange: () => this.control(`/api/supervisor/operators/${operator.id}`,
+        {capacity: Number(input.value), reason: "supervisor view"}, "PATCH")});
+    return input;
+  }
+
+  overflowControl(team, teams) {
+    const select = h("select", {"aria-label": `Overflow of ${team.name}`, onchange: () => this.control(
+      `/api/supervisor/teams/${team.id}/overflow`, select.value ? {backup_team_id: Number(select.value), reason: "supervisor view"}
+        : {close: true, reason: "supervisor view"}, "PATCH")},
+    h("option", {value: "", text: "closed", selected: team.backup_team_id === null}),
+    teams.filter((t) => t.id !== team.id).map((t) => h("option", {value: String(t.id), text: `to ${t.name}`,
+      selected: t.id === team.backup_team_id})));
+    return select;
+  }
+
+  /** Every operator is listed (the engine refuses one who is not available, and says so). */
+  reassignControl(conversation, contact, operators) {
+    const select = h("select", {"aria-label": `Reassign ${this.who(contact)}`, onchange: () => {
+      if (select.value) this.control(`/api/supervisor/conversations/${conversation.id}/reassign`, {operator_id: Number(select.value), reason: "supervisor view"});
+    }},
+    h("option", {value: "", text: "reassign to…"}),
+    operators.filter((o) => o.id !== conversation.assignee_id).map((o) => h("option", {value: String(o.id),
+      text: `${o.name}${o.available ? "" : ` (${o.status})`}`})));
+    return select;
   }
 
   /** Supervisor controls (audited by the engine, pushed to every page): priority and VIP. */
@@ -94,11 +146,11 @@ class Supervisor {
       onclick: () => this.control(`/api/supervisor/contacts/${contact.id}/vip`, {vip: !contact.vip, reason: "supervisor view"})});
   }
 
-  async control(path, body) {
+  async control(path, body, method = "POST") {
     const error = document.getElementById("control-error");
     error.textContent = "";
     try {
-      await this.api.post(path, body);
+      await this.api.request(method, path, body);
       await this.refreshLive();
     } catch (failure) {
       error.textContent = failure.status === 403 ? "This needs a supervisor or admin account." : failure.message;
