@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
     history_turns: int = Field(default=12, ge=1)
     # operator workflow (engine.service.routing, presence, queue)
+    # the language the whole desk reads (ISO 639-1): never a routing requirement, only another one is
+    desk_language: str = Field(default="en", pattern=r"^(en|de|fr|es|it|nl|pt|pl|sv|da|tr)$")
     presence_grace_seconds: float = Field(default=60.0, ge=0)
     routing_interval_seconds: float = Field(default=5.0, gt=0)
     priority_step_seconds: float = Field(default=300.0, gt=0)

@@ -145,8 +145,9 @@ class Bot:
     """The knowledge base, the answer model and the handoff detector, wired for concurrent turns."""
 
     def __init__(self, knowledge_base: Any, detector: Any, embedder: RecordingEmbedder, *, model: str,
-                 timeout: float = 20.0) -> None:
+                 timeout: float = 20.0, desk_language: str = "en") -> None:
         self.knowledge_base = knowledge_base
+        self.desk_language = desk_language  # Settings.desk_language: the handoff's language is another one
         self.detector = detector
         self.embedder = embedder
         self.model = model
@@ -169,7 +170,7 @@ class Bot:
         knowledge_base = knowledge.KnowledgeBase(settings.index_dir, recording)
         detector = handoff.Detector(handoff.HandoffConfig.load(settings.handoff_config), embedder)
         bot = cls(knowledge_base, detector, recording, model=settings.llm_model,
-                  timeout=settings.llm_timeout_seconds)
+                  timeout=settings.llm_timeout_seconds, desk_language=settings.desk_language)
         bot.warm()
         # the language models load beside the first visitors, not in front of the first handoff
         threading.Thread(target=routing_inputs.warm, name="language-models", daemon=True).start()

@@ -499,8 +499,8 @@ async def set_routing(ctx: ServiceContext, conversation_id: int, operator_id: in
             .order_by(col(HandoffEvent.id).desc())).first()
         base = conversation.skills or derive_skills(packet, channel=conversation.channel,
                                                     tags=conversation.tags)
-        conversation.skills = routing_inputs.with_inputs(base, language=language, topics=topics,
-                                                         region=region)
+        conversation.skills = routing_inputs.with_inputs(base, desk_language=ctx.settings.desk_language,
+                                                         language=language, topics=topics, region=region)
         session.add(conversation)
         announce(session, outbox, conversation, from_state=State(conversation.state),
                  actor=operator_actor(operator_id), reason="routing inputs changed")

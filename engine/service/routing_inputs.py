@@ -8,7 +8,8 @@ correct them later (``conversations.set_routing``, ``POST /api/operator/conversa
 
 Language detection runs offline with ``lingua`` (its models ship inside the wheel), restricted to
 the languages a support desk is likely to see so that short messages are not mistaken for rarer
-ones. The desk's own language (``DESK_LANGUAGE``) is never made a requirement: an operator who
+ones. The desk's own language (``BATON_DESK_LANGUAGE``, ``Settings.desk_language``, one of
+``LANGUAGES``) is never made a requirement: an operator who
 lists no ``lang:*`` skill is taken to read it, so only another language narrows who may answer.
 """
 
@@ -19,7 +20,6 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-DESK_LANGUAGE = "en"
 LANGUAGES = ("ENGLISH", "GERMAN", "FRENCH", "SPANISH", "ITALIAN", "DUTCH", "PORTUGUESE", "POLISH", "SWEDISH",
              "DANISH", "TURKISH")
 MIN_CONFIDENCE = 0.6  # another language must be this clear: it narrows who may answer
@@ -41,7 +41,7 @@ def warm() -> None:
     _detector().detect_language_of("warm up")
 
 
-def detect_language(texts: Sequence[str]) -> str | None:
+def detect_language(texts: Sequence[str], desk_language: str) -> str | None:
     """The ISO 639-1 code of what the visitor wrote (all their messages together), or None when
     there is too little text or no language is clearly ahead. Short English reads as English at
     lingua's modest confidence; another language needs a clear one, since it becomes a requirement."""
@@ -50,7 +50,7 @@ def detect_language(texts: Sequence[str]) -> str | None:
         return None
     best, runner_up = _detector().compute_language_confidence_values(text)[:2]
     code = best.language.iso_code_639_1.name.lower()
-    if code == DESK_LANGUAGE:  # harmless if wrong: it narrows nobody
+    if code == desk_language:  # harmless if wrong: it narrows nobody
         return code if best.value >= DESK_LEAD * runner_up.value else None
     return code if best.value >= MIN_CONFIDENCE else None  # another language must be clear
 
@@ -81,24 +81,24 @@ async def annotate(packet: dict[str, Any], bot: Any, visitor_texts: Sequence[str
     queries = earlier + (["\n".join(visitor_texts)] if len(visitor_texts) > 1 else [])
     found = await asyncio.gather(*(bot.retrieve(q) for q in queries))
     packet["topics"] = transcript_topics([current, *(retrieval for retrieval, _ in found)])
-    language = await asyncio.to_thread(detect_language, visitor_texts)
+    language = await asyncio.to_thread(detect_language, visitor_texts, bot.desk_language)
     packet["detected_language"] = language
-    if language and language != DESK_LANGUAGE:
+    if language and language != bot.desk_language:
         packet["language"] = language
 
 
 LANGUAGE, TOPIC, REGION = "lang:", "topic:", "region:"
 
 
-def with_inputs(skills: Sequence[str], *, language: str | None = None, topics: Sequence[str] | None = None,
-                region: str | None = None) -> list[str]:
+def with_inputs(skills: Sequence[str], *, desk_language: str, language: str | None = None,
+                topics: Sequence[str] | None = None, region: str | None = None) -> list[str]:
     """``skills`` with the inputs given replaced (``None`` keeps what is there, an empty string or
     list clears it). The desk's own language is not a requirement, so setting it clears ``lang:``."""
     out = set(skills)
     if language is not None:
         out = {s for s in out if not s.startswith(LANGUAGE)}
         code = language.strip().lower().split("-")[0]
-        if code and code != DESK_LANGUAGE:
+        if code and code != desk_language:
             out.add(LANGUAGE + code)
     if topics is not None:
         out = {s for s in out if not s.startswith(TOPIC)}

@@ -8,6 +8,7 @@ person can correct a conversation's inputs and the queue follows at once.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from engine.service import routing_inputs
 from engine.service.bot import Bot
@@ -149,19 +151,30 @@ def test_routing_inputs_set_through_the_api(desk: Server) -> None:
 
 
 def test_language_detection_offline() -> None:
-    assert routing_inputs.detect_language(["Meine Rechnung ist falsch, bitte helfen Sie mir"]) == "de"
-    assert routing_inputs.detect_language(["Where is my parcel? It was due on Monday."]) == "en"
-    assert routing_inputs.detect_language(["Je voudrais parler à quelqu'un, s'il vous plaît"]) == "fr"
-    assert routing_inputs.detect_language(["ok"]) is None  # too little to tell
+    assert routing_inputs.detect_language(["Meine Rechnung ist falsch, bitte helfen Sie mir"], "en") == "de"
+    assert routing_inputs.detect_language(["Where is my parcel? It was due on Monday."], "en") == "en"
+    assert routing_inputs.detect_language(["Je voudrais parler à quelqu'un, s'il vous plaît"], "en") == "fr"
+    assert routing_inputs.detect_language(["ok"], "en") is None  # too little to tell
 
 
 def test_inputs_replace_only_what_is_given() -> None:
     base = ["channel:web", "lang:fr", "topic:shipping"]
-    assert routing_inputs.with_inputs(base, topics=["Billing"]) == ["channel:web", "lang:fr", "topic:billing"]
-    assert routing_inputs.with_inputs(base, language="en") == ["channel:web", "topic:shipping"]
-    assert routing_inputs.with_inputs(base, language="pt-BR", region="LATAM") == [
+    replaced = functools.partial(routing_inputs.with_inputs, base, desk_language="en")
+    assert replaced(topics=["Billing"]) == ["channel:web", "lang:fr", "topic:billing"]
+    assert replaced(language="en") == ["channel:web", "topic:shipping"]
+    assert replaced(language="pt-BR", region="LATAM") == [
         "channel:web",
         "lang:pt",
         "region:latam",
         "topic:shipping",
     ]
+
+
+def test_the_desk_language_is_a_setting() -> None:
+    """A German desk: German is nobody's requirement, English becomes one; an unknown code is refused."""
+    base = ["channel:web"]
+    assert routing_inputs.with_inputs(base, desk_language="de", language="de") == ["channel:web"]
+    assert routing_inputs.with_inputs(base, desk_language="de", language="en") == ["channel:web", "lang:en"]
+    assert Settings(desk_language="de").desk_language == "de"
+    with pytest.raises(ValidationError, match="desk_language"):
+        Settings(desk_language="klingon")
