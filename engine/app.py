@@ -33,6 +33,7 @@ from engine.channels.outbound import OutboundDispatcher
 from engine.db import make_engine
 from engine.integrations import HttpIntegration
 from engine.redis_bus import open_bus
+from engine.service import admin as staff
 from engine.service import workflow as service_workflow
 from engine.service.bot import Bot
 from engine.settings import Settings, get_settings
@@ -144,7 +145,8 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
                                                  bot=the_bot, read_engine=read_engine)
         app.state.ctx.integration = HttpIntegration.from_settings(settings)  # None unless configured
         tasks = [asyncio.create_task(service_workflow.run(app.state.ctx)),  # presence, routing, drafts, turns
-                 asyncio.create_task(index_reload.run(app.state.ctx))]  # follow `baton ingest`
+                 asyncio.create_task(index_reload.run(app.state.ctx)),  # follow `baton ingest`
+                 asyncio.create_task(staff.follow_handoff(app.state.ctx))]  # another worker's handoff change
         app.state.limiter = limits.Limiter(settings)  # Redis-backed when redis_url is set
         app.state.outbound = OutboundDispatcher.from_settings(app.state.ctx)  # SMS, email, Messenger replies
         tasks.append(asyncio.create_task(app.state.outbound.run()))

@@ -18,6 +18,7 @@ from typing import Protocol
 from engine.events import Event
 
 OPERATORS = "operators"
+WORKERS = "workers"  # worker to worker: settings every worker applies (engine.service.admin)
 DEFAULT_BACKLOG = 2000
 
 

@@ -130,9 +130,17 @@ class RosterUpdated(_Event):
     fields: list[str] = []
 
 
+class HandoffChanged(_Event):
+    """An admin changed the handoff settings on one worker (engine.service.admin); goes to every
+    worker (``WORKERS``), each applying them to its running detector, so no worker keeps the old ones."""
+
+    type: Literal["handoff.changed"] = "handoff.changed"
+    settings: dict[str, Any]  # admin.HandoffSettings without saved_to and reason
+
+
 Event = Annotated[
     MessageCreated | ConversationChanged | Typing | Viewing | Read | DraftCreated | QueueUpdated
-    | PresenceUpdated | ActionUpdated | MessageDelivered | RosterUpdated,
+    | PresenceUpdated | ActionUpdated | MessageDelivered | RosterUpdated | HandoffChanged,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

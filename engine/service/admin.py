@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session, col, select
 
-from engine.bus import OPERATORS
-from engine.events import RosterUpdated
+from engine.bus import OPERATORS, WORKERS
+from engine.events import HandoffChanged, RosterUpdated
 from engine.models import AuditEntry, AuditEntryPublic, CannedResponse, Contact, Operator, OperatorRole, Team
 from engine.service import canned, presence
 from engine.service.errors import Conflict, Invalid, NotFound
@@ -248,11 +248,7 @@ async def update_handoff(ctx: ServiceContext, actor_id: int, change: HandoffSett
 
     config = _config(ctx)
     before = handoff_settings(ctx).model_dump(exclude={"saved_to", "reason"})
-    for name in SIGNALS:
-        section = getattr(config, name)
-        wanted = getattr(change, name)
-        section.offer_at, section.escalate_at = wanted.offer_at, wanted.escalate_at
-    config.rules.vip_escalate, config.rules.topics = change.vip_escalate, list(change.always_human_topics)
+    _set_handoff(config, change)
     if ctx.settings.handoff_config:
         await anyio.to_thread.run_sync(config.save, ctx.settings.handoff_config)
     after = handoff_settings(ctx)
@@ -265,6 +261,29 @@ async def update_handoff(ctx: ServiceContext, actor_id: int, change: HandoffSett
                                    changes=changes, reason=change.reason.strip()))
             outbox.add(OPERATORS, RosterUpdated(entity="handoff", id=0, actor_id=actor_id,
                                                 fields=sorted(changes)))
+            outbox.add(WORKERS, HandoffChanged(settings=now))  # the other workers' detectors
 
     await ctx.act(work)
     return after
+
+
+def _set_handoff(config: Any, change: HandoffSettings) -> None:
+    for name in SIGNALS:
+        section = getattr(config, name)
+        wanted = getattr(change, name)
+        section.offer_at, section.escalate_at = wanted.offer_at, wanted.escalate_at
+    config.rules.vip_escalate, config.rules.topics = change.vip_escalate, list(change.always_human_topics)
+
+
+async def follow_handoff(ctx: ServiceContext) -> None:
+    """The worker task that applies another worker's handoff change to this worker's running
+    detector (its own change is applied again, harmlessly); runs until cancelled. A worker without
+    a bot has no detector in memory: it reads the settings file when asked."""
+    subscription = ctx.bus.subscribe(WORKERS)
+    try:
+        while True:
+            _stream, event = await subscription.get()
+            if isinstance(event, HandoffChanged) and ctx.bot is not None:
+                _set_handoff(ctx.bot.detector.config, HandoffSettings.model_validate(event.settings))
+    finally:
+        subscription.close()
