@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     presence_grace_seconds: float = Field(default=60.0, ge=0)
     routing_interval_seconds: float = Field(default=5.0, gt=0)
     priority_step_seconds: float = Field(default=300.0, gt=0)
+    # a contact whose customer value (``Contact.value``) reaches this ranks one priority level ahead
+    high_value_threshold: float = Field(default=1000.0, ge=0, allow_inf_nan=False)
     handle_time_samples: int = Field(default=50, ge=1)
     # a visitor who writes within this long of a resolution goes back to the operator who resolved it
     # (or to the queue when they are not available), not to the bot; 0 turns it off

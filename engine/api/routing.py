@@ -1,7 +1,8 @@
-"""Routing inputs through the API: set or correct a conversation's language, topics and region.
+"""Routing inputs through the API: set or correct a conversation's language, topics and region, and a
+contact's region and customer value.
 
-The route parses and authorises, calls ``conversations.set_routing`` (the state change) and, for a
-queued conversation, the workflow's routing pass so that the change takes effect at once.
+The routes parse and authorise, call ``conversations.set_routing`` or ``admin.set_contact_routing``
+(the state change) and then the workflow's routing pass so that the change takes effect at once.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.api import errors
 from engine.api.deps import Ctx, CurrentOperator, IdPath
-from engine.models import Conversation, State
-from engine.service import conversations, workflow
+from engine.models import ContactPublic, Conversation, State
+from engine.service import admin, conversations, workflow
 from engine.validation import CleanInput
 
 router = APIRouter(prefix="/api/operator", tags=["operator"], responses=errors.responses(401, 404, 409, 422))
@@ -50,3 +51,22 @@ async def set_routing(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPa
         conversation = await ctx.read(lambda session: session.get(Conversation, conversation_id))
     return RoutingInputs(conversation_id=conversation.id, state=conversation.state,
                          skills=conversation.skills, assignee_id=conversation.assignee_id)
+
+
+class ContactRoutingRequest(CleanInput):
+    """A field left out is kept; ``null`` clears it. The service checks the values."""
+
+    model_config = ConfigDict(extra="forbid")
+    region: str | None = Field(default=None, max_length=200,
+                               description="a short code such as eu or us-west; operators need region:<code>")
+    value: float | None = Field(default=None, description="customer value (e.g. lifetime spend), >= 0")
+
+
+@router.patch("/contacts/{contact_id}")
+async def set_contact_routing(ctx: Ctx, operator: CurrentOperator, contact_id: IdPath,
+                              body: ContactRoutingRequest) -> ContactPublic:
+    """A contact's region and customer value; their queued conversations are routed again at once."""
+    changes = body.model_dump(exclude_unset=True)
+    contact = await admin.set_contact_routing(ctx, operator.id, contact_id, changes)
+    await workflow.route(ctx)
+    return ContactPublic.model_validate(contact, from_attributes=True)

@@ -23,6 +23,10 @@ class ContactBase(SQLModel):
     email: str | None = Field(default=None, max_length=320, index=True)
     phone: str | None = Field(default=None, max_length=40)
     vip: bool = False
+    # routing inputs (``admin.set_contact_routing``): ``region`` becomes a ``region:<code>`` requirement,
+    # ``value`` (customer value, e.g. lifetime spend) at or above ``high_value_threshold`` ranks ahead
+    region: str | None = Field(default=None, max_length=32)
+    value: float | None = None
 
 
 class Contact(ContactBase, table=True):

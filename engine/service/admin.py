@@ -10,6 +10,7 @@ conversations back to the queue (``presence``).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -174,6 +175,46 @@ async def set_vip(ctx: ServiceContext, actor_id: int, contact_id: int, vip: bool
         if changes:
             session.add(contact)
             _audit(session, outbox, actor_id, "contact", contact_id, changes, reason)
+        return contact
+
+    return await ctx.act(work)
+
+
+REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+CONTACT_ROUTING = ("region", "value")
+
+
+def _contact_routing(changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` checked: a region is a short code (``eu``, ``us-west``: lowercase letters, digits
+    and dashes, at most 32), a value a finite number >= 0; ``None`` clears either."""
+    unknown = sorted(set(changes) - set(CONTACT_ROUTING))
+    if unknown:
+        raise Invalid(f"not a contact routing input: {', '.join(unknown)} (use region or value)")
+    region, value = changes.get("region"), changes.get("value")
+    if region is not None and not (isinstance(region, str) and REGION.match(region)):
+        raise Invalid(f"region must be a short code such as eu or us-west (lowercase letters, digits and "
+                      f"dashes, at most 32), got {region!r}")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                              or not math.isfinite(value) or value < 0):
+        raise Invalid(f"value must be a finite number >= 0, got {value!r}")
+    return {name: (float(v) if name == "value" and v is not None else v) for name, v in changes.items()}
+
+
+async def set_contact_routing(ctx: ServiceContext, actor_id: int, contact_id: int, changes: dict[str, Any],
+                              reason: str = "") -> Contact:
+    """Set or clear a contact's routing inputs (``region``, ``value``; a key left out is kept): routing
+    reads them from the contact on every pass, so the caller's next pass re-routes all of the
+    contact's queued conversations. Audited, pushed live."""
+    values = _contact_routing(changes)
+
+    def work(session: Session, outbox: Outbox) -> Contact:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            raise NotFound(f"contact {contact_id} does not exist")
+        changed = _apply(contact, values)
+        if changed:
+            session.add(contact)
+            _audit(session, outbox, actor_id, "contact", contact_id, changed, reason)
         return contact
 
     return await ctx.act(work)

@@ -7,12 +7,14 @@ every rule is tested on plain values, and the modules above (``routing``, ``queu
 
 Routing rules, in order:
 
-1. Urgency orders the queue: VIP contacts and a higher `priority` go first, and time already
+1. Urgency orders the queue: VIP contacts, high-value contacts (customer value at or above
+   ``high_value_threshold``) and a higher `priority` go first, and time already
    waited ages every conversation upward (``priority_step_seconds`` of waiting is worth one
    priority level), so nobody starves behind a stream of urgent arrivals.
 2. An operator is eligible when online, below capacity, in one of the conversation's allowed
    teams (its own team, plus its backup once it has waited longer than the team's
-   ``overflow_after_seconds``, and so on down the chain) and speaking its language.
+   ``overflow_after_seconds``, and so on down the chain), speaking its language and, when the
+   contact has a region, having that ``region:<code>`` skill.
 3. Among eligible operators: most matching skills first (topics, channel), then least loaded
    (open conversations over capacity), then round robin (longest since last assignment).
 
@@ -45,6 +47,7 @@ from engine.settings import Settings
 
 ONLINE = "online"
 LANGUAGE_PREFIX = "lang:"
+REGION_PREFIX = "region:"
 DEFAULT_PRIORITY_STEP_SECONDS = 300.0
 
 
@@ -83,6 +86,8 @@ class QueuedSnapshot:
     team_id: int | None = None
     priority: int = 0
     vip: bool = False
+    region: str | None = None  # the contact's: operators must have ``region:<region>``
+    value: float | None = None  # the contact's customer value
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class Assignment:
 class RoutingPolicy:
     priority_step_seconds: float = DEFAULT_PRIORITY_STEP_SECONDS
     vip_bonus: int = 1
+    high_value_threshold: float = 1000.0
+    high_value_bonus: int = 1
 
 
 DEFAULT_POLICY = RoutingPolicy()
@@ -131,8 +138,11 @@ def waited_seconds(conversation: QueuedSnapshot, now: datetime) -> float:
 
 
 def urgency(conversation: QueuedSnapshot, now: datetime, policy: RoutingPolicy = DEFAULT_POLICY) -> float:
-    """Higher goes first: priority levels (VIP adds ``vip_bonus``) in seconds-of-wait units."""
-    level = conversation.priority + (policy.vip_bonus if conversation.vip else 0)
+    """Higher goes first: priority levels (VIP adds ``vip_bonus``, a customer value at or above
+    ``high_value_threshold`` adds ``high_value_bonus``) in seconds-of-wait units."""
+    high_value = conversation.value is not None and conversation.value >= policy.high_value_threshold
+    level = (conversation.priority + (policy.vip_bonus if conversation.vip else 0)
+             + (policy.high_value_bonus if high_value else 0))
     return level * policy.priority_step_seconds + waited_seconds(conversation, now)
 
 
@@ -175,11 +185,14 @@ def overflowed(conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot], 
 
 def can_serve(operator: OperatorSnapshot, conversation: QueuedSnapshot, teams: Mapping[int, TeamSnapshot],
               at: datetime) -> bool:
-    """Team (with overflow as of ``at``) and language allow this operator to take the conversation."""
+    """Team (with overflow as of ``at``), language and the contact's region allow this operator to take
+    the conversation."""
     allowed = allowed_teams(conversation, teams, at)
     if allowed is not None and operator.team_id not in allowed:
         return False
     required = {s for s in conversation.skills if s.startswith(LANGUAGE_PREFIX)}
+    if conversation.region:
+        required.add(f"{REGION_PREFIX}{conversation.region}")
     return required <= operator_skills(operator, teams)
 
 
@@ -257,7 +270,8 @@ class Floor:
 
 
 def policy_for(settings: Settings) -> RoutingPolicy:
-    return RoutingPolicy(priority_step_seconds=settings.priority_step_seconds)
+    return RoutingPolicy(priority_step_seconds=settings.priority_step_seconds,
+                         high_value_threshold=settings.high_value_threshold)
 
 
 # --- the queue's wait estimate --------------------------------------------------------------

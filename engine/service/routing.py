@@ -62,7 +62,8 @@ def load_floor(session: Session, now: datetime, grace_seconds: float) -> Floor:
                                                       channel=conversation.channel, tags=conversation.tags)
         queued.append(QueuedSnapshot(id=conversation.id, queued_at=conversation.queued_at or now,
                                      skills=frozenset(skills), team_id=conversation.team_id,
-                                     priority=conversation.priority, vip=contact.vip))
+                                     priority=conversation.priority, vip=contact.vip,
+                                     region=contact.region, value=contact.value))
         last_seq[conversation.id] = conversation.last_seq
     return Floor(queued, operators, teams, dict(started), last_seq)
 
