@@ -19,6 +19,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -36,7 +37,7 @@ from engine.app import create_app
 from engine.service.bot import Bot
 from engine.settings import Settings
 from tests.engine.channels.conftest import Mailbox
-from tests.engine.conftest import Server, run_server
+from tests.engine.conftest import Server, postgres_database, run_server
 
 EXAMPLES = 10  # generated per operation (each sent by the four callers); the coverage phase adds more
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
@@ -58,7 +59,7 @@ def backend_of(server: Server) -> str:
 
 
 @pytest.fixture(scope="session")
-def fuzz_server(database_url: str, bot_settings: Settings, bot: Bot, mailbox: Mailbox,
+def fuzz_server(database_url: str, bot_settings: Settings, bot: Bot, embedder: Any, mailbox: Mailbox,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     settings = bot_settings.model_copy(update={
         "database_url": database_url, "environment": "development", "delivery_attempts": 1,
@@ -66,10 +67,24 @@ def fuzz_server(database_url: str, bot_settings: Settings, bot: Bot, mailbox: Ma
         # SMTP is the local aiosmtpd: an email confirmation code is mailed while its request waits
         "smtp_host": "127.0.0.1", "smtp_port": mailbox.port, "sms_provider_url": "http://127.0.0.1:9",
         "messenger_api_url": "http://127.0.0.1:9"})  # SMS/Messenger replies to fuzzed senders fail at once
-    if "sqlite" in database_url:  # a file of its own: the fuzzed rows stay out of the other tests' store
-        settings = settings.model_copy(update={
-            "database_url": f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"})
-    for server in run_server(settings, bot):
+    # a store of its own (a file, or a PostgreSQL database): the fuzzed rows (operators online, teams,
+    # overflow) stay out of the store the other tests route in
+    with ExitStack() as stack:
+        if "sqlite" in database_url:
+            own_url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
+        else:
+            own_url = stack.enter_context(postgres_database())
+        yield from fuzz_server_on(settings.model_copy(update={"database_url": own_url}), bot, embedder)
+
+
+def fuzz_server_on(settings: Settings, bot: Bot, embedder: Any) -> Iterator[Server]:
+    """The server, with a detector of its own: fuzzed `PUT /api/admin/handoff` bodies change the live
+    thresholds of the server's bot, which must not be the session's bot that later tests answer with."""
+    import handoff
+
+    detector = handoff.Detector(handoff.HandoffConfig.load(settings.handoff_config), embedder)
+    own_bot = Bot(bot.knowledge_base, detector, bot.embedder, model=bot.model)
+    for server in run_server(settings, own_bot):
         STARTED[backend_of(server)] = time.monotonic()
         yield server
 
