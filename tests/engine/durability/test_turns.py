@@ -41,10 +41,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def turn_bot(bot_settings: Settings, embedder: Any) -> Bot:
-    """A bot of this module's own: its micro-batchers belong to one event loop, and the session's
-    bot also serves the threaded test servers' loops."""
+def loaded_bot(bot_settings: Settings, embedder: Any) -> Bot:
+    """The index and models, loaded once for the module."""
     return Bot.load(bot_settings, embedder)
+
+
+@pytest.fixture
+def turn_bot(loaded_bot: Bot) -> Bot:
+    """A bot of each test's own on the loaded index and detector: its micro-batchers and prefetched
+    retrievals are futures of one event loop, and every test runs on a loop of its own (a retrieval
+    prefetched in an earlier test's loop is cancelled when that loop closes)."""
+    return Bot(loaded_bot.knowledge_base, loaded_bot.detector, loaded_bot.embedder, model=loaded_bot.model,
+               timeout=loaded_bot.timeout, desk_language=loaded_bot.desk_language)
 
 
 @pytest.fixture
