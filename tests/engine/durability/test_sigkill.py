@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from websockets.sync.client import connect
@@ -32,7 +31,7 @@ from websockets.sync.client import connect
 from engine.db import make_engine
 from engine.models import HandoffEvent, Message, Role
 from engine.models.conversation import PendingTurn
-from tests.engine.conftest import free_port, postgres_database, receive_json
+from tests.engine.conftest import free_port, receive_json
 
 BATON = Path(sys.executable).with_name("baton")
 QUESTIONS = ["How long does shipping take?", "How do I get a refund?", "I forgot my password",
@@ -92,18 +91,9 @@ class Baton:
         return {int(p.name.removeprefix("parked-")) for p in self.gate.glob("parked-*")}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'baton.db'}"
-    else:
-        with postgres_database() as url:
-            yield url
-
-
 @contextmanager
-def baton(database: str, kb_index: Path, gate: Path) -> Iterator[Baton]:
-    env = {**os.environ, "BATON_DATABASE_URL": database, "BATON_INDEX_DIR": str(kb_index),
+def baton(store_url: str, kb_index: Path, gate: Path) -> Iterator[Baton]:
+    env = {**os.environ, "BATON_DATABASE_URL": store_url, "BATON_INDEX_DIR": str(kb_index),
            "BATON_ENVIRONMENT": "test", "BATON_SECRET_KEY": secrets.token_urlsafe(32),
            "BATON_TURN_GATE_DIR": str(gate), "BATON_TURN_LEASE_SECONDS": "2",
            "BATON_ROUTING_INTERVAL_SECONDS": "0.3", "BATON_CONFIG": str(gate / "none.toml")}
@@ -137,9 +127,9 @@ def answer_after(server: Baton, asked: Asked, timeout: float = 60) -> dict[str, 
                 return frame["message"]
 
 
-def decisions(database: str) -> dict[int, int]:
+def decisions(store_url: str) -> dict[int, int]:
     """Visitor message id -> how many handoff decisions (bot turns applied) it got."""
-    engine = make_engine(database)
+    engine = make_engine(store_url)
     with Session(engine) as session:
         visitor = session.exec(select(Message.id).where(Message.role == Role.visitor)).all()
         counted = dict(session.exec(select(HandoffEvent.message_id, func.count())
@@ -154,16 +144,16 @@ def decisions(database: str) -> dict[int, int]:
 
 
 def test_sigkill_between_ack_and_turn_loses_no_question_and_answers_none_twice(
-        database: str, kb_index: Path, tmp_path: Path) -> None:
+        store_url: str, kb_index: Path, tmp_path: Path) -> None:
     gate = tmp_path / "gate"
     gate.mkdir()
-    with baton(database, kb_index, gate) as server:
+    with baton(store_url, kb_index, gate) as server:
         (gate / "open").touch()
         server.start()
         before = [ask(server, q, f"before-{i}") for i, q in enumerate(QUESTIONS[:3])]
         for asked in before:
             assert answer_after(server, asked)["role"] in ("bot", "system")
-        answered_before = decisions(database)
+        answered_before = decisions(store_url)
 
         (gate / "open").unlink()  # from here on every turn waits in the window
         for parked in gate.glob("parked-*"):
@@ -173,7 +163,7 @@ def test_sigkill_between_ack_and_turn_loses_no_question_and_answers_none_twice(
         while len(server.parked()) < len(after):  # every acknowledged turn is parked: the window
             assert time.monotonic() < deadline, f"only {len(server.parked())} of {len(after)} turns parked"
             time.sleep(0.02)
-        stranded = decisions(database)
+        stranded = decisions(store_url)
         assert stranded[-1] == len(after)  # stored with the messages, none applied
         server.kill()
 
@@ -193,14 +183,14 @@ def test_sigkill_between_ack_and_turn_loses_no_question_and_answers_none_twice(
         answers = [answer_after(server, asked) for asked in after]
         assert all(a["role"] in ("bot", "system") for a in answers)
 
-        final = decisions(database)
+        final = decisions(store_url)
         visitor_ids = [k for k in final if k > 0]
         assert len(visitor_ids) == len(before) + len(after)
         assert [final[k] for k in visitor_ids] == [1] * len(visitor_ids)  # every question once, none twice
         assert final[-1] == 0  # no pending turn left
         assert {k: final[k] for k in answered_before if k > 0} == {k: v for k, v in answered_before.items()
                                                                  if k > 0}
-        print(f"\nSIGKILL on {database.split(':')[0]}: {len(before)} answered before, {len(after)} "
+        print(f"\nSIGKILL on {store_url.split(':')[0]}: {len(before)} answered before, {len(after)} "
               f"acknowledged and parked at the kill, {stranded[-1]} pending at the kill; after restart "
               f"{sum(final[k] for k in visitor_ids)} decisions for {len(visitor_ids)} questions, "
               f"{final[-2]} bot replies, {final[-1]} pending")

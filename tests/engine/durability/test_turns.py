@@ -25,19 +25,9 @@ from engine.service.bot import Bot
 from engine.service.operators import create_operator
 from engine.service.runtime import ServiceContext
 from engine.settings import Settings
-from tests.engine.conftest import postgres_database
 
 pytestmark = pytest.mark.anyio
 QUESTION = "How long does shipping take?"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'turns.db'}"
-    else:
-        with postgres_database() as url:
-            yield url
 
 
 @pytest.fixture(scope="module")
