@@ -24,6 +24,10 @@ from pydantic_settings import (
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "dev-secret-change-me", "secret"})
 DEV_SECRET = "dev-secret-change-me"
 VAR_DIR = Path("var")
+MiB = 1024 * 1024
+# bytes allowed per attachment category by default (engine.files.kinds sorts types into these)
+ATTACHMENT_LIMITS = {"image": 10 * MiB, "pdf": 20 * MiB, "document": 20 * MiB, "text": 1 * MiB,
+                     "audio": 16 * MiB, "video": 25 * MiB}
 
 
 def _toml_path() -> Path:
@@ -110,6 +114,9 @@ class Settings(BaseSettings):
     messenger_verify_token: str = ""
     messenger_app_secret: str = ""
     messenger_page_token: str = ""
+    # Instagram direct messages go through the Messenger Platform (same app secret, same API URL); the
+    # token of the Page the Instagram account is linked to, when it is not messenger_page_token's Page
+    instagram_page_token: str = ""
     email_webhook_token: str = ""
     email_from: str = "support@example.com"
     smtp_host: str = "localhost"
@@ -122,6 +129,21 @@ class Settings(BaseSettings):
     delivery_backoff_seconds: float = Field(default=2.0, gt=0)  # doubled after each failed attempt
     delivery_sweep_seconds: float = Field(default=5.0, gt=0)
     delivery_timeout_seconds: float = Field(default=15.0, gt=0)
+    # attachments (engine.files, engine.service.attachments; docs/files.md): stored in a folder by default,
+    # in an S3-compatible bucket with attachment_storage = "s3"
+    attachment_storage: Literal["folder", "s3"] = "folder"
+    attachment_dir: Path = VAR_DIR / "files"
+    attachment_s3_bucket: str = ""
+    attachment_s3_endpoint_url: str | None = None  # a MinIO, Ceph or R2 server; unset: AWS S3
+    attachment_s3_region: str = "us-east-1"
+    attachment_s3_access_key: str = ""  # empty: boto3's own chain (environment, profile, instance role)
+    attachment_s3_secret_key: str = ""
+    attachment_s3_prefix: str = "attachments/"
+    # bytes allowed per category (image, pdf, document, text, audio, video); 0 refuses the category.
+    # Categories left out keep their defaults (ATTACHMENT_LIMITS)
+    attachment_limits: dict[str, int] = Field(default_factory=dict)
+    attachment_max_files: int = Field(default=10, ge=1, le=50)  # files on one message
+    attachment_link_hours: float = Field(default=72.0, gt=0)  # signed links for SMS and Messenger
     # rate limits (engine.api.limits; docs/security.md), in the `limits` notation "3/second;30/minute";
     # counted in Redis when redis_url is set, so they hold across workers
     rate_limits: bool = True
@@ -153,6 +175,21 @@ class Settings(BaseSettings):
     integration_cache_seconds: float = Field(default=30.0, ge=0)  # lookups reused this long
     integration_currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$")
     actions: list[ActionSpec] = Field(default_factory=lambda: list(DEFAULT_ACTIONS))
+
+    @field_validator("attachment_limits")
+    @classmethod
+    def _attachment_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(ATTACHMENT_LIMITS))
+        if unknown:
+            raise ValueError(f"unknown attachment categories {unknown}; known: {sorted(ATTACHMENT_LIMITS)}")
+        if any(limit < 0 for limit in value.values()):
+            raise ValueError("an attachment limit is a number of bytes, 0 or more")
+        return {**ATTACHMENT_LIMITS, **value}
+
+    @property
+    def attachment_request_bytes(self) -> int:
+        """The body limit of an upload: the largest file allowed and room for the multipart framing."""
+        return max(self.attachment_limits.values() or [0]) + 64 * 1024
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -1,5 +1,6 @@
-"""Provider webhooks: SMS (Twilio's form), Messenger (Graph's signed JSON) and inbound email (the
-JSON of inbound-parse services). Each route checks the provider's signature, parses the body into
+"""Provider webhooks: SMS (Twilio's form), Messenger and Instagram direct messages (Graph's signed
+JSON, one route: the notification's ``object`` names the channel) and inbound email (the JSON of
+inbound-parse services). Each route checks the provider's signature, parses the body into
 ``IncomingMessage`` and hands it to the inbox; the provider gets its answer as soon as the message
 is stored, and the bot's turn runs after it (its reply goes out through ``engine.channels.outbound``).
 
@@ -105,7 +106,8 @@ async def sms_webhook(request: Request, ctx: Ctx,
     return Response(sms.EMPTY_TWIML, media_type="text/xml")
 
 
-@router.get("/messenger", response_class=PlainTextResponse, summary="Messenger subscription check")
+@router.get("/messenger", response_class=PlainTextResponse,
+            summary="Messenger and Instagram subscription check")
 async def messenger_verify(ctx: Ctx, mode: Annotated[str, Query(alias="hub.mode")],
                            verify_token: Annotated[str, Query(alias="hub.verify_token")],
                            challenge: Annotated[str, Query(alias="hub.challenge")]) -> str:
@@ -120,7 +122,7 @@ async def messenger_verify(ctx: Ctx, mode: Annotated[str, Query(alias="hub.mode"
     return challenge
 
 
-@router.post("/messenger", summary="Messenger events (X-Hub-Signature-256)")
+@router.post("/messenger", summary="Messenger and Instagram events (X-Hub-Signature-256)")
 async def messenger_webhook(request: Request, ctx: Ctx,
                             x_hub_signature_256: Annotated[str | None, Header()] = None) -> list[Received]:
     body = await request.body()

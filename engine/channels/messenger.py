@@ -1,7 +1,13 @@
-"""Messenger in the shape of the Graph platform: the webhook's subscription check (``hub.mode``,
-``hub.verify_token``, ``hub.challenge``), its signed events (``X-Hub-Signature-256``: HMAC-SHA256
-of the raw body over the app secret; ``entry[].messaging[]``) and the Send API
-(``POST {base}/me/messages?access_token=...``).
+"""Messenger and Instagram direct messages in the shape of the Graph platform: the webhook's
+subscription check (``hub.mode``, ``hub.verify_token``, ``hub.challenge``), its signed events
+(``X-Hub-Signature-256``: HMAC-SHA256 of the raw body over the app secret; ``entry[].messaging[]``)
+and the Send API (``POST {base}/me/messages?access_token=...``).
+
+Instagram's messaging is the same platform: the same app (so the same secret signs both), events of
+the same shape under ``"object": "instagram"`` (the sender is an Instagram-scoped id), replies through
+the same Send API with the token of the Page the Instagram account is linked to. Only the text limit
+differs (1000 bytes of UTF-8 instead of 2000 characters). The ``object`` of a notification says which
+channel its messages belong to.
 """
 
 from __future__ import annotations
@@ -25,8 +31,11 @@ from engine.models import Channel
 from engine.settings import Settings
 from knowledge.errors import InputError
 
-TEXT_LIMIT = 2000  # the Send API's limit for one text message
+TEXT_LIMIT = 2000  # the Send API's limit for one Messenger text message
+INSTAGRAM_BYTES = 1000  # Instagram's limit for one text message, in bytes of UTF-8
 QUICK_REPLY_LIMIT = 20  # characters of a quick reply's title
+# a notification's ``object`` -> the channel of its messages
+OBJECTS = {"page": Channel.messenger, "instagram": Channel.instagram}
 
 
 class _Loose(BaseModel):
@@ -50,6 +59,7 @@ class Content(_Loose):
     mid: str
     text: str | None = None
     is_echo: bool = False
+    is_deleted: bool = False  # Instagram: the visitor unsent a message; nothing to answer
     attachments: list[Attachment] = []
 
 
@@ -78,8 +88,9 @@ def signature_valid(app_secret: str, body: bytes, given: str | None) -> bool:
 
 
 def parse(body: bytes) -> list[IncomingMessage]:
-    """The visitor messages of one notification; echoes of our own sends, deliveries and reads are
-    not messages and are left out."""
+    """The visitor messages of one Messenger (``object: page``) or Instagram (``object: instagram``)
+    notification; echoes of our own sends, unsent messages, deliveries, reads and reactions are not
+    messages and are left out."""
     try:
         notification = Notification.model_validate_json(body)
     except ValidationError as exc:
@@ -87,37 +98,65 @@ def parse(body: bytes) -> list[IncomingMessage]:
         where = ".".join(str(part) for part in first["loc"])
         raise InputError(f"the Messenger notification is malformed at {where}: {first['msg']}",
                          field=where) from exc
-    if notification.object != "page":
-        raise InputError(f"object is {notification.object!r}; this webhook takes 'page' notifications",
-                         field="object")
+    channel = OBJECTS.get(notification.object)
+    if channel is None:
+        raise InputError(f"object is {notification.object!r}; this webhook takes 'page' (Messenger) and "
+                         "'instagram' notifications", field="object")
     found = []
     for entry in notification.entry:
         for event in entry.messaging:
             content = event.message
-            if content is None or content.is_echo:
+            if content is None or content.is_echo or content.is_deleted:
                 continue
             text = content.text or "\n".join(a.describe() for a in content.attachments)
-            found.append(IncomingMessage(channel=Channel.messenger, external_id=event.sender.id, text=text,
+            found.append(IncomingMessage(channel=channel, external_id=event.sender.id, text=text,
                                          client_id=content.mid,
                                          local=event.recipient.id if event.recipient else entry.id))
     return found
 
 
+def split_bytes(text: str, limit: int) -> list[str]:
+    """``text`` in parts of at most ``limit`` bytes of UTF-8 (Instagram counts bytes), each cut where
+    :func:`split_text` would cut within the characters that fit."""
+    parts: list[str] = []
+    rest = text.strip()
+    while rest:
+        chars = limit
+        while (size := len(rest[:chars].encode())) > limit:  # wide characters: fewer of them fit
+            chars = max(1, min(chars - 1, chars * limit // size))
+        head = split_text(rest, chars)[0]
+        parts.append(head)
+        rest = rest[len(head):].lstrip()
+    return parts
+
+
 class MessengerTransport:
-    """Sends text (in parts of the API's limit) with the message's quick replies on the last part."""
+    """Sends text (in parts of the API's limit) with the message's quick replies on the last part;
+    one instance per channel (``Channel.messenger`` or ``Channel.instagram``)."""
 
-    channel = Channel.messenger
+    def __init__(self, settings: Settings, client: httpx.AsyncClient,
+                 channel: Channel = Channel.messenger) -> None:
+        self.settings, self.client, self.channel = settings, client, channel
 
-    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
-        self.settings, self.client = settings, client
-
-    async def send(self, message: OutgoingMessage) -> SendResult:
-        token = self.settings.messenger_page_token
-        if not token:
+    def _token(self) -> str:
+        if self.channel == Channel.instagram:
+            token = self.settings.instagram_page_token or self.settings.messenger_page_token
+            if not token:
+                raise DeliveryError("Instagram is not configured: set BATON_INSTAGRAM_PAGE_TOKEN (or "
+                                    "BATON_MESSENGER_PAGE_TOKEN for the Page it is linked to)",
+                                    retryable=False)
+            return token
+        if not self.settings.messenger_page_token:
             raise DeliveryError("Messenger is not configured: set BATON_MESSENGER_PAGE_TOKEN",
                                 retryable=False)
+        return self.settings.messenger_page_token
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        token = self._token()
         url = f"{self.settings.messenger_api_url.rstrip('/')}/me/messages"
-        parts = split_text(message.text, TEXT_LIMIT)
+        parts = (split_bytes(message.text, INSTAGRAM_BYTES) if self.channel == Channel.instagram
+                 else split_text(message.text, TEXT_LIMIT))
+        provider = "Instagram" if self.channel == Channel.instagram else "Messenger"
         provider_id = None
         for number, part in enumerate(parts, start=1):
             content: dict[str, Any] = {"text": part}
@@ -126,7 +165,7 @@ class MessengerTransport:
                     {"content_type": "text", "title": title[:QUICK_REPLY_LIMIT], "payload": title}
                     for title in message.quick_replies]
             answer = await post_to_provider(
-                self.client, "Messenger", url, params={"access_token": token},
+                self.client, provider, url, params={"access_token": token},
                 json={"recipient": {"id": message.to}, "messaging_type": "RESPONSE", "message": content})
             provider_id = provider_id or answer.get("message_id")
         return SendResult(provider_id=provider_id)

@@ -59,11 +59,13 @@ log = logging.getLogger(__name__)
 
 REFERENCES_KEPT = 20
 FORGET_RESOLVED_SECONDS = 120.0  # keep following a resolved conversation for its closing notice
+QUICK_REPLY_CHANNELS = (Channel.messenger, Channel.instagram)  # an offer of a person is a button there
 
 
 def transports_from_settings(settings: Settings, client: httpx.AsyncClient) -> dict[Channel, Transport]:
     return {Channel.sms: sms.TwilioTransport(settings, client),
             Channel.messenger: messenger.MessengerTransport(settings, client),
+            Channel.instagram: messenger.MessengerTransport(settings, client, Channel.instagram),
             Channel.email: email.SmtpTransport(settings)}
 
 
@@ -276,11 +278,11 @@ def address_of(session: Session, contact_id: int, channel: Channel) -> str | Non
 
 def render(message: Message, channel: Channel) -> str:
     """Text channels have no buttons or citation cards: the first source becomes a link, and an
-    offer of a person says how to accept it (Messenger shows it as a quick reply instead)."""
+    offer of a person says how to accept it (Messenger and Instagram show it as a quick reply instead)."""
     text = message.text
     url = next((c.get("url") for c in message.citations if c.get("url")), None)
     if url and url not in text:
         text += f"\n\nMore: {url}"
-    if TALK_TO_PERSON in message.quick_replies and channel != Channel.messenger:
+    if TALK_TO_PERSON in message.quick_replies and channel not in QUICK_REPLY_CHANNELS:
         text += f'\n\nReply "{TALK_TO_PERSON}" to reach someone from our team.'
     return text

@@ -16,6 +16,7 @@ class Channel(StrEnum):
     sms = "sms"
     email = "email"
     messenger = "messenger"
+    instagram = "instagram"
 
 
 class ContactBase(SQLModel):

@@ -34,7 +34,7 @@ from engine.models import (
 )
 from engine.service.runtime import Outbox
 
-CHANNELS = (Channel.sms, Channel.email, Channel.messenger)
+CHANNELS = (Channel.sms, Channel.email, Channel.messenger, Channel.instagram)
 OUTGOING_ROLES = (Role.bot, Role.operator, Role.system)
 HORIZON = timedelta(hours=24)  # older undelivered messages are history, not a backlog to send
 SWEEP_LIMIT = 200

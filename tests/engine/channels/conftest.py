@@ -38,6 +38,7 @@ PAGE_ID = "page-1"
 APP_SECRET = "messenger-app-secret"
 VERIFY_TOKEN = "messenger-verify-token"
 PAGE_TOKEN = "messenger-page-token"
+INSTAGRAM_TOKEN = "instagram-page-token"
 EMAIL_TOKEN = "email-webhook-token"
 SUPPORT = "support@shop.example"
 
@@ -166,6 +167,7 @@ def channel_settings(base: Settings, provider: Provider, mailbox: Mailbox, **ext
         "sms_provider_url": provider.url, "sms_account_sid": SMS_SID, "sms_auth_token": SMS_TOKEN,
         "messenger_api_url": provider.url, "messenger_app_secret": APP_SECRET,
         "messenger_verify_token": VERIFY_TOKEN, "messenger_page_token": PAGE_TOKEN,
+        "instagram_page_token": INSTAGRAM_TOKEN,
         "email_webhook_token": EMAIL_TOKEN, "email_from": f"Shop Support <{SUPPORT}>",
         "smtp_host": "127.0.0.1", "smtp_port": mailbox.port,
         "delivery_backoff_seconds": 0.05, "delivery_sweep_seconds": 0.5, **extra})

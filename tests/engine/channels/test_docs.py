@@ -8,7 +8,8 @@ from engine.app import create_app
 from engine.settings import Settings
 
 DOC = (Path(__file__).resolve().parents[3] / "docs" / "channels.md").read_text()
-CHANNEL_SETTINGS = ("public_url", "sms_", "messenger_", "email_", "smtp_", "channel_", "delivery_")
+CHANNEL_SETTINGS = ("public_url", "sms_", "messenger_", "instagram_", "email_", "smtp_", "channel_",
+                    "delivery_")
 
 
 def test_every_channel_setting_is_documented() -> None:
