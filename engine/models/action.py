@@ -48,6 +48,9 @@ class AccountAction(SQLModel, table=True):
     result: dict[str, Any] = json_dict()  # what the integration answered (reference, message)
     error: str = Field(default="", sa_type=Text)
     attempts: int = 0
+    # while running: when the worker calling the shop is presumed dead (its call has timed out by
+    # then), so any worker's tick performs it again with the same key (engine.service.actions)
+    lease_until: datetime | None = None
     created_at: datetime = timestamp_field()
     decided_at: datetime | None = None
     completed_at: datetime | None = None

@@ -9,13 +9,20 @@ Visitors are told nothing here; the console offers the operator a sentence to se
 Idempotent end to end: the request's ``idempotency_key`` is unique in the store, so the same click
 twice finds the first row; the same key goes to the integration, so a retry after a timeout (the
 shop may have done it) is performed there at most once.
+
+A running action holds a lease a little longer than the integration's timeout: a worker that
+stopped mid-call (a crash, a deploy) leaves it ``running``, and once the lease has run out any
+worker's tick performs it again with the same key (:func:`resume_interrupted`), so an action is
+never stuck half-done and never done twice.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -39,6 +46,7 @@ from engine.settings import ActionSpec, Settings
 from engine.validation import CleanInput
 
 AUDIT_LIMIT = 200
+LEASE_MARGIN_SECONDS = 5.0  # past the integration's timeout, before a running action counts as stopped
 
 
 class ActionRequest(CleanInput):
@@ -190,6 +198,7 @@ def _record(
         evidence=body.evidence,
         status=ActionStatus.running if allowed.allowed else ActionStatus.awaiting_approval,
         attempts=1 if allowed.allowed else 0,
+        lease_until=_lease(settings) if allowed.allowed else None,
     )
     session.add(row)
     session.flush()
@@ -241,6 +250,7 @@ def _approve(
 ) -> AccountAction:
     row, approver, spec = _decision(session, settings, action_id, approver_id)
     row.status, row.approved_by, row.decided_at = ActionStatus.running, approver_id, utcnow()
+    row.lease_until = _lease(settings)
     row.decision_note, row.attempts = note.strip(), row.attempts + 1
     session.add(row)
     session.flush()
@@ -282,6 +292,7 @@ def _retry(
     if row.approved_by is None and not rules.authority(spec, operator.role, row.amount).allowed:
         raise Forbidden(f"{_what(row, spec.label)} is over your limit: ask for it again to get it approved")
     row.status, row.attempts, row.error = ActionStatus.running, row.attempts + 1, ""
+    row.lease_until = _lease(settings)
     session.add(row)
     session.flush()
     _announce(
@@ -303,8 +314,11 @@ def _finish(
     error: str,
 ) -> AccountAction:
     row = _row(session, action_id)
+    if row.status == ActionStatus.completed:  # a resumed call finished first: the shop did it once
+        return row
     spec = rules.spec_for(settings.actions, row.kind)
     what = _what(row, spec.label)
+    row.lease_until = None
     if outcome is not None:
         row.status, row.completed_at = ActionStatus.completed, utcnow()
         row.result = {
@@ -320,6 +334,48 @@ def _finish(
     session.flush()
     _announce(session, outbox, settings, row, note)
     return row
+
+
+def _lease(settings: Settings) -> datetime:
+    return utcnow() + timedelta(seconds=settings.integration_timeout_seconds + LEASE_MARGIN_SECONDS)
+
+
+def _interrupted(session: Session, now: datetime) -> list[int]:
+    return list(session.exec(
+        select(AccountAction.id).where(
+            AccountAction.status == ActionStatus.running,
+            or_(col(AccountAction.lease_until).is_(None), col(AccountAction.lease_until) < now),
+        )
+    ).all())
+
+
+def _reclaim(session: Session, outbox: Outbox, settings: Settings, action_id: int, now: datetime) -> bool:
+    """Take over an interrupted action: one conditional update, so of two workers' ticks only one
+    wins it; the winner announces the new attempt."""
+    taken = session.execute(
+        update(AccountAction)
+        .where(
+            col(AccountAction.id) == action_id,
+            col(AccountAction.status) == ActionStatus.running,
+            or_(col(AccountAction.lease_until).is_(None), col(AccountAction.lease_until) < now),
+        )
+        .values(lease_until=_lease(settings), attempts=AccountAction.attempts + 1)
+    ).rowcount
+    if not taken:
+        return False
+    row = _row(session, action_id)
+    session.refresh(row)
+    spec = rules.spec_for(settings.actions, row.kind)
+    _announce(
+        session,
+        outbox,
+        settings,
+        row,
+        f"The {_what(row, spec.label, lower=True)} was interrupted (the server stopped while asking "
+        f"the shop); trying it again with the same key, so the shop does it at most once "
+        f"(attempt {row.attempts}).",
+    )
+    return True
 
 
 def _call(session: Session, action_id: int) -> tuple[AccountAction, str, str | None]:
@@ -384,6 +440,17 @@ async def approve(
 async def reject(ctx: ServiceContext, action_id: int, approver_id: int, note: str) -> AccountActionPublic:
     row = await ctx.act(_reject, ctx.settings, action_id, approver_id, note)
     return await ctx.read(public, ctx.settings, row)
+
+
+async def resume_interrupted(ctx: ServiceContext) -> list[int]:
+    """Perform again, in the background, every running action whose worker stopped mid-call (its
+    lease ran out); returns the ids this worker took over. Leases are wall-clock."""
+    now = utcnow()
+    due = await ctx.read(_interrupted, now)
+    taken = [action_id for action_id in due if await ctx.act(_reclaim, ctx.settings, action_id, now)]
+    for action_id in taken:
+        ctx.worker.spawn(_perform(ctx, action_id), f"the resumed account action {action_id}")
+    return taken
 
 
 async def retry(ctx: ServiceContext, action_id: int, operator_id: int) -> AccountActionPublic:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,7 +35,7 @@ from sqlmodel import Session
 from engine.bus import OPERATORS, EventBus
 from engine.events import ConversationChanged, PresenceUpdated, QueueInfo
 from engine.models import Conversation, Message, utcnow
-from engine.service import conversations, drafts, presence, queue, routing, turns
+from engine.service import actions, conversations, drafts, presence, queue, routing, turns
 from engine.service.bot import Bot, BotOutcome
 from engine.service.conversations import Accepted
 from engine.service.errors import Conflict
@@ -114,15 +114,16 @@ class VisitorTurn:
     duplicate: bool = False
 
 
-async def take(ctx: ServiceContext, conversation_id: int, text: str,
-               client_id: str | None = None) -> Accepted:
+async def take(ctx: ServiceContext, conversation_id: int, text: str, client_id: str | None = None,
+               attachment_ids: Sequence[int] = (), uploader: str = "visitor") -> Accepted:
     """Store a visitor's message with the bot turn it needs; the caller acknowledges it once this
     returns, then calls :func:`answer` or :func:`answer_later`. While a person has the conversation
-    the bot stays silent and drafts suggestions for them instead."""
-    if ctx.bot is not None:  # the retrieval starts now and runs beside the write that stores the message
+    the bot stays silent and drafts suggestions for them instead. Files (``attachment_ids``, uploaded
+    by ``uploader``) go with the message; files without words make no bot turn and no drafts."""
+    if ctx.bot is not None and text.strip():  # the retrieval starts now, beside the write that stores it
         ctx.bot.prefetch(text, conversation_id)
-    accepted = await conversations.accept(ctx, conversation_id, text, client_id)
-    if accepted.turn is None and not accepted.duplicate:
+    accepted = await conversations.accept(ctx, conversation_id, text, client_id, attachment_ids, uploader)
+    if accepted.turn is None and not accepted.duplicate and accepted.message.text:
         if ctx.bot is not None:
             ctx.bot.person_has(conversation_id)
         drafts.schedule(ctx, conversation_id)
@@ -152,10 +153,10 @@ def answer_later(ctx: ServiceContext, accepted: Accepted) -> None:
         ctx.worker.spawn(answer(ctx, accepted), f"the bot turn for message {accepted.message.id}")
 
 
-async def receive(ctx: ServiceContext, conversation_id: int, text: str,
-                  client_id: str | None = None) -> VisitorTurn:
+async def receive(ctx: ServiceContext, conversation_id: int, text: str, client_id: str | None = None,
+                  attachment_ids: Sequence[int] = ()) -> VisitorTurn:
     """Store a visitor's message and let the bot answer it: what the REST route does in one call."""
-    accepted = await take(ctx, conversation_id, text, client_id)
+    accepted = await take(ctx, conversation_id, text, client_id, attachment_ids)
     replies = await answer(ctx, accepted)
     return VisitorTurn(accepted.message, replies, accepted.duplicate)
 
@@ -233,11 +234,12 @@ async def tick(ctx: ServiceContext, now: datetime | None = None) -> None:
     """One periodic pass: presence (heartbeats, grace expiry; the reactions hand back), routing
     (overflow, freed capacity; it publishes the queue's live update), drafts (uses of drafts, and
     drafts for visitor messages that arrived while a person has the conversation), then the bot
-    turns left pending by a worker that died."""
+    turns and the account actions left half-done by a worker that died."""
     await presence.sweep(ctx, now)
     await route(ctx, now=now)
     await drafts.tick(ctx)
     await resume_turns(ctx)
+    await actions.resume_interrupted(ctx)
 
 
 async def run(ctx: ServiceContext) -> None:

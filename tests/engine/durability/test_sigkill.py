@@ -49,10 +49,11 @@ class Asked:
 
 
 class Baton:
-    """``baton serve`` in its own process, on one database and one gate folder."""
+    """``baton serve`` in its own process, on one database and one gate folder (where its log goes);
+    started when its health check answers (with the bot loaded, unless ``needs_bot`` is False)."""
 
-    def __init__(self, env: dict[str, str], gate: Path) -> None:
-        self.env, self.gate = env, gate
+    def __init__(self, env: dict[str, str], gate: Path, *, needs_bot: bool = True) -> None:
+        self.env, self.gate, self.needs_bot = env, gate, needs_bot
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -70,7 +71,7 @@ class Baton:
             if self.process.poll() is not None:
                 raise RuntimeError(f"baton serve exited: {(self.gate / 'server.log').read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).json()["bot"]:
+                if httpx.get(f"{self.url}/health", timeout=1).json()["bot"] or not self.needs_bot:
                     return
             except httpx.HTTPError:
                 pass
