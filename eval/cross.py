@@ -6,6 +6,11 @@ and beside it through the one-line baseline a support lead would otherwise write
 closest knowledge-base phrasing is less similar than ``BASELINE_SIMILARITY``, or when the message
 names a person (``BASELINE_REQUEST``). Both are computed in the same run on the same vectors, so the
 table says how much the detector adds on a knowledge base it was never tuned on.
+
+Beside the figures, a diagnostic that is never a figure: the low-confidence threshold that would
+have done best on each bot *in hindsight*, chosen on that bot's own labels (``hindsight``). Where
+even that threshold misses a target, the answer confidence does not rank the bot's questions well
+enough and no threshold will; where it meets it, the shipped threshold is what stands in the way.
 """
 
 from __future__ import annotations
@@ -18,14 +23,19 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from eval.metrics import SIGNAL_REASONS, Outcome, summary
+from eval.metrics import SIGNAL_REASONS, Outcome, outcomes, summary
 from eval.replay import Replay
+from eval.sweep import set_value
 from knowledge import InputError
 
 BASELINE_SIMILARITY = 0.54
 BASELINE_REQUEST = re.compile(r"\b(?:human|person|agent|representative|operator)s?\b", re.IGNORECASE)
 HEADLINE = ("n", "precision", "recall", "f1", "false_escalation_rate")
 KB_SUFFIX, HANDOFF_SUFFIX, RETRIEVAL_SUFFIX = "_kb.jsonl", "_handoff.jsonl", "_retrieval.jsonl"
+# The hindsight diagnostic: low_confidence.escalate_at on this grid, the best F1 whose false
+# escalations stay within the cap (the issue's CLINC target, 6%, by default).
+HINDSIGHT_GRID = tuple(round(0.5 + 0.02 * step, 2) for step in range(24))  # 0.50 .. 0.96
+HINDSIGHT_MAX_FER = 0.06
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,32 @@ def baseline_outcomes(replay: Replay) -> list[Outcome]:
     return out
 
 
+def hindsight(replay: Replay, max_fer: float = HINDSIGHT_MAX_FER, grid=HINDSIGHT_GRID) -> dict | None:
+    """The ``low_confidence.escalate_at`` of ``grid`` with the best F1 on this replay's own labels
+    among those whose false-escalation rate is at most ``max_fer`` (the lowest such value on a tie),
+    with its figures; None when no value keeps false escalations within the cap.
+
+    Fitted on the set it is computed on: it says whether a bot is held back by the threshold or by
+    the ranking of its answer confidence, and must never be reported as the detector's figure.
+    Only thresholds change, so the replay's signals are reused (no embedding, no retrieval).
+    """
+    config = replay.detector.config
+    best: dict | None = None
+    for value in grid:
+        candidate = set_value(config, "low_confidence", "escalate_at", value)
+        if candidate is None:  # below the offer threshold
+            continue
+        figures = summary(outcomes(replay.run(candidate)))
+        if figures["false_escalation_rate"] > max_fer + 1e-12:
+            continue
+        if best is None or figures["f1"] > best["f1"] + 1e-12:
+            best = {"escalate_at": value, **{key: figures[key] for key in HEADLINE}}
+    if best is not None:
+        best["max_fer"] = max_fer
+        best["shipped_escalate_at"] = config.low_confidence.escalate_at
+    return best
+
+
 def row(figures: dict) -> dict:
     """The cross table's figures of one system on one bot."""
     out = {key: figures[key] for key in HEADLINE}
@@ -129,9 +165,11 @@ def run_cross(
     config: str | None = None,
     model: str | None = None,
     backend: str = "auto",
+    hindsight_fer: float = HINDSIGHT_MAX_FER,
 ) -> dict:
     """Evaluate every bot of ``directory``; write ``out``/cross.json, cross.md, report.html and
-    ``out``/NAME/ (metrics.json, predictions.jsonl, report.html, baseline.json, retrieval/)."""
+    ``out``/NAME/ (metrics.json, predictions.jsonl, report.html, baseline.json, retrieval/).
+    ``hindsight_fer``: the false-escalation cap of the hindsight diagnostic."""
     from eval.build import build_replay
     from eval.cached_embedder import CachedEmbedder
     from eval.evaluation import evaluate
@@ -156,7 +194,12 @@ def run_cross(
         baton = evaluate(replay, bot_out, bot_started, data=str(bot.handoff), kb=str(bot.kb))
         baseline = summary(baseline_outcomes(replay))
         (bot_out / "baseline.json").write_text(json.dumps(baseline, indent=2) + "\n")
-        entry = {"bot": bot.name, "baton": row(baton), "baseline": row(baseline)}
+        entry = {
+            "bot": bot.name,
+            "baton": row(baton),
+            "baseline": row(baseline),
+            "hindsight": hindsight(replay, hindsight_fer),
+        }
         if bot.retrieval is not None:
             entry["retrieval"] = _retrieval(bot, bot_out, embedder)
         table.append(entry)
@@ -240,6 +283,7 @@ def markdown(result: dict) -> str:
                 f"{ours['recall']:.3f} / {theirs['recall']:.3f} (n={ours['n']})" if ours["n"] else ""
             )
         lines.append(f"| {bot['bot']} | " + " | ".join(parts) + " |")
+    lines += _hindsight_lines(result["bots"])
     with_retrieval = [bot for bot in result["bots"] if "retrieval" in bot]
     if with_retrieval:
         lines += [
@@ -254,3 +298,35 @@ def markdown(result: dict) -> str:
             auroc = f"{figures['auroc_answerable']:.3f}" if "auroc_answerable" in figures else ""
             lines.append(f"| {bot['bot']} | {figures['n']} | {figures['recall_at_1']:.3f} | {auroc} |")
     return "\n".join(lines) + "\n"
+
+
+def _hindsight_lines(bots: list[dict]) -> list[str]:
+    """cross.md's diagnostic section: each bot's best threshold in hindsight, said to be one."""
+    having = [bot for bot in bots if "hindsight" in bot]
+    if not having:
+        return []
+    caps = {bot["hindsight"]["max_fer"] for bot in having if bot["hindsight"]}
+    cap = f" within {max(caps):.0%} false escalations" if caps else ""
+    lines = [
+        "",
+        "## In hindsight (fitted on each bot's own labels: a diagnostic, not a figure)",
+        "",
+        f"The low-confidence threshold (`escalate_at`) with the best F1{cap}, chosen on the bot itself. "
+        "Where it misses a target too, the answer confidence does not rank that bot's questions well "
+        "enough for any threshold.",
+        "",
+        "| bot | shipped F1 | shipped FER | escalate_at in hindsight | F1 | FER | F1 gain |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for bot in having:
+        best, baton = bot["hindsight"], bot["baton"]
+        shipped = f"| {bot['bot']} | {baton['f1']:.3f} | {baton['false_escalation_rate']:.3f} "
+        if best is None:
+            lines.append(shipped + "| none within the cap | | | |")
+        else:
+            fer = best["false_escalation_rate"]
+            lines.append(
+                shipped + f"| {best['escalate_at']:.2f} | {best['f1']:.3f} | {fer:.3f} "
+                f"| {best['f1'] - baton['f1']:+.3f} |"
+            )
+    return lines

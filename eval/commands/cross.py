@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,13 +19,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", default=None, help="handoff TOML (default: handoff/defaults.toml)")
     parser.add_argument("--model", default=None, help="embedding model path or name (default: bundled)")
     parser.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto")
+    parser.add_argument(
+        "--hindsight-fer",
+        type=float,
+        default=0.06,
+        help="false-escalation cap of the hindsight diagnostic (each bot's best threshold on its own "
+        "labels, shown apart from the figures; default 0.06)",
+    )
     parser.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     from eval.cross import markdown, run_cross
 
-    result = run_cross(args.dir, args.out, args.config, args.model, args.backend)
+    if not 0.0 <= args.hindsight_fer <= 1.0:
+        print(f"--hindsight-fer: {args.hindsight_fer} is not a rate in 0..1", file=sys.stderr)
+        return 2
+    result = run_cross(args.dir, args.out, args.config, args.model, args.backend, args.hindsight_fer)
     print(markdown(result))
     print(
         json.dumps(

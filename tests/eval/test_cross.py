@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from eval.conversations import Conversation
-from eval.cross import aggregate, baseline_outcomes, discover, markdown, row
+from eval.cross import aggregate, baseline_outcomes, discover, hindsight, markdown, row
 from eval.metrics import summary
 from eval.replay import Replay
 from handoff import Detector, HandoffConfig, Turn
@@ -74,6 +74,41 @@ def test_baseline_decisions_and_figures_by_hand(replay):
     assert figures["false_escalation_rate"] == pytest.approx(0.5)
     assert figures["per_reason"]["low_confidence"]["recall"] == pytest.approx(0.5)
     assert figures["per_reason"]["explicit_request"]["recall"] == 1.0
+
+
+# Answer confidence per question for the hindsight test: low-confidence scores 0.1, 0.65, 0.75, 0.9.
+CONFIDENCE = {
+    "how do I get a refund": 0.9,  # answerable
+    "can I pay with a voucher": 0.35,  # answerable, weakly answered
+    "do you sell gift wrap": 0.25,  # unanswerable
+    "what's the tallest mountain in peru": 0.1,  # unanswerable
+}
+
+
+def test_hindsight_threshold_by_hand(embedder):
+    def answer(questions: list[str]) -> list[Turn]:
+        return [Turn("bot", "answer", CONFIDENCE[q], {"similarity": 0.9}) for q in questions]
+
+    conversations = [
+        conversation("tn", [("user", "how do I get a refund")]),
+        conversation("weak", [("user", "can I pay with a voucher")]),
+        conversation("gift", [("user", "do you sell gift wrap")], True, "low_confidence", 0),
+        conversation("peru", [("user", "what's the tallest mountain in peru")], True, "low_confidence", 0),
+    ]
+    replay = Replay(conversations, Detector(HandoffConfig.load(), embedder), answer, progress=False)
+    # escalate_at 0.50-0.64: voucher, gift, peru escalate (F1 0.8, FER 1/2); 0.66-0.74: gift and peru
+    # (F1 1, FER 0); 0.76-0.90: peru only (F1 2/3); 0.92 on: nothing (F1 0).
+    best = hindsight(replay, max_fer=0.06)
+    assert best["escalate_at"] == 0.66 and best["f1"] == 1.0 and best["false_escalation_rate"] == 0.0
+    assert best["max_fer"] == 0.06 and best["shipped_escalate_at"] == 0.82
+    # A tie keeps the lowest value; the cap excludes what escalates the answerable question.
+    assert hindsight(replay, max_fer=0.5, grid=(0.5, 0.6, 0.8))["escalate_at"] == 0.5
+    assert hindsight(replay, max_fer=0.5, grid=(0.5, 0.6, 0.8))["f1"] == pytest.approx(0.8)
+    only_peru = hindsight(replay, max_fer=0.0, grid=(0.5, 0.6, 0.8))
+    assert only_peru["escalate_at"] == 0.8 and only_peru["f1"] == pytest.approx(2 / 3)
+    assert hindsight(replay, max_fer=0.0, grid=(0.5, 0.6)) is None
+    # The replay's own configuration is left as it was.
+    assert replay.detector.config.low_confidence.escalate_at == 0.82
 
 
 def figures(f1: float, fer: float, low: float, n_low: int = 10) -> dict:
@@ -211,7 +246,13 @@ def test_cross_command_writes_table_and_per_bot_outputs(bots, tmp_path):
     f1s = [b["baton"]["f1"] for b in result["bots"]]
     assert result["mean"]["baton"]["f1"] == pytest.approx(sum(f1s) / 2)
     assert result["worst"]["baton"]["f1"] == min(f1s)
-    assert "| bank | 3 |" in (out / "cross.md").read_text()
+    table = (out / "cross.md").read_text()
+    assert "| bank | 3 |" in table
+    # The hindsight diagnostic is there, and says it is fitted on the bot itself.
+    assert "## In hindsight (fitted on each bot's own labels: a diagnostic, not a figure)" in table
+    for entry in result["bots"]:
+        best = entry["hindsight"]
+        assert best is None or (0.5 <= best["escalate_at"] <= 0.96 and best["false_escalation_rate"] <= 0.06)
     page = (out / "report.html").read_text()
     assert "Cross-domain evaluation" in page and "<svg" in page and "shop/report.html" in page
 
@@ -229,3 +270,11 @@ def test_cross_command_exits_2_naming_the_unpaired_file(tmp_path):
     run = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "x_handoff.jsonl" in run.stderr and "x_kb.jsonl" in run.stderr
+
+
+def test_cross_command_refuses_a_cap_that_is_not_a_rate(bots, tmp_path):
+    command = [str(Path(sys.executable).with_name("baton")), "eval", "cross", str(bots), "--out",
+               str(tmp_path / "out"), "--hindsight-fer", "6"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "--hindsight-fer" in run.stderr and not (tmp_path / "out").exists()
