@@ -26,7 +26,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import operator_ui
 from engine import index_reload
 from engine.api import actions as account_actions
-from engine.api import admin, errors, limits, operator, reports, supervisor, visitor, webhooks, workflow, ws
+from engine.api import (
+    admin,
+    attachments,
+    errors,
+    limits,
+    operator,
+    reports,
+    supervisor,
+    visitor,
+    webhooks,
+    workflow,
+    ws,
+)
 from engine.api import routing as routing_api
 from engine.bus import EventBus
 from engine.channels.outbound import OutboundDispatcher
@@ -49,16 +61,18 @@ class BodyLimit:
     that runs over is answered 413 (FastAPI would turn an error raised from inside its own body
     read into a 400), and a client that leaves mid-body ends the request quietly."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int,
+                 larger: tuple[tuple[re.Pattern[str], int], ...] = ()) -> None:
+        self.app, self.limit, self.larger = app, limit, larger  # larger: (path pattern, its limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((size for pattern, size in self.larger if pattern.fullmatch(scope["path"])), self.limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(int(declared), send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(int(declared), limit, send)
             return
         body, more = [], True
         seen = 0
@@ -67,8 +81,8 @@ class BodyLimit:
             if message["type"] == "http.disconnect":
                 return  # the client left before its body arrived: nothing to answer
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                await self._refuse(seen, send)
+            if seen > limit:
+                await self._refuse(seen, limit, send)
                 return
             body.append(message.get("body", b""))
             more = message.get("more_body", False)
@@ -83,9 +97,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, size: int, send: Send) -> None:
+    async def _refuse(self, size: int, limit: int, send: Send) -> None:
         response = JSONResponse(status_code=413, content={
-            "detail": f"request body is {size} bytes or more; the limit is {self.limit} bytes"})
+            "detail": f"request body is {size} bytes or more; the limit is {limit} bytes"})
         await response({"type": "http"}, _nothing, send)
 
 
@@ -93,6 +107,7 @@ async def _nothing() -> Message:
     return {"type": "http.disconnect"}
 
 
+UPLOAD_PATH = re.compile(r"/api/(visitor|operator/conversations/[0-9]+)/attachments")
 TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
 
 
@@ -167,7 +182,11 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     app = FastAPI(title="Baton", version="0.1.0", lifespan=lifespan,
                   description="AI-first customer support with honest human escalation.",
                   responses=errors.responses(400, 413))  # an unreadable or oversized body, on any route
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    # uploads may be as large as the largest attachment allowed; a mail's files come base64-encoded
+    uploads = settings.attachment_request_bytes
+    mail = max(settings.max_request_bytes, uploads * 4 // 3)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes,
+                       larger=((UPLOAD_PATH, uploads), (re.compile(r"/webhooks/email"), mail)))
     app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["*"],
                        allow_headers=["*"])
 
@@ -180,6 +199,8 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     app.include_router(reports.router)  # staffing forecast and reports (docs/staffing.md)
     app.include_router(routing_api.router)  # routing inputs: language, topics, region
     app.include_router(supervisor.router)  # priority and VIP at runtime, audited
+    for router in (attachments.visitor_router, attachments.operator_router, attachments.link_router):
+        app.include_router(router)  # file uploads, downloads and signed links (docs/files.md)
     operator_ui.mount(app)  # the pages: home, visitor demo, operator console, supervisor; /widget.js
 
     @app.get("/health", tags=["meta"])

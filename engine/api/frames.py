@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from engine.events import QueueInfo
 from engine.models import MessagePublic
@@ -24,9 +24,18 @@ class _In(CleanInput):
 # --- client to server ---------------------------------------------------------------------------
 
 class VisitorMessage(_In):
+    """Text, files uploaded before (``attachment_ids``, from ``POST /api/visitor/attachments``), or both."""
+
     type: Literal["message"]
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(default="", max_length=20_000)
     client_id: str = Field(min_length=1, max_length=64)
+    attachment_ids: list[Id] = Field(default=[], max_length=50)
+
+    @model_validator(mode="after")
+    def _something(self) -> VisitorMessage:
+        if not self.text.strip() and not self.attachment_ids:
+            raise ValueError("a message needs text or attachment_ids")
+        return self
 
 
 class VisitorTyping(_In):

@@ -33,13 +33,17 @@ class LoginResponse(BaseModel):
 
 
 class ReplyRequest(_Body):
-    text: str = Field(min_length=1, max_length=20_000)
+    """Text, files uploaded before (``attachment_ids``, from ``.../attachments``), or both."""
+
+    text: str = Field(default="", max_length=20_000)
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
     draft_id: Id | None = None
+    attachment_ids: list[Id] = Field(default=[], max_length=50)
 
 
 class NoteRequest(_Body):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(default="", max_length=20_000)
+    attachment_ids: list[Id] = Field(default=[], max_length=50)
 
 
 class TagsRequest(_Body):
@@ -123,14 +127,15 @@ async def viewing(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath, 
 async def reply(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
                 body: ReplyRequest) -> MessagePublic:
     message = await conversations.reply(ctx, conversation_id, operator.id, body.text, body.client_id,
-                                        body.draft_id)
+                                        body.draft_id, body.attachment_ids)
     return conversations.public(message)
 
 
 @router.post("/conversations/{conversation_id}/note")
 async def note(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
                body: NoteRequest) -> MessagePublic:
-    return conversations.public(await conversations.note(ctx, conversation_id, operator.id, body.text))
+    return conversations.public(await conversations.note(ctx, conversation_id, operator.id, body.text,
+                                                         body.attachment_ids))
 
 
 @router.post("/conversations/{conversation_id}/tags")

@@ -16,7 +16,7 @@ from engine.channels.email import SmtpTransport
 from engine.events import QueueInfo
 from engine.models import Conversation, MessagePublic, State
 from engine.service import conversations, email_confirmation, queries, queue, workflow
-from engine.validation import INT_MAX, CleanInput
+from engine.validation import INT_MAX, CleanInput, Id
 
 router = APIRouter(prefix="/api/visitor", tags=["visitor"], dependencies=[Depends(limits.per_address)],
                    responses=errors.responses(400, 401, 409, 413, 429))
@@ -41,10 +41,13 @@ class StartResponse(BaseModel):
 
 
 class SendRequest(CleanInput):
+    """Text, files uploaded before (``attachment_ids``, from ``POST /api/visitor/attachments``), or both."""
+
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(default="", max_length=20_000)
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
+    attachment_ids: list[Id] = Field(default=[], max_length=50)
 
 
 class SendResponse(BaseModel):
@@ -78,7 +81,7 @@ async def start_conversation(ctx: Ctx, body: StartRequest | None = None) -> Star
 async def send_message(ctx: Ctx, request: Request, conversation: VisitorConversation,
                        body: SendRequest) -> SendResponse:
     await limits.of(request.app).hit("messages", str(conversation.id))
-    turn = await workflow.receive(ctx, conversation.id, body.text, body.client_id)
+    turn = await workflow.receive(ctx, conversation.id, body.text, body.client_id, body.attachment_ids)
     return SendResponse(message=conversations.public(turn.message),
                         replies=[conversations.public(m) for m in turn.replies], duplicate=turn.duplicate)
 

@@ -222,7 +222,8 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
         match frame:
             case VisitorMessage():
                 await limiter.hit("messages", str(conversation_id))
-                accepted = await workflow.take(ctx, conversation_id, frame.text, frame.client_id)
+                accepted = await workflow.take(ctx, conversation_id, frame.text, frame.client_id,
+                                               frame.attachment_ids)
                 await _send(websocket, AckFrame(client_id=frame.client_id, seq=accepted.message.seq,
                                                 duplicate=accepted.duplicate))
                 workflow.answer_later(ctx, accepted)  # after the ack; durable: resumed if this worker dies

@@ -2,6 +2,7 @@
 every table on ``SQLModel.metadata`` (the migrations compare against it)."""
 
 from engine.models.action import AccountAction, AccountActionPublic, ActionStatus
+from engine.models.attachment import Attachment, AttachmentPublic
 from engine.models.audit import AuditEntry, AuditEntryPublic
 from engine.models.base import utcnow
 from engine.models.confirmation import EmailConfirmation
@@ -35,7 +36,8 @@ from engine.models.operator import (
 from engine.models.operator import Role as OperatorRole
 
 __all__ = [
-    "AccountAction", "AccountActionPublic", "ActionStatus", "AuditEntry", "AuditEntryPublic",
+    "AccountAction", "AccountActionPublic", "ActionStatus", "Attachment", "AttachmentPublic", "AuditEntry",
+    "AuditEntryPublic",
     "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "ChannelDelivery", "Contact",
     "ContactIdentity", "ContactPublic", "Conversation", "ConversationPublic", "DeliveryStatus", "Direction",
     "Draft", "DraftKind", "DraftPublic", "EmailConfirmation",

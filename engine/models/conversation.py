@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from engine.models.attachment import AttachmentPublic
 from engine.models.base import json_dict, json_list, timestamp_field
 
 
@@ -107,6 +108,8 @@ class Message(SQLModel, table=True):
     delivered_at: datetime | None = None
     read_at: datetime | None = None
     draft_id: int | None = None  # the AI draft an operator reply started from (engine.models.draft)
+    # the files sent with it, as AttachmentPublic dicts (the rows in ``attachment`` decide who reads them)
+    attachments: list[dict[str, Any]] = json_list()
 
 
 class MessagePublic(SQLModel):
@@ -126,6 +129,7 @@ class MessagePublic(SQLModel):
     created_at: datetime
     delivered_at: datetime | None = None
     read_at: datetime | None = None
+    attachments: list[AttachmentPublic] = []
 
 
 class Transition(SQLModel, table=True):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from sqlmodel import Session, col, select
 from engine.bus import OPERATORS, conversation_stream
 from engine.events import ConversationChanged, MessageCreated, QueueInfo, Read
 from engine.models import (
+    Attachment,
     AuditEntry,
     Contact,
     Conversation,
@@ -42,7 +44,7 @@ from engine.models import (
     Visibility,
     utcnow,
 )
-from engine.service import routing_inputs, turns
+from engine.service import attachments, routing_inputs, turns
 from engine.service.bot import BotOutcome, TurnInput
 from engine.service.errors import Conflict, Invalid, NotFound
 from engine.service.policy import HANDOFF_NOTICE, available, derive_skills, reopen_to, wait_notice
@@ -83,16 +85,20 @@ def append(session: Session, outbox: Outbox, conversation: Conversation, role: R
            visibility: Visibility = Visibility.public, client_id: str | None = None,
            author_id: int | None = None, citations: list[dict[str, Any]] | None = None,
            quick_replies: list[str] | None = None, confidence: float | None = None,
-           draft_id: int | None = None) -> Message:
-    """Store a message with the conversation's next seq and queue its event."""
+           draft_id: int | None = None, files: list[Attachment] | None = None) -> Message:
+    """Store a message with the conversation's next seq and queue its event. ``files`` are
+    uploads checked by ``attachments.attach``: they are sent on this message and take its visibility."""
     conversation.last_seq += 1
     message = Message(conversation_id=conversation.id, seq=conversation.last_seq, role=role, text=text,
                       visibility=visibility, client_id=client_id, author_id=author_id,
                       citations=citations or [], quick_replies=quick_replies or [], confidence=confidence,
-                      draft_id=draft_id)
+                      draft_id=draft_id,
+                      attachments=[attachments.public(f).model_dump() for f in files or ()])
     session.add(conversation)
     session.add(message)
     session.flush()
+    if files:
+        attachments.sent_on(session, files, message.id, visibility)
     internal = visibility == Visibility.internal
     outbox.add(conversation_stream(conversation.id, internal=internal),
                MessageCreated(conversation_id=conversation.id, seq=message.seq, message=public(message)))
@@ -143,12 +149,13 @@ def operator_or_404(session: Session, operator_id: int) -> Operator:
     return operator
 
 
-def check_text(ctx: ServiceContext, text: str) -> str:
+def check_text(ctx: ServiceContext, text: str, *, files: bool = False) -> str:
+    """The text to store; it may be empty only on a message that carries ``files``."""
     found = problem(text)
     if found is not None:
         raise Invalid(f"text {found}")
     text = text.strip()
-    if not text:
+    if not text and not files:
         raise Invalid("text is empty")
     limit = ctx.settings.max_message_chars
     if len(text) > limit:
@@ -252,12 +259,14 @@ def reopen_after_resolution(ctx: ServiceContext, session: Session, outbox: Outbo
         transition(session, outbox, conversation, State.bot, actor="visitor", reason="new visitor message")
 
 
-async def accept(ctx: ServiceContext, conversation_id: int, text: str,
-                 client_id: str | None = None) -> Accepted:
+async def accept(ctx: ServiceContext, conversation_id: int, text: str, client_id: str | None = None,
+                 attachment_ids: Sequence[int] = (), uploader: str = attachments.VISITOR) -> Accepted:
     """Store a visitor's message once per client id (reopening a resolved conversation), with the
     pending bot turn it needs. The caller may acknowledge it as soon as this returns. A resend of a
-    message whose turn never ran (its worker died) claims that turn again."""
-    text = check_text(ctx, text)
+    message whose turn never ran (its worker died) claims that turn again. ``attachment_ids``: the
+    visitor's uploads sent with it (``uploader``: the channel's name for files that came in by one);
+    a message of files and no words has no bot turn: the bot answers words."""
+    text = check_text(ctx, text, files=bool(attachment_ids))
     limit = ctx.settings.history_turns
 
     def work(session: Session, outbox: Outbox) -> Accepted:
@@ -269,11 +278,13 @@ async def accept(ctx: ServiceContext, conversation_id: int, text: str,
             if claim is None:
                 return Accepted(found, duplicate=True)
             return _resumed(session, conversation, found, claim, limit)
+        files = attachments.attach(session, conversation_id, attachment_ids, uploader=uploader,
+                                   limit=ctx.settings.attachment_max_files)
         if conversation.state == State.resolved:
             reopen_after_resolution(ctx, session, outbox, conversation, now)
         accepted_offer = conversation.state == State.offered and text.casefold() == TALK_TO_PERSON.casefold()
-        message = append(session, outbox, conversation, Role.visitor, text, client_id=client_id)
-        if conversation.state not in BOT_STATES:
+        message = append(session, outbox, conversation, Role.visitor, text, client_id=client_id, files=files)
+        if conversation.state not in BOT_STATES or not text:
             return Accepted(message)
         return Accepted(message, accepted_offer=accepted_offer,
                         snapshot=turn_input(session, conversation, limit),
@@ -298,7 +309,8 @@ def turn_input(session: Session, conversation: Conversation, limit: int,
     resumed later) and who the visitor is."""
     vip = session.exec(select(Contact.vip).where(Contact.id == conversation.contact_id)).first()
     query = select(Message.role, Message.text, Message.confidence, Message.created_at).where(  # columns
-        Message.conversation_id == conversation.id, Message.visibility == Visibility.public)
+        Message.conversation_id == conversation.id, Message.visibility == Visibility.public,
+        Message.text != "")  # a message of files only: nothing for the bot to read
     if upto is not None:
         query = query.where(col(Message.seq) <= upto)
     rows = session.exec(query.order_by(col(Message.seq).desc()).limit(limit)).all()
@@ -434,10 +446,12 @@ async def route_to(ctx: ServiceContext, conversation_id: int, operator_id: int, 
 
 
 async def reply(ctx: ServiceContext, conversation_id: int, operator_id: int, text: str,
-                client_id: str | None = None, draft_id: int | None = None) -> Message:
-    """An operator's answer to the visitor. Replying takes a conversation nobody owns; one that
-    another operator owns is refused (409) until this one takes it over."""
-    text = check_text(ctx, text)
+                client_id: str | None = None, draft_id: int | None = None,
+                attachment_ids: Sequence[int] = ()) -> Message:
+    """An operator's answer to the visitor (with the files they uploaded, ``attachment_ids``).
+    Replying takes a conversation nobody owns; one that another operator owns is refused (409) until
+    this one takes it over."""
+    text = check_text(ctx, text, files=bool(attachment_ids))
 
     def work(session: Session, outbox: Outbox) -> Message:
         conversation = lock(session, conversation_id)
@@ -447,6 +461,9 @@ async def reply(ctx: ServiceContext, conversation_id: int, operator_id: int, tex
         if conversation.state == State.resolved:
             raise Conflict("the conversation is resolved; reopen it before replying")
         check_not_anothers(conversation, operator_id)
+        files = attachments.attach(session, conversation_id, attachment_ids,
+                                   uploader=operator_actor(operator_id),
+                                   limit=ctx.settings.attachment_max_files)
         if conversation.state != State.assigned or conversation.assignee_id != operator_id:
             operator = operator_or_404(session, operator_id)
             conversation.assignee_id = operator_id
@@ -456,19 +473,23 @@ async def reply(ctx: ServiceContext, conversation_id: int, operator_id: int, tex
         if conversation.first_human_response_at is None:
             conversation.first_human_response_at = utcnow()
         return append(session, outbox, conversation, Role.operator, text, client_id=client_id,
-                      author_id=operator_id, draft_id=draft_id)
+                      author_id=operator_id, draft_id=draft_id, files=files)
 
     return await ctx.act(work)
 
 
-async def note(ctx: ServiceContext, conversation_id: int, operator_id: int, text: str) -> Message:
-    """An internal note: operators only, on every channel."""
-    text = check_text(ctx, text)
+async def note(ctx: ServiceContext, conversation_id: int, operator_id: int, text: str,
+               attachment_ids: Sequence[int] = ()) -> Message:
+    """An internal note: operators only, on every channel; its files are internal too."""
+    text = check_text(ctx, text, files=bool(attachment_ids))
 
     def work(session: Session, outbox: Outbox) -> Message:
         conversation = lock(session, conversation_id)
+        files = attachments.attach(session, conversation_id, attachment_ids,
+                                   uploader=operator_actor(operator_id),
+                                   limit=ctx.settings.attachment_max_files)
         return append(session, outbox, conversation, Role.operator, text, visibility=Visibility.internal,
-                      author_id=operator_id)
+                      author_id=operator_id, files=files)
 
     return await ctx.act(work)
 

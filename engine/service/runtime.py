@@ -27,6 +27,7 @@ from engine.settings import Settings
 from engine.writes import GroupCommit
 
 if TYPE_CHECKING:
+    from engine.files import FileStore
     from engine.integrations import Integration
     from engine.service.bot import Bot
 
@@ -113,6 +114,7 @@ class ServiceContext:
     bot: Bot | None = None
     read_engine: Engine | None = None  # SQLite: deferred transactions that do not queue behind writers
     integration: Integration | None = None  # account lookups and actions (engine.integrations)
+    files: FileStore | None = None  # attachment bytes (engine.files); made on first use
     reactions: Reactions | None = None  # the workflow's, run after each commit's events are published
     worker: Worker = field(default_factory=Worker)
     writes: GroupCommit = field(init=False)  # the write queue of ``engine`` (group commit on SQLite)

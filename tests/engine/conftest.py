@@ -100,8 +100,10 @@ def kb_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
 
 
 @pytest.fixture(scope="session")
-def bot_settings(kb_index: Path) -> Settings:
-    return Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=kb_index)
+def bot_settings(kb_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Attachments go to a folder of the test session, never the working tree's var/."""
+    return Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=kb_index,
+                    attachment_dir=tmp_path_factory.mktemp("files"))
 
 
 @pytest.fixture(scope="session")
@@ -215,7 +217,8 @@ def ctx(tmp_path: Path) -> Iterator[Any]:
     from engine.service import workflow
 
     settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32),
-                        database_url=f"sqlite:///{tmp_path / 'service.db'}", max_message_chars=500)
+                        database_url=f"sqlite:///{tmp_path / 'service.db'}", max_message_chars=500,
+                        attachment_dir=tmp_path / "files")
     engine = make_engine(settings.database_url)
     create_all(engine)
     yield workflow.context(settings, engine, InProcessBus())

@@ -42,7 +42,8 @@ def ui_bot(ui_kb: Path, embedder: Any) -> Bot:
 def server(tmp_path: Path, ui_kb: Path, ui_bot: Bot) -> Iterator[Server]:
     """A fresh engine per test: routing sees the whole floor, so tests never share operators."""
     settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=ui_kb,
-                        database_url=f"sqlite:///{tmp_path / 'baton.db'}", routing_interval_seconds=0.3)
+                        database_url=f"sqlite:///{tmp_path / 'baton.db'}", routing_interval_seconds=0.3,
+                        attachment_dir=tmp_path / "files")
     yield from run_server(settings, ui_bot)
 
 
