@@ -39,6 +39,7 @@ from engine.api import (
     workflow,
     ws,
 )
+from engine.api import customers as customer_api
 from engine.api import routing as routing_api
 from engine.bus import EventBus
 from engine.channels.outbound import OutboundDispatcher
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     app.include_router(account_actions.router)  # account context and actions (docs/integrations.md)
     app.include_router(reports.router)  # staffing forecast and reports (docs/staffing.md)
     app.include_router(routing_api.router)  # routing inputs: language, topics, region
+    app.include_router(customer_api.router)  # one thread per customer: timeline, merges, reply route
     app.include_router(supervisor.router)  # priority and VIP at runtime, audited
     for router in (attachments.visitor_router, attachments.operator_router, attachments.link_router):
         app.include_router(router)  # file uploads, downloads and signed links (docs/files.md)

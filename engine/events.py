@@ -138,9 +138,34 @@ class HandoffChanged(_Event):
     settings: dict[str, Any]  # admin.HandoffSettings without saved_to and reason
 
 
+class ContactMerged(_Event):
+    """An operator (``actor_id``) or the engine (``None``: a verified identity) joined contact
+    ``source_id`` into ``target_id``, or an unmerge split them again (engine.service.merges); goes to
+    every operator, so consoles showing either contact redraw its timeline."""
+
+    type: Literal["contact.merged", "contact.unmerged"]
+    merge_id: int
+    target_id: int
+    source_id: int
+    actor_id: int | None = None
+    conversations: list[int] = []
+
+
+class DeliveryQueued(_Event):
+    """A reply was routed to an outside channel in a conversation no dispatcher follows (a web chat
+    whose visitor left, a reply sent by email on the operator's choice: engine.service.reply_routes);
+    goes to every worker (``WORKERS``), whose dispatcher claims and sends it at once."""
+
+    type: Literal["delivery.queued"] = "delivery.queued"
+    conversation_id: int
+    message_id: int
+    channel: str
+
+
 Event = Annotated[
     MessageCreated | ConversationChanged | Typing | Viewing | Read | DraftCreated | QueueUpdated
-    | PresenceUpdated | ActionUpdated | MessageDelivered | RosterUpdated | HandoffChanged,
+    | PresenceUpdated | ActionUpdated | MessageDelivered | RosterUpdated | HandoffChanged
+    | ContactMerged | DeliveryQueued,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,9 @@ class LoginResponse(BaseModel):
     expires_in: int
 
 
+ReplyChannel = Literal["web", "sms", "email", "messenger", "instagram"]
+
+
 class ReplyRequest(_Body):
     """Text, files uploaded before (``attachment_ids``, from ``.../attachments``), or both."""
 
@@ -39,6 +42,8 @@ class ReplyRequest(_Body):
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
     draft_id: Id | None = None
     attachment_ids: list[Id] = Field(default=[], max_length=50)
+    channel: ReplyChannel | None = Field(
+        default=None, description="leave on this channel instead of the one the customer last used")
 
 
 class NoteRequest(_Body):
@@ -127,7 +132,7 @@ async def viewing(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath, 
 async def reply(ctx: Ctx, operator: CurrentOperator, conversation_id: IdPath,
                 body: ReplyRequest) -> MessagePublic:
     message = await conversations.reply(ctx, conversation_id, operator.id, body.text, body.client_id,
-                                        body.draft_id, body.attachment_ids)
+                                        body.draft_id, body.attachment_ids, channel=body.channel)
     return conversations.public(message)
 
 

@@ -233,7 +233,15 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
             case VisitorRead():
                 await conversations.mark_read(ctx, conversation_id, Role.visitor, frame.seq)
 
-    await _serve(websocket, subscription, reader, forward)
+    await presence.visitor_connected(ctx, conversation_id)  # a person's reply then stays in the chat
+    try:
+        await _serve(websocket, subscription, reader, forward)
+    finally:
+        try:
+            await presence.visitor_disconnected(ctx, conversation_id)
+        except Exception:  # shutting down: the row's seen_at goes stale and counts as gone after the grace
+            log.warning("could not record that the visitor of conversation %s left", conversation_id,
+                        exc_info=True)
 
 
 # --- operator -----------------------------------------------------------------------------------

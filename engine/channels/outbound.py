@@ -23,10 +23,10 @@ from datetime import timedelta
 import httpx
 from sqlmodel import Session, col, select
 
-from engine.bus import OPERATORS, Subscription, conversation_stream
+from engine.bus import OPERATORS, WORKERS, Subscription, conversation_stream
 from engine.channels import email, messenger, sms
 from engine.channels.base import DeliveryError, OutgoingMessage, SendResult, Transport
-from engine.events import ConversationChanged, Event, MessageCreated
+from engine.events import ConversationChanged, DeliveryQueued, Event, MessageCreated
 from engine.models import (
     Channel,
     ChannelDelivery,
@@ -41,6 +41,7 @@ from engine.models import (
     Visibility,
     utcnow,
 )
+from engine.service import reply_routes
 from engine.service.conversations import TALK_TO_PERSON
 from engine.service.deliveries import (
     CHANNELS,
@@ -128,7 +129,7 @@ class OutboundDispatcher:
     def _subscribe(self) -> None:
         if self._subscription is not None:
             self._subscription.close()
-        streams = [OPERATORS, *(conversation_stream(c) for c in self._watched)]
+        streams = [OPERATORS, WORKERS, *(conversation_stream(c) for c in self._watched)]
         self._subscription = self.ctx.bus.subscribe(*streams)
 
     async def _follow(self) -> None:
@@ -149,7 +150,9 @@ class OutboundDispatcher:
                 await self._handle(event)
 
     async def _handle(self, event: Event) -> None:
-        if isinstance(event, MessageCreated):
+        if isinstance(event, DeliveryQueued):  # routed to a channel from a conversation not followed
+            self.schedule(event.message_id)
+        elif isinstance(event, MessageCreated):
             message = event.message
             if (event.conversation_id in self._watched and message.visibility == Visibility.public
                     and message.role in OUTGOING_ROLES):
@@ -237,27 +240,36 @@ class OutboundDispatcher:
 # --- store work (in a worker thread) --------------------------------------------------------------
 
 def outgoing_for(session: Session, message_id: int) -> OutgoingMessage:
-    """The message as its channel sends it: to the address the visitor last wrote from, from ours
-    they wrote to, with the email thread's headers and the bot's source link."""
+    """The message as its channel sends it: on the channel and to the address its delivery was
+    routed to when it was stored (``deliveries.route``: where the customer last wrote, or the
+    operator's choice), else the conversation's own; from our address they wrote to, with the email
+    thread's headers (the mail answered, and every mail of the thread) and the bot's source link."""
     message = session.get(Message, message_id)
     conversation = session.get(Conversation, message.conversation_id)
-    channel = Channel(conversation.channel)
-    last_in = session.exec(select(ChannelDelivery).where(
-        ChannelDelivery.conversation_id == conversation.id, ChannelDelivery.direction == Direction.inbound)
-        .order_by(col(ChannelDelivery.id).desc())).first()
-    to = last_in.remote if last_in else address_of(session, conversation.contact_id, channel)
+    row = session.exec(select(ChannelDelivery).where(ChannelDelivery.message_id == message.id,
+                                                     ChannelDelivery.direction == Direction.outbound)).first()
+    routed = row is not None and row.remote is not None
+    channel = Channel(row.channel if routed else conversation.channel)
+    last_in = reply_routes.sender_on(session, conversation, channel.value)
+    to = row.remote if routed else last_in.remote if last_in else address_of(session, conversation.contact_id,
+                                                                               channel)
     if not to:
         raise DeliveryError(f"contact {conversation.contact_id} has no {channel} address to reply to",
                             retryable=False)
+    sender = (row.local if routed else None) or (last_in.local if last_in else None)
     references: tuple[str, ...] = ()
+    thread = {conversation.id, last_in.conversation_id if last_in else conversation.id}
     if channel == Channel.email:
         references = tuple(session.exec(select(ChannelDelivery.provider_id).where(
-            ChannelDelivery.conversation_id == conversation.id, col(ChannelDelivery.provider_id).is_not(None),
+            col(ChannelDelivery.conversation_id).in_(thread), ChannelDelivery.channel == Channel.email,
+            col(ChannelDelivery.provider_id).is_not(None),
             col(ChannelDelivery.status).in_((DeliveryStatus.received, DeliveryStatus.sent)))
             .order_by(col(ChannelDelivery.id))).all())[-REFERENCES_KEPT:]
+    subject = conversation.subject
+    if subject is None and last_in is not None and last_in.conversation_id != conversation.id:
+        subject = session.get(Conversation, last_in.conversation_id).subject
     return OutgoingMessage(channel=channel, message_id=message.id, conversation_id=conversation.id, to=to,
-                           text=render(message, channel), sender=last_in.local if last_in else None,
-                           subject=conversation.subject,
+                           text=render(message, channel), sender=sender, subject=subject,
                            in_reply_to=last_in.provider_id if last_in and channel == Channel.email else None,
                            references=references, quick_replies=tuple(message.quick_replies),
                            automatic=message.role != Role.operator)

@@ -21,6 +21,7 @@ from engine.models.conversation import (
 )
 from engine.models.delivery import ChannelDelivery, DeliveryStatus, Direction
 from engine.models.draft import Draft, DraftKind, DraftPublic
+from engine.models.merge import ContactMerge, ContactMergePublic, VisitorPresence
 from engine.models.operator import (
     CannedResponse,
     CannedResponseCreate,
@@ -39,9 +40,11 @@ __all__ = [
     "AccountAction", "AccountActionPublic", "ActionStatus", "Attachment", "AttachmentPublic", "AuditEntry",
     "AuditEntryPublic",
     "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "ChannelDelivery", "Contact",
-    "ContactIdentity", "ContactPublic", "Conversation", "ConversationPublic", "DeliveryStatus", "Direction",
+    "ContactIdentity", "ContactMerge", "ContactMergePublic", "ContactPublic", "Conversation",
+    "ConversationPublic", "DeliveryStatus", "Direction",
     "Draft", "DraftKind", "DraftPublic", "EmailConfirmation",
     "HandoffEvent", "Message", "MessagePublic",
     "Operator", "OperatorCreate", "OperatorPublic", "OperatorRole", "Role", "State", "Status", "Team",
     "TeamCreate", "TeamPublic", "Transition", "TransitionPublic", "Visibility", "utcnow",
+    "VisitorPresence",
 ]

@@ -44,8 +44,9 @@ from engine.models import (
     Visibility,
     utcnow,
 )
-from engine.service import attachments, routing_inputs, turns
+from engine.service import attachments, deliveries, routing_inputs, turns
 from engine.service.bot import BotOutcome, TurnInput
+from engine.service.channel_rules import Unroutable
 from engine.service.errors import Conflict, Invalid, NotFound
 from engine.service.policy import HANDOFF_NOTICE, available, derive_skills, reopen_to, wait_notice
 from engine.service.runtime import Outbox, ServiceContext
@@ -103,6 +104,8 @@ def append(session: Session, outbox: Outbox, conversation: Conversation, role: R
     outbox.add(conversation_stream(conversation.id, internal=internal),
                MessageCreated(conversation_id=conversation.id, seq=message.seq, message=public(message)))
     return message
+    if visibility == Visibility.public and role in (Role.bot, Role.system):
+        deliveries.route(session, outbox, conversation, message)  # back where the customer wrote
 
 
 def transition(session: Session, outbox: Outbox, conversation: Conversation, to_state: State, *, actor: str,
@@ -447,10 +450,12 @@ async def route_to(ctx: ServiceContext, conversation_id: int, operator_id: int, 
 
 async def reply(ctx: ServiceContext, conversation_id: int, operator_id: int, text: str,
                 client_id: str | None = None, draft_id: int | None = None,
-                attachment_ids: Sequence[int] = ()) -> Message:
+                attachment_ids: Sequence[int] = (), channel: str | None = None) -> Message:
     """An operator's answer to the visitor (with the files they uploaded, ``attachment_ids``).
     Replying takes a conversation nobody owns; one that another operator owns is refused (409) until
-    this one takes it over."""
+    this one takes it over. It leaves on the channel the customer last used, or on ``channel`` when
+    the operator chose one (``channel_rules.choose_route``; 422 when the customer has no address
+    there)."""
     text = check_text(ctx, text, files=bool(attachment_ids))
 
     def work(session: Session, outbox: Outbox) -> Message:
@@ -472,8 +477,14 @@ async def reply(ctx: ServiceContext, conversation_id: int, operator_id: int, tex
             append(session, outbox, conversation, Role.system, f"{operator.name} joined the conversation.")
         if conversation.first_human_response_at is None:
             conversation.first_human_response_at = utcnow()
-        return append(session, outbox, conversation, Role.operator, text, client_id=client_id,
-                      author_id=operator_id, draft_id=draft_id, files=files)
+        message = append(session, outbox, conversation, Role.operator, text, client_id=client_id,
+                         author_id=operator_id, draft_id=draft_id, files=files)
+        try:
+            deliveries.route(session, outbox, conversation, message, by_person=True, chosen=channel,
+                             grace_seconds=ctx.settings.presence_grace_seconds)
+        except Unroutable as exc:
+            raise Invalid(str(exc)) from None
+        return message
 
     return await ctx.act(work)
 

@@ -18,8 +18,8 @@ from sqlalchemy import exists, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from engine.bus import conversation_stream
-from engine.events import MessageDelivered
+from engine.bus import WORKERS, conversation_stream
+from engine.events import DeliveryQueued, MessageDelivered
 from engine.models import (
     Channel,
     ChannelDelivery,
@@ -32,6 +32,8 @@ from engine.models import (
     Visibility,
     utcnow,
 )
+from engine.service import reply_routes
+from engine.service.channel_rules import WEB, Route
 from engine.service.runtime import Outbox
 
 CHANNELS = (Channel.sms, Channel.email, Channel.messenger, Channel.instagram)
@@ -98,6 +100,30 @@ def due_messages(session: Session, now: datetime, conversation_id: int | None = 
         *([ChannelDelivery.conversation_id == conversation_id] if one else []))
         .order_by(col(ChannelDelivery.id)).limit(SWEEP_LIMIT)).all()
     return list(dict.fromkeys([*unclaimed, *retries]))
+
+
+def route(session: Session, outbox: Outbox, conversation: Conversation, message: Message, *,
+          by_person: bool = False, chosen: str | None = None, grace_seconds: float = 60.0) -> Route:
+    """Decide the channel a public message to the customer leaves on (``channel_rules``), in the
+    transaction that stores it, and queue its delivery: an outbound row due now with the address
+    (and ours the customer wrote to), which any worker's dispatcher claims. A route to the widget
+    needs no row. In a web conversation no dispatcher follows, ``delivery.queued`` on ``workers``
+    has it sent at once. Raises ``channel_rules.Unroutable`` for a choice that cannot be met."""
+    decided = reply_routes.decide(session, conversation, by_person=by_person, chosen=chosen,
+                                  grace_seconds=grace_seconds)
+    if decided.channel == WEB:
+        return decided
+    anchor = reply_routes.sender_on(session, conversation, decided.channel)
+    now = utcnow()
+    session.add(ChannelDelivery(message_id=message.id, conversation_id=conversation.id,
+                                channel=decided.channel, direction=Direction.outbound,
+                                status=DeliveryStatus.pending,
+                                remote=decided.to, local=anchor.local if anchor else None,
+                                next_attempt_at=now, created_at=now, updated_at=now))
+    if conversation.channel not in CHANNELS:
+        outbox.add(WORKERS, DeliveryQueued(conversation_id=conversation.id, message_id=message.id,
+                                           channel=decided.channel))
+    return decided
 
 
 def claim(session: Session, _outbox: Outbox, message_id: int, lease: timedelta) -> int | None:

@@ -6,7 +6,8 @@ a web conversation never go by email. The code is six digits, kept as an HMAC un
 ``secret_key`` (a copy of the database reveals no code), usable for ``email_code_minutes`` and for
 ``email_code_attempts`` wrong tries. A contact has at most one pending code: asking again replaces
 it. The right code records the address as the contact's ``email`` identity with ``verified_at``,
-which is what a later merge of contacts may rely on (merging itself is not done here).
+which automatic linking relies on: a later mail from that address reaches this contact, and a
+contact that already writes from it is merged with this one (``engine.service.merges``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Protocol
 from sqlmodel import Session, select
 
 from engine.models import Channel, Contact, ContactIdentity, Conversation, EmailConfirmation, utcnow
+from engine.service import merges
 from engine.service.errors import Invalid, NotFound, ServiceError
 from engine.service.runtime import Outbox, ServiceContext
 
@@ -106,7 +108,7 @@ async def request(ctx: ServiceContext, conversation_id: int, address: str, send:
     return Pending(address=address, expires_at=expires_at)
 
 
-def _confirm(session: Session, _outbox: Outbox, conversation_id: int, digest: str, max_attempts: int,
+def _confirm(session: Session, outbox: Outbox, conversation_id: int, digest: str, max_attempts: int,
              now: datetime) -> Verified | str:
     """The verified identity, or why the code was refused (a string, so that a wrong try's count
     is committed rather than rolled back with an exception). The row is locked, so wrong codes
@@ -132,13 +134,18 @@ def _confirm(session: Session, _outbox: Outbox, conversation_id: int, digest: st
         ContactIdentity.channel == Channel.email, ContactIdentity.external_id == row.address)).first()
     if identity is None:
         identity = ContactIdentity(contact_id=row.contact_id, channel=Channel.email, external_id=row.address)
-    if identity.contact_id == row.contact_id:
-        # an identity another contact already has (from inbound mail) stays theirs: joining the
-        # two contacts is the merge feature's decision, which may rely on this proof later
-        identity.verified_at = identity.verified_at or now
-        session.add(identity)
+    address, contact_id = row.address, row.contact_id
     session.delete(row)
-    return Verified(address=row.address, verified_at=now)
+    session.flush()
+    if identity.contact_id != contact_id:
+        # another contact already has this address (mail came from it): the visitor just proved they
+        # own it, so both are one customer, merged automatically (undone like any merge)
+        merges.merge_in_session(session, outbox, identity.contact_id, contact_id, None,
+                                f"the web visitor confirmed {address}, which contact "
+                                f"{identity.contact_id} writes from")
+    identity.verified_at = identity.verified_at or now
+    session.add(identity)
+    return Verified(address=address, verified_at=now)
 
 
 async def confirm(ctx: ServiceContext, conversation_id: int, code: str) -> Verified:

@@ -20,11 +20,12 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.bus import OPERATORS, conversation_stream
 from engine.events import PresenceUpdated, Viewing
-from engine.models import Conversation, Operator, State, Status, utcnow
+from engine.models import Conversation, Operator, State, Status, VisitorPresence, utcnow
 from engine.service.errors import Invalid, NotFound
 from engine.service.policy import (
     DEFAULT_GRACE_SECONDS,
@@ -48,6 +49,47 @@ def disconnected(ctx: ServiceContext, operator_id: int) -> None:
     """Called by the operator WebSocket when it closes. Nothing is handed back here: the periodic
     task does it once the operator has been unseen for longer than the grace period."""
     ctx.worker.connections.closed(operator_id)
+
+
+def _visitor_sockets(session: Session, _outbox: Outbox, conversation_id: int, change: int,
+                     at: datetime) -> None:
+    """Count one visitor socket more or less; the row is made by the first (two at once: one wins
+    the insert, the other counts on the row it made)."""
+    query = select(VisitorPresence).where(
+        VisitorPresence.conversation_id == conversation_id).with_for_update()
+    row = session.exec(query).first()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(VisitorPresence(conversation_id=conversation_id, sockets=max(0, change),
+                                            seen_at=at))
+            return
+        except IntegrityError:
+            row = session.exec(query).one()
+    row.sockets, row.seen_at = max(0, row.sockets + change), at
+    session.add(row)
+
+
+async def visitor_connected(ctx: ServiceContext, conversation_id: int) -> None:
+    """The visitor WebSocket opened: the visitor is on the page (``VisitorPresence``, read by the
+    reply-channel rule, ``channel_rules``: a person's reply reaches a visitor who left by email or SMS)."""
+    ctx.worker.visitors.opened(conversation_id)
+    await ctx.act(_visitor_sockets, conversation_id, 1, utcnow())
+
+
+async def visitor_disconnected(ctx: ServiceContext, conversation_id: int) -> None:
+    """The visitor WebSocket closed (the page was closed or left): counted at once, no grace period,
+    since the reply a person writes next should reach the visitor where they still are."""
+    ctx.worker.visitors.closed(conversation_id)
+    await ctx.act(_visitor_sockets, conversation_id, -1, utcnow())
+
+
+def visitors_seen(session: Session, _outbox: Outbox, conversation_ids: Iterable[int], now: datetime) -> None:
+    ids = list(conversation_ids)
+    for row in session.exec(select(VisitorPresence).where(
+            col(VisitorPresence.conversation_id).in_(ids))).all() if ids else []:
+        row.seen_at = now
+        session.add(row)
 
 
 async def viewing(ctx: ServiceContext, conversation_id: int, operator_id: int, on: bool) -> None:
@@ -156,6 +198,11 @@ async def sweep(ctx: ServiceContext, now: datetime | None = None) -> list[int]:
     due = await ctx.read(stale, ctx.worker.connections.live(), at, grace / HEARTBEATS_PER_GRACE)
     if due:
         await ctx.act(mark_seen, due, at)
+    visitors = ctx.worker.visitors.live()
+    if visitors and (ctx.worker.visitors_seen_at is None
+                     or (at - ctx.worker.visitors_seen_at).total_seconds() >= grace / HEARTBEATS_PER_GRACE):
+        await ctx.act(visitors_seen, visitors, at)  # the widgets open here are still open
+        ctx.worker.visitors_seen_at = at
     if not await ctx.read(gone, at, grace):
         return []
     return await ctx.act(expire, at, grace)

@@ -15,6 +15,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
@@ -50,7 +51,8 @@ class Outbox:
 
 
 class Connections:
-    """Live WebSocket connections per operator on this worker (several tabs count once)."""
+    """Live WebSocket connections per operator (or per web conversation) on this worker (several
+    tabs count once)."""
 
     def __init__(self) -> None:
         self._count: dict[int, int] = {}
@@ -79,6 +81,8 @@ class Worker:
 
     id: str = field(default_factory=lambda: secrets.token_hex(6))
     connections: Connections = field(default_factory=Connections)
+    visitors: Connections = field(default_factory=Connections)  # web conversations with a widget here
+    visitors_seen_at: datetime | None = None  # when this worker last refreshed their VisitorPresence
     told: dict[int, tuple[int, int | None]] = field(default_factory=dict)  # conversation: position, minutes
     drafting: dict[int, asyncio.Task[Any]] = field(default_factory=dict)  # conversation -> its draft task
     # drafts generated at once (the rest wait for a slot): drafting never crowds out delivery

@@ -1,10 +1,12 @@
-"""The inbox through the real service on SQLite: contacts found by identity, email or phone;
-conversations continued, reopened or started afresh; redeliveries stored once. And, against a real
-server, one person reaching us by SMS and by email with both conversations in their history."""
+"""The inbox through the real service on SQLite: contacts found by identity (never by an address a
+visitor only typed), phones in E.164; conversations continued, reopened or started afresh;
+redeliveries stored once. And, against a real server, one person reaching us by SMS and by email
+with both conversations in their history once an operator merged them."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,9 +17,16 @@ from engine.channels import IncomingMessage, receive_incoming
 from engine.channels.inbox import rating
 from engine.db import make_engine
 from engine.models import Channel, Contact, ContactIdentity, Conversation, Message, State, utcnow
-from engine.service import conversations
+from engine.service import conversations, email_confirmation, workflow
 from engine.service.runtime import ServiceContext
-from tests.engine.channels.conftest import Mailbox, new_phone, operator_get, post_email, post_sms
+from tests.engine.channels.conftest import (
+    Mailbox,
+    new_phone,
+    operator_get,
+    operator_post,
+    post_email,
+    post_sms,
+)
 from tests.engine.channels.test_sms import conversation_of
 from tests.engine.conftest import Server
 
@@ -100,15 +109,50 @@ async def test_simultaneous_first_messages_make_one_contact_and_one_conversation
 
 
 @pytest.mark.anyio
-async def test_email_reaches_the_contact_with_that_address(ctx: ServiceContext) -> None:
+async def test_an_email_a_visitor_only_typed_never_links_their_mail(ctx: ServiceContext) -> None:
+    """Anyone can type any address into the widget: the mail of its owner must not join the typist's
+    contact (nor, with one thread per customer, show up in the typist's chat)."""
     web, _token = await conversations.start(ctx, name="Ann", email="Ann@Example.com")
     incoming = IncomingMessage(channel=Channel.email, external_id="ann@example.com", text="hi",
                                client_id="<1@x>", email="ann@example.com", name="Ann Lee")
     inbound = await receive_incoming(ctx, incoming)
+    assert inbound.contact_id != web.contact_id
+    assert inbound.conversation_id != web.id
+    typist = await ctx.read(lambda s: s.get(Contact, web.contact_id))
+    assert typist.name == "Ann" and typist.email == "ann@example.com"  # a contact detail, nothing more
+
+
+@pytest.mark.anyio
+async def test_mail_from_a_verified_address_joins_that_contacts_thread(ctx: ServiceContext) -> None:
+    web, _token = await conversations.start(ctx, name="Ann")
+    sent: list[str] = []
+
+    async def mailer(_to: str, _subject: str, text: str) -> str:
+        sent.append(text)
+        return "<code@x>"
+
+    await email_confirmation.request(ctx, web.id, "ann@example.com", mailer)
+    code = re.search(r"\b(\d{6})\b", sent[0]).group(1)
+    await email_confirmation.confirm(ctx, web.id, code)
+    await workflow.take(ctx, web.id, "hello from the widget", "w-1")
+
+    incoming = IncomingMessage(channel=Channel.email, external_id="Ann@Example.com", text="my order?",
+                               client_id="<2@x>", email="ann@example.com", name="Ann Lee")
+    inbound = await receive_incoming(ctx, incoming)
     assert inbound.contact_id == web.contact_id
-    assert inbound.conversation_id != web.id  # a channel of its own: a new conversation
+    assert inbound.conversation_id == web.id  # one thread: the chat she was in a moment ago continues
     contact = await ctx.read(lambda s: s.get(Contact, web.contact_id))
     assert contact.name == "Ann"  # what the contact already said stays
+
+
+@pytest.mark.anyio
+async def test_one_phone_number_written_two_ways_is_one_identity(ctx: ServiceContext) -> None:
+    first = await receive_incoming(ctx, sms("+14155552671", "hi", "SM-e164-1"))
+    again = await receive_incoming(ctx, sms("+1 (415) 555-2671", "me again", "SM-e164-2"))
+    assert again.contact_id == first.contact_id and again.conversation_id == first.conversation_id
+    stored = await ctx.read(lambda s: s.exec(select(ContactIdentity.external_id).where(
+        ContactIdentity.contact_id == first.contact_id)).all())
+    assert stored == ["+14155552671"]
 
 
 @pytest.mark.anyio
@@ -122,7 +166,8 @@ async def test_empty_and_oversized_texts(ctx: ServiceContext) -> None:
     assert long.accepted.message.text.endswith("longer than this inbox keeps]")
 
 
-def test_sms_and_email_of_one_person_share_a_history(channel_server: Server, mailbox: Mailbox) -> None:
+def test_sms_and_email_of_one_person_share_a_history_once_merged(channel_server: Server,
+                                                                  mailbox: Mailbox) -> None:
     phone, address = new_phone(), f"cy.{new_phone()[5:]}@customer.example"
     assert post_sms(channel_server, phone, "when will my order arrive").status_code == 200
     sms_conversation = conversation_of(channel_server, phone)
@@ -145,6 +190,14 @@ def test_sms_and_email_of_one_person_share_a_history(channel_server: Server, mai
 
     operator = channel_server.new_operator()
     path = f"/api/operator/conversations/{email_conversation}"
+    mail_contact = operator_get(channel_server, operator["token"], path)["contact"]["id"]
+    assert mail_contact != contact_id  # an address on a contact proves nothing: no automatic link
+    timeline = operator_get(channel_server, operator["token"],
+                            f"/api/operator/contacts/{contact_id}/timeline")
+    assert [s["id"] for s in timeline["suggestions"]] == [mail_contact]  # offered to merge instead
+    operator_post(channel_server, operator["token"], f"/api/operator/contacts/{contact_id}/merge",
+                  {"source_id": mail_contact, "reason": "same customer: the order number matches"})
+
     detail = operator_get(channel_server, operator["token"], path)
     assert detail["contact"]["id"] == contact_id and detail["contact"]["phone"] == phone
     assert [(c["id"], c["channel"]) for c in detail["history"]] == [(sms_conversation, "sms")]
