@@ -102,7 +102,7 @@ async def sms_webhook(request: Request, ctx: Ctx,
     if token is not None and not sms.signature_valid(token, _signed_url(ctx, request), fields,
                                                      x_twilio_signature):
         raise _forbidden("X-Twilio-Signature is missing or does not match this request")
-    await _take(request, ctx, sms.parse(dict(fields)))
+    await _take(request, ctx, sms.parse(dict(fields), ctx.settings))
     return Response(sms.EMPTY_TWIML, media_type="text/xml")
 
 
@@ -129,7 +129,8 @@ async def messenger_webhook(request: Request, ctx: Ctx,
     secret = _secret(ctx, ctx.settings.messenger_app_secret, "messenger_app_secret")
     if secret is not None and not messenger.signature_valid(secret, body, x_hub_signature_256):
         raise _forbidden("X-Hub-Signature-256 is missing or is not the HMAC-SHA256 of this body")
-    return [_received(await _take(request, ctx, incoming)) for incoming in messenger.parse(body)]
+    incoming = messenger.parse(body, ctx.settings)
+    return [_received(await _take(request, ctx, message)) for message in incoming]
 
 
 @router.post("/email", summary="Inbound email (JSON of an inbound-parse service)")

@@ -20,6 +20,25 @@ CLIENT_ID_LIMIT = 64  # Message.client_id's column width
 
 
 @dataclass(frozen=True)
+class InboundFile:
+    """One file of an incoming message: a ``url`` to fetch (with ``auth`` when the provider wants
+    it), or the ``data`` itself. ``content_type`` is what the provider said, and is not trusted."""
+
+    url: str | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    data: bytes | None = None
+    auth: tuple[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        if self.filename:
+            return self.filename
+        tail = (self.url or "").split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        return tail or "file"
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     """One visitor message from an outside channel, whatever the provider's shape.
 
@@ -38,6 +57,32 @@ class IncomingMessage:
     local: str | None = None
     subject: str | None = None
     thread: tuple[str, ...] = ()  # email: the Message-IDs this one answers (In-Reply-To, References)
+    files: tuple[InboundFile, ...] = ()  # MMS media, Messenger attachments, email attachments
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file sent on an outgoing message: a signed ``url`` that expires (None when ``public_url`` is
+    not set) for channels that fetch files, its ``data`` for those that carry them (email)."""
+
+    filename: str
+    content_type: str
+    category: str
+    size: int
+    url: str | None = None
+    data: bytes | None = None
+
+    def link(self) -> str:
+        """The signed link; a channel that needs one cannot send the file without ``public_url``."""
+        if self.url is None:
+            raise DeliveryError("a file cannot be sent on this channel without a link to it: set "
+                                "BATON_PUBLIC_URL (the address providers and visitors reach this server at)",
+                                retryable=False)
+        return self.url
+
+    def link_line(self) -> str:
+        """The file as a line of text, for a channel that cannot carry it."""
+        return f"{self.filename}: {self.link()}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +100,7 @@ class OutgoingMessage:
     references: tuple[str, ...] = ()
     quick_replies: tuple[str, ...] = ()
     automatic: bool = False  # written by the bot or the system, not by a person
+    files: tuple[OutgoingFile, ...] = ()  # the message's attachments (engine.channels.media)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from email.utils import formatdate, make_msgid, parseaddr
 from html.parser import HTMLParser
 
 import anyio.to_thread
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Base64Bytes, ConfigDict, Field, field_validator
 
-from engine.channels.base import DeliveryError, IncomingMessage, OutgoingMessage, SendResult
+from engine.channels.base import DeliveryError, InboundFile, IncomingMessage, OutgoingMessage, SendResult
 from engine.models import Channel
 from engine.service.email_confirmation import Undeliverable
 from engine.settings import Settings
@@ -40,6 +40,17 @@ HEADER_FROM = re.compile(r"^\s*\*?(from|de|von|van|da)\s*:\*?\s+\S", re.IGNORECA
 HEADER_NEXT = re.compile(r"^\s*\*?(sent|date|to|envoyé|gesendet|an|à|enviado|subject)\s*:", re.IGNORECASE)
 
 
+class MailAttachment(CleanInput):
+    """One attached file of an inbound mail: its name, the type the mail declared (not trusted: the
+    type is read from the bytes) and its bytes in base64 (``content``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    filename: str | None = Field(default=None, max_length=400)
+    content_type: str | None = Field(default=None, max_length=200)
+    content: Base64Bytes = Field(description="the file's bytes, base64-encoded")
+
+
 class InboundEmail(CleanInput):
     """The webhook body. ``from`` may carry a display name (``Ann Lee <ann@example.com>``); the
     subject must be one line (inbound-parse services unfold folded headers), since the replies'
@@ -56,6 +67,7 @@ class InboundEmail(CleanInput):
     in_reply_to: str | None = Field(default=None, max_length=2000)
     references: list[str] = []
     headers: dict[str, str] = {}  # the raw headers where the service passes them (auto-reply checks)
+    attachments: list[MailAttachment] = Field(default=[], max_length=50)
 
     @field_validator("references", mode="before")
     @classmethod
@@ -143,13 +155,16 @@ def parse(mail: InboundEmail) -> IncomingMessage:
     if "@" not in address:
         raise InputError(f"'from' is not an email address: {mail.sender!r}", field="from")
     raw = mail.text if mail.text and mail.text.strip() else html_to_text(mail.html or "")
-    if not raw.strip():
-        raise InputError("the email has neither 'text' nor 'html' content", field="text")
+    files = tuple(InboundFile(filename=a.filename, content_type=a.content_type, data=a.content)
+                  for a in mail.attachments)
+    if not raw.strip() and not files:
+        raise InputError("the email has neither 'text' nor 'html' content, nor attachments", field="text")
     text = strip_quoted(raw) or raw.strip()  # nothing above the quote: keep what was sent
     thread = tuple(ref for ref in (mail.in_reply_to, *reversed(mail.references)) if ref)
     return IncomingMessage(channel=Channel.email, external_id=address.lower(), text=text,
                            client_id=mail.message_id.strip(), name=name or None, email=address.lower(),
-                           local=parseaddr(mail.to or "")[1] or None, subject=mail.subject, thread=thread)
+                           local=parseaddr(mail.to or "")[1] or None, subject=mail.subject, thread=thread,
+                           files=files)
 
 
 def reply_subject(subject: str | None) -> str:
@@ -202,6 +217,9 @@ class SmtpTransport:
         if message.automatic:
             mail["Auto-Submitted"] = "auto-replied"  # so out-of-office replies do not answer the bot
         mail.set_content(message.text)
+        for file in message.files:  # the bytes themselves: a mail carries any file (engine.channels.media)
+            maintype, _, subtype = file.content_type.partition("/")
+            mail.add_attachment(file.data or b"", maintype=maintype, subtype=subtype, filename=file.filename)
         await anyio.to_thread.run_sync(self._deliver, mail)
         return SendResult(provider_id=mail["Message-ID"])
 

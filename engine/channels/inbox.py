@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from engine.channels import media
 from engine.channels.base import IncomingMessage, client_id_for
 from engine.models import Conversation, State
 from engine.service import contacts, conversations, deliveries, workflow
@@ -49,7 +50,7 @@ async def receive_incoming(ctx: ServiceContext, incoming: IncomingMessage) -> In
     provider as soon as this returns and runs the bot's turn after (``workflow.answer_later``). A
     bare score sent to a resolved conversation answers its "Rate us from 1 to 5" and does not reopen
     it."""
-    text = fit(incoming.text, ctx.settings.max_message_chars)
+    text = fit(incoming.text, ctx.settings.max_message_chars, files=bool(incoming.files))
     async with exclusive(ctx, f"inbox:{incoming.channel.value}:{incoming.external_id}"):
         channel = incoming.channel.value
         seen = await ctx.read(deliveries.received_before, channel, incoming.client_id)
@@ -71,8 +72,10 @@ async def receive_incoming(ctx: ServiceContext, incoming: IncomingMessage) -> In
             conversation, _token = await conversations.start(ctx, contact_id=contact_id, channel=channel,
                                                              subject=subject)
             conversation_id = conversation.id
+        ids, not_kept = await media.store(ctx, conversation_id, incoming.files, uploader=channel)
+        text = "\n".join(part for part in (text, *not_kept) if part)
         accepted = await workflow.take(ctx, conversation_id, text,
-                                       client_id_for(incoming.channel, incoming.client_id))
+                                       client_id_for(incoming.channel, incoming.client_id), ids, channel)
         if not accepted.duplicate:
             await ctx.act(deliveries.record_inbound, accepted.message.id, conversation_id, channel,
                           incoming.client_id, incoming.external_id, incoming.local)
@@ -88,11 +91,11 @@ def rating(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def fit(text: str, limit: int) -> str:
-    """Text the service will take: refused when empty, shortened (and marked) when too long, since a
-    provider cannot resend a shorter one."""
+def fit(text: str, limit: int, *, files: bool = False) -> str:
+    """Text the service will take: refused when empty (unless files came with it), shortened (and
+    marked) when too long, since a provider cannot resend a shorter one."""
     text = text.strip()
-    if not text:
+    if not text and not files:
         raise InputError("the message has no text", field="text")
     if len(text) > limit:
         text = text[: limit - len(TRUNCATED)].rstrip() + TRUNCATED

@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.channels.base import (
     DeliveryError,
+    InboundFile,
     IncomingMessage,
     OutgoingMessage,
     SendResult,
@@ -34,6 +36,10 @@ from knowledge.errors import InputError
 TEXT_LIMIT = 2000  # the Send API's limit for one Messenger text message
 INSTAGRAM_BYTES = 1000  # Instagram's limit for one text message, in bytes of UTF-8
 QUICK_REPLY_LIMIT = 20  # characters of a quick reply's title
+MEDIA_HOSTS = ("fbcdn.net", "fbsbx.com", "cdninstagram.com")  # where the platform's attachment links point
+# attachment types the Send API takes by link; Instagram shows no documents, so those go as a link in text
+SEND_TYPES = {Channel.messenger: ("image", "video", "audio", "file"),
+              Channel.instagram: ("image", "video", "audio")}
 # a notification's ``object`` -> the channel of its messages
 OBJECTS = {"page": Channel.messenger, "instagram": Channel.instagram}
 
@@ -50,9 +56,15 @@ class Attachment(_Loose):
     type: str = "file"
     payload: dict[str, Any] | None = None
 
-    def describe(self) -> str:
-        """An attachment as a line of text (the inbox stores text; the link stays reachable)."""
-        return f"[{self.type} attachment] {(self.payload or {}).get('url', '')}".strip()
+    def file(self, settings: Settings | None) -> InboundFile:
+        """The attachment as a file to fetch, when its link is the platform's own (its CDN, or the
+        configured API host); any other link is named and not followed (an unsigned webhook in
+        development must not make the server fetch an address of the caller's choosing)."""
+        url = str((self.payload or {}).get("url") or "")
+        host = urlsplit(url).hostname or ""
+        ours = settings is not None and (host == urlsplit(settings.messenger_api_url).hostname or any(
+            host == name or host.endswith("." + name) for name in MEDIA_HOSTS))
+        return InboundFile(url=url, filename=None) if ours else InboundFile(filename=url or f"a {self.type}")
 
 
 class Content(_Loose):
@@ -87,7 +99,7 @@ def signature_valid(app_secret: str, body: bytes, given: str | None) -> bool:
     return hmac.compare_digest(expected, given.removeprefix("sha256="))
 
 
-def parse(body: bytes) -> list[IncomingMessage]:
+def parse(body: bytes, settings: Settings | None = None) -> list[IncomingMessage]:
     """The visitor messages of one Messenger (``object: page``) or Instagram (``object: instagram``)
     notification; echoes of our own sends, unsent messages, deliveries, reads and reactions are not
     messages and are left out."""
@@ -108,9 +120,10 @@ def parse(body: bytes) -> list[IncomingMessage]:
             content = event.message
             if content is None or content.is_echo or content.is_deleted:
                 continue
-            text = content.text or "\n".join(a.describe() for a in content.attachments)
+            text = content.text or ""
+            files = tuple(a.file(settings) for a in content.attachments if a.type != "fallback")
             found.append(IncomingMessage(channel=channel, external_id=event.sender.id, text=text,
-                                         client_id=content.mid,
+                                         client_id=content.mid, files=files,
                                          local=event.recipient.id if event.recipient else entry.id))
     return found
 
@@ -154,8 +167,11 @@ class MessengerTransport:
     async def send(self, message: OutgoingMessage) -> SendResult:
         token = self._token()
         url = f"{self.settings.messenger_api_url.rstrip('/')}/me/messages"
-        parts = (split_bytes(message.text, INSTAGRAM_BYTES) if self.channel == Channel.instagram
-                 else split_text(message.text, TEXT_LIMIT))
+        kinds = SEND_TYPES[self.channel]
+        sendable = [f for f in message.files if attachment_type(f.category) in kinds]
+        text = "\n\n".join([message.text, *(f.link_line() for f in message.files if f not in sendable)])
+        parts = (split_bytes(text, INSTAGRAM_BYTES) if self.channel == Channel.instagram
+                 else split_text(text, TEXT_LIMIT))
         provider = "Instagram" if self.channel == Channel.instagram else "Messenger"
         provider_id = None
         for number, part in enumerate(parts, start=1):
@@ -168,4 +184,17 @@ class MessengerTransport:
                 self.client, provider, url, params={"access_token": token},
                 json={"recipient": {"id": message.to}, "messaging_type": "RESPONSE", "message": content})
             provider_id = provider_id or answer.get("message_id")
+        for file in sendable:  # one attachment a message; the platform fetches it from its signed link
+            attachment = {"type": attachment_type(file.category),
+                          "payload": {"url": file.link(), "is_reusable": False}}
+            answer = await post_to_provider(
+                self.client, provider, url, params={"access_token": token},
+                json={"recipient": {"id": message.to}, "messaging_type": "RESPONSE",
+                      "message": {"attachment": attachment}})
+            provider_id = provider_id or answer.get("message_id")
         return SendResult(provider_id=provider_id)
+
+
+def attachment_type(category: str) -> str:
+    """The Send API's attachment type for one of our file categories."""
+    return category if category in ("image", "video", "audio") else "file"

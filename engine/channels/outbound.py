@@ -17,6 +17,7 @@ lease that ran out.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import timedelta
 
@@ -24,7 +25,7 @@ import httpx
 from sqlmodel import Session, col, select
 
 from engine.bus import OPERATORS, WORKERS, Subscription, conversation_stream
-from engine.channels import email, messenger, sms
+from engine.channels import email, media, messenger, sms
 from engine.channels.base import DeliveryError, OutgoingMessage, SendResult, Transport
 from engine.events import ConversationChanged, DeliveryQueued, Event, MessageCreated
 from engine.models import (
@@ -222,6 +223,8 @@ class OutboundDispatcher:
 
     async def _send_once(self, message_id: int) -> SendResult:
         outgoing = await self.ctx.read(outgoing_for, message_id)
+        files = await media.outgoing_files(self.ctx, message_id, outgoing.channel)  # links, or bytes
+        outgoing = dataclasses.replace(outgoing, files=files) if files else outgoing
         transport = self.transports.get(outgoing.channel)
         if transport is None:
             raise DeliveryError(f"no transport for channel {outgoing.channel}", retryable=False)

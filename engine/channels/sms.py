@@ -11,12 +11,15 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import httpx
 
 from engine.channels.base import (
     DeliveryError,
+    InboundFile,
     IncomingMessage,
+    OutgoingFile,
     OutgoingMessage,
     SendResult,
     post_to_provider,
@@ -42,18 +45,44 @@ def signature_valid(auth_token: str, url: str, params: Iterable[tuple[str, str]]
     return given is not None and hmac.compare_digest(signature(auth_token, url, params), given)
 
 
-def parse(fields: dict[str, str]) -> IncomingMessage:
-    """The inbound webhook's form as an :class:`IncomingMessage`; a missing field is named."""
+def parse(fields: dict[str, str], settings: Settings | None = None) -> IncomingMessage:
+    """The inbound webhook's form as an :class:`IncomingMessage`; a missing field is named. An MMS's
+    media (``NumMedia``, ``MediaUrlN``, ``MediaContentTypeN``) come as files to fetch with the
+    account's credentials, kept with the text (``engine.channels.media``)."""
     for name in ("From", "MessageSid"):
         if not fields.get(name, "").strip():
             raise InputError(f"the SMS webhook needs the form field {name!r}", field=name)
     body = fields.get("Body", "")
-    media = media_count(fields.get("NumMedia", ""))
-    if media and not body.strip():
-        body = "\n".join(f"[attachment] {fields.get(f'MediaUrl{i}', '')}".strip() for i in range(media))
+    files = tuple(media_file(fields, index, settings)
+                  for index in range(media_count(fields.get("NumMedia", ""))))
     sender = fields["From"].strip()
     return IncomingMessage(channel=Channel.sms, external_id=sender, text=body, client_id=fields["MessageSid"],
-                           phone=sender, local=fields.get("To") or None)
+                           phone=sender, local=fields.get("To") or None, files=files)
+
+
+MEDIA_HOSTS = ("twilio.com", "twiliocdn.com")  # where Twilio's media links point (and redirect)
+
+
+def media_file(fields: dict[str, str], index: int, settings: Settings | None) -> InboundFile:
+    """``MediaUrl<index>`` as a file to fetch. Only a link to the provider itself is fetched, with its
+    credentials (a webhook in development is unsigned: it must not make the server fetch, or send the
+    account's password to, an address of the caller's choosing); any other link is named, not fetched."""
+    url = fields.get(f"MediaUrl{index}", "").strip()
+    if not url:
+        raise InputError(f"NumMedia counts a file {index} but MediaUrl{index} is missing",
+                         field=f"MediaUrl{index}")
+    kind = fields.get(f"MediaContentType{index}") or None
+    ours = settings is not None and provider_link(url, settings.sms_provider_url)
+    if not ours:
+        return InboundFile(url=None, filename=url, content_type=kind)
+    auth = (settings.sms_account_sid, settings.sms_auth_token) if settings.sms_account_sid else None
+    return InboundFile(url=url, content_type=kind, auth=auth)
+
+
+def provider_link(url: str, provider_url: str) -> bool:
+    """``url`` is on the provider's own host (its API host, or one of :data:`MEDIA_HOSTS`)."""
+    host, ours = urlsplit(url).hostname or "", urlsplit(provider_url).hostname or ""
+    return host == ours or any(host == name or host.endswith("." + name) for name in MEDIA_HOSTS)
 
 
 def media_count(value: str) -> int:
@@ -85,9 +114,31 @@ class TwilioTransport:
         if not sender:
             raise DeliveryError("no number to send SMS from: set BATON_SMS_FROM", retryable=False)
         url = f"{self.settings.sms_provider_url.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
+        media, links = mms_split(message.files)
+        text = "\n\n".join(part for part in (message.text, *(f.link_line() for f in links)) if part)
+        parts = split_text(text, SMS_LIMIT) or [""]
         provider_id = None
-        for part in split_text(message.text, SMS_LIMIT):
-            answer = await post_to_provider(self.client, "SMS provider", url, auth=(sid, token),
-                                            data={"To": message.to, "From": sender, "Body": part})
+        for number, part in enumerate(parts, start=1):
+            data: dict[str, str | list[str]] = {"To": message.to, "From": sender, "Body": part}
+            if number == len(parts) and media:  # the pictures go with the last part
+                data["MediaUrl"] = [file.link() for file in media]
+            answer = await post_to_provider(self.client, "SMS provider", url, auth=(sid, token), data=data)
             provider_id = provider_id or answer.get("sid")
         return SendResult(provider_id=provider_id)
+
+
+MMS_TYPES = ("image/jpeg", "image/png", "image/gif")  # what MMS shows on every phone
+MMS_BYTES = 5 * 1024 * 1024  # Twilio's limit for the media of one message
+
+
+def mms_split(files: tuple[OutgoingFile, ...]) -> tuple[list[OutgoingFile], list[OutgoingFile]]:
+    """The files MMS carries (pictures, up to :data:`MAX_MEDIA` and :data:`MMS_BYTES` together), and
+    those it cannot, which go as signed links in the text."""
+    media: list[OutgoingFile] = []
+    links: list[OutgoingFile] = []
+    total = 0
+    for file in files:
+        fits = file.content_type in MMS_TYPES and len(media) < MAX_MEDIA and total + file.size <= MMS_BYTES
+        (media if fits else links).append(file)
+        total += file.size if fits else 0
+    return media, links

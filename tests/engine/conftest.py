@@ -157,12 +157,13 @@ class Server:
         return response.json()
 
 
-def run_server(settings: Settings, bot: Bot | None) -> Iterator[Server]:
+def run_server(settings: Settings, bot: Bot | None, port: int | None = None) -> Iterator[Server]:
+    """``port``: one chosen before, when the settings name the server's own address (``public_url``)."""
     engine = make_engine(settings.database_url)
     create_all(engine)
     engine.dispose()
     app = create_app(settings, bot=bot, load=False)
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            ws="websockets-sansio", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -68,6 +68,13 @@ class Provider:
     failures: list[int] = field(default_factory=list)
     fail_marker: bytes = b""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # path -> (type, bytes) for GET
+
+    def host(self, path: str, content_type: str, data: bytes) -> str:
+        """Serve ``data`` at ``path`` (as MMS media or a Messenger attachment are); returns its URL."""
+        with self.lock:
+            self.media[path] = (content_type, data)
+        return self.url + path
 
     def wait_for(self, predicate: Callable[[Recorded], bool], timeout: float = 20) -> Recorded:
         deadline = time.monotonic() + timeout
@@ -89,6 +96,21 @@ def serve_provider() -> Iterator[Provider]:
     provider = Provider(f"http://127.0.0.1:{port}")
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            path = urlsplit(self.path).path
+            with provider.lock:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                provider.requests.append(Recorded("GET", path, {}, headers, b""))
+                found = provider.media.get(path)
+            if found is None:
+                self._answer(404, {"message": "no such media"})
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", found[0])
+            self.send_header("Content-Length", str(len(found[1])))
+            self.end_headers()
+            self.wfile.write(found[1])
+
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             parts = urlsplit(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -198,10 +220,10 @@ def new_phone() -> str:
 
 
 def post_sms(server: Server, sender: str, text: str, sid: str | None = None,
-             token: str = SMS_TOKEN) -> httpx.Response:
-    """A Twilio-signed inbound SMS."""
+             token: str = SMS_TOKEN, **media: str) -> httpx.Response:
+    """A Twilio-signed inbound SMS (``media``: ``NumMedia``, ``MediaUrl0``... of an MMS)."""
     fields = {"From": sender, "To": OUR_NUMBER, "Body": text, "MessageSid": sid or "SM" + uuid.uuid4().hex,
-              "AccountSid": SMS_SID, "NumMedia": "0"}
+              "AccountSid": SMS_SID, "NumMedia": "0", **media}
     url = f"{server.base_url}/webhooks/sms"
     signature = sms.signature(token, url, fields.items())
     with server.http() as client:
