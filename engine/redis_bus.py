@@ -9,6 +9,13 @@ SUBSCRIBE round trip racing the socket's replay from the store), and a worker dr
 local socket wants by its stream name, before parsing it. A worker's own events come back through
 Redis too, so every worker sees one order.
 
+Event ids (``engine.bus``): one Lua script per publish, in one round trip, takes the stream's next id
+(``INCR <prefix>:id:{<stream>}``, seeded from Redis's clock when the stream has none), appends
+``<id>\\n<event JSON>`` to the stream's log (a list trimmed to ``replay`` (``BATON_EVENT_REPLAY``), expiring
+``REPLAY_TTL_SECONDS`` after its last event) and publishes ``<stream>\\n<id>\\n<event JSON>``. Being
+atomic, ids reach every worker in the order they were given. :meth:`RedisBus.backlogs` reads the
+logs for sockets that resume, with the same rules as the in-process bus.
+
 Losing Redis loses events, never data: the store holds everything. When the listener loses its
 connection (or finds that redis-py resubscribed behind its back) every local subscription is
 closed with ``overflowed`` set, so each client reconnects with its last seq and replays what it
@@ -27,7 +34,7 @@ import contextlib
 import logging
 import uuid
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -38,7 +45,16 @@ from redis.exceptions import LockError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from engine.bus import DEFAULT_BACKLOG, EventBus, InProcessBus, InProcessSubscription
+from engine.bus import (
+    DEFAULT_BACKLOG,
+    REPLAY_BACKLOG,
+    REPLAY_TTL_SECONDS,
+    Backlog,
+    Delivery,
+    EventBus,
+    InProcessBus,
+    InProcessSubscription,
+)
 from engine.events import Event, parse_event
 from engine.settings import Settings
 
@@ -49,6 +65,40 @@ RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)  # seconds between attempts, the la
 LOCK_TTL_SECONDS = 10.0  # a crashed holder frees the lock after this; a live one keeps extending it
 LOCK_WAIT_SECONDS = 60.0
 
+# KEYS: the stream's log, its id; ARGV: channel, stream, event JSON, log length, TTL seconds.
+# A missing id is seeded from the clock (microseconds), and a log left without its id is dropped,
+# so the ids in a log are always contiguous and end at the id key's value.
+_SEED = """
+local function seed()
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[2], t[1] .. string.format('%06d', tonumber(t[2])))
+  redis.call('DEL', KEYS[1])
+end
+"""
+PUBLISH_SCRIPT = _SEED + """
+if redis.call('EXISTS', KEYS[2]) == 0 then seed() end
+redis.call('INCR', KEYS[2])
+local id = redis.call('GET', KEYS[2])
+redis.call('RPUSH', KEYS[1], id .. '\\n' .. ARGV[3])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[4]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. id .. '\\n' .. ARGV[3])
+return id
+"""
+# KEYS: the stream's log, its id; ARGV: the last id the client saw ('' for the head alone), TTL.
+# Returns {head, complete (0/1), entries after that id}.
+BACKLOG_SCRIPT = _SEED + """
+if redis.call('EXISTS', KEYS[2]) == 0 then seed() end
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+local head = redis.call('GET', KEYS[2])
+if ARGV[1] == '' then return {head, 1, {}} end
+local last, top = tonumber(ARGV[1]), tonumber(head)
+local first = top - redis.call('LLEN', KEYS[1]) + 1
+if last < first - 1 or last > top then return {head, 0, {}} end
+return {head, 1, redis.call('LRANGE', KEYS[1], last - first + 1, -1)}
+"""
+
 
 class RedisBus:
     """Streams shared by every worker that uses the same Redis and ``prefix``.
@@ -57,7 +107,8 @@ class RedisBus:
     after it is missed); closed by :meth:`close`.
     """
 
-    def __init__(self, url: str, *, prefix: str = "baton", backlog: int = DEFAULT_BACKLOG) -> None:
+    def __init__(self, url: str, *, prefix: str = "baton", backlog: int = DEFAULT_BACKLOG,
+                 replay: int = REPLAY_BACKLOG) -> None:
         self.url = url
         self.prefix = prefix
         self.channel = f"{prefix}:events"
@@ -70,6 +121,9 @@ class RedisBus:
                                                client_name=f"{self.client_name}:pub", **options)
         self._listener_client = redis.Redis.from_url(url, client_name=f"{self.client_name}:sub", **options)
         self._local = InProcessBus(backlog)
+        self.replay = replay  # events each stream's log keeps
+        self._publish_script = self._publisher.register_script(PUBLISH_SCRIPT)
+        self._backlog_script = self._publisher.register_script(BACKLOG_SCRIPT)
         self._subscriptions: weakref.WeakSet[InProcessSubscription] = weakref.WeakSet()
         self._ready = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
@@ -78,10 +132,10 @@ class RedisBus:
 
     @classmethod
     async def connect(cls, url: str, *, prefix: str = "baton", backlog: int = DEFAULT_BACKLOG,
-                      timeout: float = 10.0) -> RedisBus:
+                      replay: int = REPLAY_BACKLOG, timeout: float = 10.0) -> RedisBus:
         """A bus whose listener is subscribed; raises ``ConnectionError`` if Redis cannot be reached
         within ``timeout`` seconds (a worker should not start half-connected)."""
-        bus = cls(url, prefix=prefix, backlog=backlog)
+        bus = cls(url, prefix=prefix, backlog=backlog, replay=replay)
         bus._listener = asyncio.create_task(bus._listen(), name=f"redis-bus {bus.channel}")
         try:
             await asyncio.wait_for(bus._ready.wait(), timeout)
@@ -94,12 +148,39 @@ class RedisBus:
     def connected(self) -> bool:
         return self._ready.is_set()
 
+    def _keys(self, stream: str) -> list[str]:
+        return [f"{self.prefix}:log:{{{stream}}}", f"{self.prefix}:id:{{{stream}}}"]
+
     async def publish(self, stream: str, event: Event) -> None:
         try:
-            await self._publisher.publish(self.channel, f"{stream}\n{event.model_dump_json()}")
+            await self._publish_script(keys=self._keys(stream), args=[
+                self.channel, stream, event.model_dump_json(), self.replay, int(REPLAY_TTL_SECONDS)])
         except (*LOST, RedisError) as exc:
             log.warning("event bus: could not publish to %s (%s); subscribers resync from the store",
                         stream, exc)
+
+    async def backlogs(self, after: Mapping[str, int | None]) -> dict[str, Backlog]:
+        """Every stream's log read in one pipelined round trip. Raises ``ConnectionError`` when Redis
+        cannot be reached (a socket that cannot learn its position cannot promise a resume)."""
+        if not after:
+            return {}
+        try:
+            async with self._publisher.pipeline(transaction=False) as pipe:
+                for stream, last in after.items():
+                    await self._backlog_script(keys=self._keys(stream),
+                                               args=["" if last is None else last, int(REPLAY_TTL_SECONDS)],
+                                               client=pipe)
+                replies = await pipe.execute()
+        except (*LOST, RedisError) as exc:
+            raise ConnectionError(f"event bus: could not read the stream logs ({exc})") from exc
+        found: dict[str, Backlog] = {}
+        for stream, (head, complete, entries) in zip(after, replies, strict=True):
+            events = []
+            for entry in entries:
+                number, _, payload = entry.partition(b"\n")
+                events.append((int(number), parse_event(payload)))
+            found[stream] = Backlog(int(head), events, bool(complete))
+        return found
 
     def subscribe(self, *streams: str) -> InProcessSubscription:
         subscription = self._local.subscribe(*streams)
@@ -195,16 +276,16 @@ class RedisBus:
                 subscription.close()
 
     async def _deliver(self, data: bytes) -> None:
-        stream, _, payload = data.partition(b"\n")
+        stream, _, rest = data.partition(b"\n")
         name = stream.decode()
         if not self._local.subscribers(name):
             return
+        number, _, payload = rest.partition(b"\n")
         try:
             event = parse_event(payload)
+            self._local.fan_out(Delivery(name, int(number), event))
         except ValueError:
             log.exception("event bus: dropped an unreadable event on %s", name)
-            return
-        await self._local.publish(name, event)
 
 
 def _safe(url: str) -> str:
@@ -216,5 +297,6 @@ async def open_bus(settings: Settings) -> EventBus:
     """The bus a worker uses: Redis when ``BATON_REDIS_URL`` is set (several workers share it),
     otherwise the worker's own in-process bus."""
     if settings.redis_url:
-        return await RedisBus.connect(settings.redis_url, prefix=settings.redis_prefix)
-    return InProcessBus()
+        return await RedisBus.connect(settings.redis_url, prefix=settings.redis_prefix,
+                                      replay=settings.event_replay)
+    return InProcessBus(replay=settings.event_replay)

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{VAR_DIR / 'baton.db'}"
     redis_url: str | None = None  # set for several workers: the bus and routing lock go through Redis
     redis_prefix: str = "baton"  # channel and key prefix, so deployments can share one Redis
+    # events each bus stream keeps for operator consoles that reconnect with their last event id
+    # (docs/scaling.md); an older gap gets a "resync" frame and the console reloads over REST
+    event_replay: int = Field(default=500, ge=1, le=100_000)
     index_dir: Path = VAR_DIR / "index"
     embedding_model: str | None = None
     embedding_backend: Literal["auto", "onnx", "torch"] = "auto"

@@ -2,17 +2,20 @@
 
 What a client sends is parsed once, into one of a discriminated union (``type`` is the tag), so a
 handler matches on a model rather than a dict; an unknown ``type`` is named in the error. What the
-server sends is built from these models too (operator-socket events are the bus events of
-``engine.events``, already typed). docs/architecture.md lists them.
+server sends is built from these models too: operator-socket events are the bus events of
+``engine.events``, already typed, each with the fields of :class:`Stamp` added (:func:`stamped`).
+docs/architecture.md lists them.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from engine.events import QueueInfo
+from engine.events import Event, QueueInfo
 from engine.models import MessagePublic
 from engine.validation import CleanInput, Id
 
@@ -147,9 +150,68 @@ class ErrorFrame(_Out):
 
 class HelloFrame(_Out):
     """The operator socket's first frame: the conversations it follows live, with the seq each is
-    followed from (a console that reconnects ``subscribe``s from its own last seq to resume)."""
+    followed from, and the bus streams it follows with the event id each is followed from (the
+    id the console resumed from, or the stream's latest)."""
 
     type: Literal["hello"] = "hello"
     operator_id: int
     watching: list[int]
     seqs: dict[int, int] = {}
+    ids: dict[str, int] = {}
+
+
+class ResyncFrame(_Out):
+    """Sent after ``hello`` for each resumed stream whose gap is older than the bus keeps (or whose id
+    it does not know, after a restart): events were missed for good, so the console reloads what it
+    shows of them over REST (and ``subscribe``s again by seq); the stream goes on from ``hello``'s id."""
+
+    type: Literal["resync"] = "resync"
+    streams: list[str]
+    detail: str
+
+
+class Stamp(_Out):
+    """What every bus event relayed on the operator socket carries beside its own fields: the stream it
+    came by and its id there (monotonic per stream; the console sends the last of each back on
+    reconnect, ``?resume=``). A message replayed from the store rather than the bus has no ``id``."""
+
+    stream: str
+    id: int | None = None
+
+
+def stamped(event: Event | BaseModel, stream: str, id: int | None) -> str:
+    """The event's JSON with its :class:`Stamp` fields, spliced in rather than re-validated: the
+    operator socket sends one per event, on the delivery path."""
+    body = event.model_dump_json()
+    extra = f',"stream":{json.dumps(stream)}' + (f',"id":{id}' if id is not None else "")
+    return body[:-1] + extra + "}"
+
+
+# --- the operator socket's resume ---------------------------------------------------------------
+
+MAX_RESUME_STREAMS = 200
+JS_SAFE_INT = 2**53 - 1
+_RESUMABLE = re.compile(r"operators|operator:(\d{1,10})|conversation:(\d{1,10})(:internal)?")
+_RESUME: TypeAdapter[dict[str, Annotated[int, Field(ge=0, le=JS_SAFE_INT)]]] = TypeAdapter(
+    dict[str, Annotated[int, Field(ge=0, le=JS_SAFE_INT)]])
+
+
+def parse_resume(raw: str, operator_id: int) -> dict[str, int]:
+    """``?resume=`` of the operator socket: a JSON object of stream -> the last event id the console
+    saw on it. Raises ``ValueError`` naming what is wrong (the socket closes with 1008): not such an
+    object, over ``MAX_RESUME_STREAMS`` streams, or a stream this operator cannot follow (another
+    operator's own stream, a name that is no stream)."""
+    if not raw:
+        return {}
+    try:
+        found = _RESUME.validate_json(raw)
+    except ValidationError as exc:
+        problem = f"resume must be a JSON object of stream name to event id: {detail(exc)}"
+        raise ValueError(problem[:120]) from None
+    if len(found) > MAX_RESUME_STREAMS:
+        raise ValueError(f"resume names at most {MAX_RESUME_STREAMS} streams")
+    for stream in found:
+        match = _RESUMABLE.fullmatch(stream)
+        if match is None or (match.group(1) is not None and int(match.group(1)) != operator_id):
+            raise ValueError(f"resume: {stream[:40]!r} is not a stream this socket follows")
+    return found

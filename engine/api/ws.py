@@ -24,7 +24,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.api import frames, limits
 from engine.api.deps import operator_for, visitor_conversation_for
@@ -38,6 +38,7 @@ from engine.api.frames import (
     OperatorRead,
     OperatorTyping,
     ReadFrame,
+    ResyncFrame,
     StateFrame,
     Subscribe,
     TypingFrame,
@@ -114,8 +115,7 @@ async def _pump(websocket: WebSocket, subscription: Subscription, forward: Any) 
     """Relay bus events through ``forward`` until the socket or the subscription ends."""
     try:
         while True:
-            stream, event = await subscription.get()
-            await forward(stream, event)
+            await forward(*await subscription.receive())
     except ConnectionResetError:
         if subscription.overflowed:
             await websocket.close(code=RESYNC, reason="resync: reconnect with your last seq")
@@ -190,7 +190,7 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
         subscription.close()
         return
 
-    async def forward(_stream: str, event: Event) -> None:
+    async def forward(_stream: str, _id: int, event: Event) -> None:
         nonlocal sent
         if isinstance(event, MessageCreated):
             if event.seq <= sent or event.message.visibility != "public":
@@ -246,15 +246,29 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
 
 # --- operator -----------------------------------------------------------------------------------
 
-def _owned(session: Session, operator_id: int) -> list[tuple[int, int]]:
-    """(id, last seq) of the conversations the operator owns: watched live from their current seq."""
-    rows = session.exec(select(Conversation.id, Conversation.last_seq).where(
-        Conversation.assignee_id == operator_id, Conversation.state == State.assigned)).all()
-    return [(conversation_id, last_seq) for conversation_id, last_seq in rows]
+def _followed(session: Session, operator_id: int, resumed: list[int]) -> dict[int, int]:
+    """Conversation id -> last seq of those the socket follows from the start: the operator's own
+    (assigned), and those the console resumes (that exist)."""
+    owned = select(Conversation.id, Conversation.last_seq).where(
+        Conversation.assignee_id == operator_id, Conversation.state == State.assigned)
+    found = {conversation_id: last_seq for conversation_id, last_seq in session.exec(owned).all()}
+    if resumed:
+        named = select(Conversation.id, Conversation.last_seq).where(col(Conversation.id).in_(resumed))
+        found.update(session.exec(named).all())
+    return found
+
+
+def _conversation_of(stream: str) -> int | None:
+    """The conversation a ``conversation:<id>[:internal]`` stream belongs to."""
+    if not stream.startswith("conversation:"):
+        return None
+    return int(stream.split(":")[1])
 
 
 @router.websocket("/ws/operator")
-async def operator_socket(websocket: WebSocket, token: str = "") -> None:
+async def operator_socket(websocket: WebSocket, token: str = "", resume: str = "") -> None:
+    """``resume``: a JSON object of stream -> the last event id the console saw there (``Stamp``);
+    what the bus still holds after each is sent after ``hello``, the rest is named in a ``resync``."""
     ctx = _ctx(websocket)
     operator = await operator_for(ctx, token)
     await websocket.accept()
@@ -267,9 +281,15 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
         await websocket.close(code=UNAUTHORISED, reason="a valid operator token is required")
         return
     operator_id = operator.id
+    try:
+        resumed = frames.parse_resume(resume, operator_id)
+    except ValueError as exc:
+        await websocket.close(code=INVALID, reason=str(exc)[:120])
+        return
     subscription = ctx.bus.subscribe(OPERATORS, operator_stream(operator_id))
     watched: dict[int, int] = {}  # conversation id -> last message seq sent (or to start after)
     started: set[int] = set()  # conversations this socket has sent a message of
+    last_ids: dict[str, int] = {}  # stream -> id of the last bus event relayed, or followed from
     sending = asyncio.Lock()  # the replay and the live relay take turns, so seqs only go up
 
     def watch(conversation_id: int, after: int) -> None:
@@ -277,15 +297,22 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
         subscription.add(conversation_stream(conversation_id))
         subscription.add(conversation_stream(conversation_id, internal=True))
 
-    async def send_new(conversation_id: int, messages: list[MessagePublic]) -> None:
-        """Send the messages past the conversation's mark, in order (call holding ``sending``)."""
+    async def send_new(conversation_id: int, messages: list[MessagePublic],
+                       stamp: tuple[str, int, int] | None = None) -> None:
+        """Send the messages past the conversation's mark, in order (call holding ``sending``);
+        ``stamp`` (stream, id, seq): the bus event the message of that seq came as."""
         for message in messages:
             if message.seq <= watched[conversation_id]:
                 continue
             watched[conversation_id] = message.seq
             started.add(conversation_id)
             relayed = MessageCreated(conversation_id=conversation_id, seq=message.seq, message=message)
-            await websocket.send_text(relayed.model_dump_json())
+            if stamp is not None and stamp[2] == message.seq:
+                stream, event_id = stamp[0], stamp[1]
+            else:
+                stream = conversation_stream(conversation_id, internal=message.visibility == "internal")
+                event_id = None
+            await websocket.send_text(frames.stamped(relayed, stream, event_id))
 
     async def replay(conversation_id: int, after: int) -> None:
         """Everything after ``after`` this socket has not sent yet, then live events from there on.
@@ -297,7 +324,10 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
             found = await ctx.read(queries.operator_messages, conversation_id, watched[conversation_id])
             await send_new(conversation_id, found)
 
-    async def forward(stream: str, event: Event) -> None:
+    async def forward(stream: str, event_id: int, event: Event) -> None:
+        if event_id <= last_ids.get(stream, 0):
+            return  # replayed on resume already, or from before the stream was followed from
+        last_ids[stream] = event_id
         if isinstance(event, ConversationChanged):
             if stream != OPERATORS:
                 return  # the same change also comes by the operators stream
@@ -309,11 +339,45 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
                 if event.seq > last:
                     watched.setdefault(event.conversation_id, last)
                     await send_new(event.conversation_id, await in_order(
-                        ctx, queries.operator_messages, event.conversation_id, last, event))
+                        ctx, queries.operator_messages, event.conversation_id, last, event),
+                        (stream, event_id, event.seq))
             return
         if isinstance(event, Typing) and event.operator_id == operator_id:
             return
-        await websocket.send_text(event.model_dump_json())
+        await websocket.send_text(frames.stamped(event, stream, event_id))
+
+    async def start() -> None:
+        """Follow the operator's streams and conversations, send ``hello``, then what each resumed
+        stream missed (or a ``resync`` naming those whose gap the bus no longer holds)."""
+        resumed_ids = {c for c in map(_conversation_of, resumed) if c is not None}
+        followed = await ctx.read(_followed, operator_id, sorted(resumed_ids))
+        for conversation_id, last_seq in followed.items():
+            watch(conversation_id, last_seq)
+        streams = [OPERATORS, operator_stream(operator_id)] + [
+            conversation_stream(c, internal=internal) for c in watched for internal in (False, True)]
+        try:
+            backlogs = await ctx.bus.backlogs({stream: resumed.get(stream) for stream in streams})
+        except ConnectionError:
+            await websocket.close(code=RESYNC, reason="resync: the event bus is unavailable, reconnect")
+            raise Closed from None
+        missed = {stream: found.events for stream, found in backlogs.items()
+                  if stream in resumed and found.complete}
+        for stream, events in missed.items():  # a resumed conversation's missed messages follow hello
+            conversation_id = _conversation_of(stream)
+            seqs = [event.seq for _, event in events if isinstance(event, MessageCreated)]
+            if conversation_id is not None and seqs:
+                watched[conversation_id] = min(watched[conversation_id], min(seqs) - 1)
+        last_ids.update({stream: resumed[stream] if stream in missed else found.head
+                         for stream, found in backlogs.items()})
+        await _send(websocket, HelloFrame(operator_id=operator_id, watching=sorted(watched),
+                                          seqs=dict(sorted(watched.items())), ids=dict(last_ids)))
+        stale = [stream for stream in resumed if stream in backlogs and stream not in missed]
+        if stale:
+            await _send(websocket, ResyncFrame(streams=stale, detail=(
+                "events missed on these streams are older than the server keeps: reload them")))
+        for stream, events in missed.items():
+            for event_id, event in events:
+                await forward(stream, event_id, event)
 
     async def reader() -> None:
         while True:
@@ -340,13 +404,9 @@ async def operator_socket(websocket: WebSocket, token: str = "") -> None:
 
     presence.connected(ctx, operator_id)
     try:
-        for conversation_id, last_seq in await ctx.read(_owned, operator_id):
-            watch(conversation_id, last_seq)
-        await _send(websocket, HelloFrame(operator_id=operator_id, watching=sorted(watched),
-                                          seqs=dict(sorted(watched.items()))))
+        await start()
         await _serve(websocket, subscription, reader, forward)
-    except WebSocketDisconnect:  # the client left before the hello
+    except (WebSocketDisconnect, Closed):  # the client left before the hello, or the bus is away
         subscription.close()
     finally:
         presence.disconnected(ctx, operator_id)
-

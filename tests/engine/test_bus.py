@@ -53,3 +53,33 @@ def test_events_round_trip_through_json() -> None:
     assert parse_event(event.model_dump_json()) == event
     with pytest.raises(ValueError, match="extra"):
         parse_event({"type": "typing", "conversation_id": 1, "role": "visitor", "on": True, "surprise": 1})
+
+
+async def test_ids_grow_per_stream_and_a_backlog_holds_what_came_after_an_id() -> None:
+    bus = InProcessBus(replay=3)
+    subscription = bus.subscribe(conversation_stream(1), conversation_stream(2))
+    start = (await bus.backlogs({conversation_stream(1): None}))[conversation_stream(1)].head
+    for n in range(4):
+        await bus.publish(conversation_stream(1), _typing(1, on=n % 2 == 0))
+    await bus.publish(conversation_stream(2), _typing(2))
+    got = [await subscription.receive() for _ in range(5)]
+    ones = [d.id for d in got if d.stream == conversation_stream(1)]
+    assert ones == [start + 1, start + 2, start + 3, start + 4]
+    found = await bus.backlogs({conversation_stream(1): start + 2, conversation_stream(3): None})
+    assert found[conversation_stream(1)].complete
+    assert [i for i, _ in found[conversation_stream(1)].events] == [start + 3, start + 4]
+    assert found[conversation_stream(1)].head == start + 4
+    assert found[conversation_stream(3)].events == [] and found[conversation_stream(3)].complete
+    # the log keeps 3: after start + 1 it still has everything (start + 2 ..); after start it does not
+    assert (await bus.backlogs({conversation_stream(1): start + 1}))[conversation_stream(1)].complete
+    assert not (await bus.backlogs({conversation_stream(1): start}))[conversation_stream(1)].complete
+    assert not (await bus.backlogs({conversation_stream(1): start + 5}))[conversation_stream(1)].complete
+
+
+async def test_a_log_made_again_starts_above_every_id_the_old_one_gave() -> None:
+    bus = InProcessBus(replay=10, replay_streams=1)
+    await bus.publish(conversation_stream(1), _typing(1))
+    old = (await bus.backlogs({conversation_stream(1): None}))[conversation_stream(1)].head
+    await bus.publish(conversation_stream(2), _typing(2))  # evicts stream 1's log
+    again = (await bus.backlogs({conversation_stream(1): old}))[conversation_stream(1)]
+    assert not again.complete and again.head > old  # an old id reads as too old, not as a position

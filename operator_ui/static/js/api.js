@@ -54,15 +54,26 @@ export class Api {
 
 const UNAUTHORISED = 4401;
 const RATE_LIMITED = 4429;  // the reason ends "retry in N s": come back then, not sooner
+const RESUME_STREAMS = 100;  // the engine takes up to 200; the least recently heard are dropped first
 
-/** A WebSocket that keeps itself open. ``url()`` is called before every (re)connect. */
+/** A WebSocket that keeps itself open. ``url()`` is called before every (re)connect.
+ *
+ * ``resumable`` (the operator socket): every event carries its ``stream`` and ``id``; the socket keeps
+ * the last id of each stream (from ``hello``, then from each event) and reconnects with them
+ * (``&resume=``), so the engine sends what was missed. A ``resync`` frame names the streams whose gap
+ * was older than the engine keeps: ``onResync(frame)`` reloads what they show over REST.
+ * ``resumed`` says whether the current connection asked to resume. */
 export class LiveSocket {
-  constructor(url, {onEvent, onOpen, onStatus, onUnauthorised} = {}) {
+  constructor(url, {onEvent, onOpen, onStatus, onUnauthorised, onResync, resumable = false} = {}) {
     this.url = url;
     this.onEvent = onEvent || (() => {});
     this.onOpen = onOpen || (() => {});
     this.onStatus = onStatus || (() => {});
     this.onUnauthorised = onUnauthorised || (() => {});
+    this.onResync = onResync || (() => {});
+    this.resumable = resumable;
+    this.lastIds = new Map();  // stream -> the last event id heard on it (insertion order: least recent first)
+    this.resumed = false;
     this.socket = null;
     this.stopped = false;
     this.attempt = 0;
@@ -106,7 +117,12 @@ export class LiveSocket {
   connect() {
     if (this.stopped) return;
     this.onStatus("connecting");
-    const socket = new WebSocket(this.url());
+    let href = this.url();
+    this.resumed = this.resumable && this.lastIds.size > 0;
+    if (this.resumed) {
+      href += `${href.includes("?") ? "&" : "?"}resume=${encodeURIComponent(JSON.stringify(Object.fromEntries(this.lastIds)))}`;
+    }
+    const socket = new WebSocket(href);
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.attempt = 0;
@@ -120,6 +136,7 @@ export class LiveSocket {
       } catch {
         return;
       }
+      if (this.resumable) this.track(data);
       this.onEvent(data);
     });
     socket.addEventListener("close", (event) => {
@@ -135,6 +152,19 @@ export class LiveSocket {
       const retry = event.code === RATE_LIMITED ? Number(/retry in (\d+) s/.exec(event.reason)?.[1] ?? 5) : 0;
       this.schedule(retry * 1000);
     });
+  }
+
+  /** Keep the last id of each stream (``hello`` gives where each is followed from). */
+  track(frame) {
+    if (frame.type === "hello") {
+      this.lastIds = new Map(Object.entries(frame.ids || {}));
+    } else if (frame.type === "resync") {
+      this.onResync(frame);
+    } else if (typeof frame.id === "number" && typeof frame.stream === "string") {
+      this.lastIds.delete(frame.stream);
+      this.lastIds.set(frame.stream, frame.id);
+    }
+    while (this.lastIds.size > RESUME_STREAMS) this.lastIds.delete(this.lastIds.keys().next().value);
   }
 
   schedule(atLeast = 0) {

@@ -167,3 +167,33 @@ async def test_the_lock_gives_up_after_its_wait(buses: tuple[RedisBus, RedisBus]
         with pytest.raises(LockError, match="still held"):
             async with second.lock("routing", wait=0.2):
                 pass
+
+
+async def test_ids_given_on_one_worker_resume_on_another(buses: tuple[RedisBus, RedisBus]) -> None:
+    """Event ids are Redis's, per stream: a console that saw an id through worker A resumes through
+    worker B from the same log, and an id older than the log keeps is reported as a gap."""
+    first, second = buses
+    here = first.subscribe(OPERATORS)
+    start = (await second.backlogs({OPERATORS: None}))[OPERATORS].head
+    for n in range(3):
+        await first.publish(OPERATORS, _typing(n))
+    delivered = [await asyncio.wait_for(here.receive(), 5) for _ in range(3)]
+    assert [d.id for d in delivered] == [start + 1, start + 2, start + 3]
+    found = (await second.backlogs({OPERATORS: delivered[0].id}))[OPERATORS]
+    assert found.complete and found.head == start + 3
+    assert found.events == [(d.id, d.event) for d in delivered[1:]]
+    assert not (await second.backlogs({OPERATORS: start - 10}))[OPERATORS].complete
+    assert not (await second.backlogs({OPERATORS: start + 99}))[OPERATORS].complete
+
+
+async def test_a_stream_log_keeps_only_its_replay_length(prefix: str) -> None:
+    bus = await RedisBus.connect(REDIS_URL, prefix=prefix, replay=2)
+    try:
+        start = (await bus.backlogs({OPERATORS: None}))[OPERATORS].head
+        for n in range(4):
+            await bus.publish(OPERATORS, _typing(n))
+        assert [i for i, _ in (await bus.backlogs({OPERATORS: start + 2}))[OPERATORS].events] == [
+            start + 3, start + 4]
+        assert not (await bus.backlogs({OPERATORS: start + 1}))[OPERATORS].complete
+    finally:
+        await bus.close()

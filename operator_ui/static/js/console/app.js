@@ -1,6 +1,7 @@
 // The operator console: sign-in, the live socket, and the wiring between the list, the open
 // conversation and its side panel. Everything on screen follows the engine's events; an open
-// conversation resumes from its last seq after any reconnect.
+// conversation resumes from its last seq after any reconnect, and the socket from its last event id
+// on each stream (what the engine still holds is sent again; a "resync" reloads the rest).
 import {Api, LiveSocket} from "../api.js";
 import {DEMO_HINT, clearSession, loadSession, saveSession, signIn} from "../auth.js";
 import {h} from "../dom.js";
@@ -52,6 +53,8 @@ class Console {
       onEvent: (event) => this.onEvent(event),
       onStatus: (status) => this.showConnection(status),
       onUnauthorised: () => this.signOut(),
+      onResync: () => this.reload(),
+      resumable: true,
     }).start();
     setInterval(() => this.inbox.tick(), 1000);
     // conversations this console does not follow (the queue's) send no message events: their previews
@@ -137,10 +140,18 @@ class Console {
     }
   }
 
-  /** After (re)connecting: refresh the lists and get what the open conversation missed. */
+  /** After (re)connecting: get what the open conversation missed (a second subscribe sends only what
+   * the resume did not), and refresh the lists unless the engine replays what this console missed. */
   resync() {
-    this.inbox.refresh();
+    if (!this.socket.resumed) this.inbox.refresh();
     if (this.currentId !== null) this.socket.send({type: "subscribe", conversation_id: this.currentId, after: this.view.lastSeq});
+  }
+
+  /** The engine no longer holds all this console missed ("resync"): load the lists and the open
+   * conversation again over REST. */
+  reload() {
+    this.inbox.refresh();
+    if (this.currentId !== null) this.open(this.currentId);
   }
 
   showConnection(status) {
