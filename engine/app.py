@@ -40,6 +40,7 @@ from engine.api import (
     ws,
 )
 from engine.api import customers as customer_api
+from engine.api import hours as hours_api
 from engine.api import routing as routing_api
 from engine.bus import EventBus
 from engine.channels.outbound import OutboundDispatcher
@@ -201,6 +202,8 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
     app.include_router(routing_api.router)  # routing inputs: language, topics, region
     app.include_router(customer_api.router)  # one thread per customer: timeline, merges, reply route
     app.include_router(supervisor.router)  # priority and VIP at runtime, audited
+    for router in (hours_api.visitor_router, hours_api.admin_router):
+        app.include_router(router)  # business hours: the widget's banner, leave-a-message, the admin's edit
     for router in (attachments.visitor_router, attachments.operator_router, attachments.link_router):
         app.include_router(router)  # file uploads, downloads and signed links (docs/files.md)
     operator_ui.mount(app)  # the pages: home, visitor demo, operator console, supervisor; /widget.js

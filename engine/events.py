@@ -20,10 +20,12 @@ class _Event(BaseModel):
 
 
 class QueueInfo(_Event):
-    """Where a queued conversation stands: 1-based position and an estimated wait (None if unknown)."""
+    """Where a queued conversation stands: 1-based position and an estimated wait (None if unknown).
+    ``opens_at``: queued after hours, it waits for its team to open then (no wait is estimated)."""
 
     position: int
     wait_seconds: float | None = None
+    opens_at: datetime | None = None
 
 
 class MessageCreated(_Event):

@@ -32,6 +32,7 @@ from engine.models.operator import (
     Status,
     Team,
     TeamCreate,
+    TeamHours,
     TeamPublic,
 )
 from engine.models.operator import Role as OperatorRole
@@ -45,6 +46,6 @@ __all__ = [
     "Draft", "DraftKind", "DraftPublic", "EmailConfirmation",
     "HandoffEvent", "Message", "MessagePublic",
     "Operator", "OperatorCreate", "OperatorPublic", "OperatorRole", "Role", "State", "Status", "Team",
-    "TeamCreate", "TeamPublic", "Transition", "TransitionPublic", "Visibility", "utcnow",
+    "TeamCreate", "TeamHours", "TeamPublic", "Transition", "TransitionPublic", "Visibility", "utcnow",
     "VisitorPresence",
 ]

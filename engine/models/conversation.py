@@ -60,6 +60,8 @@ class Conversation(SQLModel, table=True):
     csat_score: int | None = None
     csat_comment: str | None = Field(default=None, sa_type=Text)
     offered: bool = False
+    # queued after hours: routing leaves it until its team opens (``hours``); the opening it was told
+    held_until: datetime | None = None
 
 
 class ConversationPublic(SQLModel):
@@ -85,6 +87,7 @@ class ConversationPublic(SQLModel):
     csat_score: int | None
     csat_comment: str | None
     offered: bool
+    held_until: datetime | None = None
 
 
 class Message(SQLModel, table=True):

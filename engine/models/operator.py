@@ -34,7 +34,17 @@ class TeamBase(SQLModel):
     overflow_after_seconds: int | None = Field(default=None, ge=0)
 
 
-class Team(TeamBase, table=True):
+class TeamHours(SQLModel):
+    """A team's business hours (``engine.service.hours``): the weekly schedule in ``timezone``, closed
+    on the public holidays of ``holiday_country``/``holiday_subdivision``. No ``timezone``: always open."""
+
+    timezone: str | None = Field(default=None, max_length=64)
+    hours: list[dict[str, str]] = json_list()  # [{"day": "mon", "opens": "09:00", "closes": "17:00"}]
+    holiday_country: str | None = Field(default=None, max_length=8)
+    holiday_subdivision: str | None = Field(default=None, max_length=16)
+
+
+class Team(TeamBase, TeamHours, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
@@ -42,7 +52,7 @@ class TeamCreate(TeamBase):
     pass
 
 
-class TeamPublic(TeamBase):
+class TeamPublic(TeamBase, TeamHours):
     id: int
 
 

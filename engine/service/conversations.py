@@ -48,6 +48,7 @@ from engine.service import attachments, deliveries, routing_inputs, turns
 from engine.service.bot import BotOutcome, TurnInput
 from engine.service.channel_rules import Unroutable
 from engine.service.errors import Conflict, Invalid, NotFound
+from engine.service.hours import HoursState, closed_notice, when
 from engine.service.policy import HANDOFF_NOTICE, available, derive_skills, reopen_to, wait_notice
 from engine.service.runtime import Outbox, ServiceContext
 from engine.service.turns import TurnClaim
@@ -323,11 +324,14 @@ def turn_input(session: Session, conversation: Conversation, limit: int,
                      channel=conversation.channel, offered=conversation.offered)
 
 
-def apply_bot_turn(session: Session, outbox: Outbox, claim: TurnClaim, outcome: BotOutcome) -> list[Message]:
+def apply_bot_turn(session: Session, outbox: Outbox, claim: TurnClaim, outcome: BotOutcome,
+                   closed: HoursState | None = None, at: datetime | None = None) -> list[Message]:
     """Record the decision and act on it if the bot still has the conversation, removing the pending
     turn in the same transaction. Nothing happens if the claim is no longer this worker's (its lease
     ran out and another worker answered): a question is answered once. The escalation notice says
-    a person is coming; where the visitor stands is told after routing (``tell_wait``)."""
+    a person is coming; where the visitor stands is told after routing (``tell_wait``). After hours
+    (``closed``: the conversation's hours as of ``at``) it is queued all the same, with its packet,
+    but held for the opening, and the notice says when that is instead."""
     conversation = lock(session, claim.conversation_id)
     if not turns.finish(session, claim):
         return []
@@ -336,6 +340,9 @@ def apply_bot_turn(session: Session, outbox: Outbox, claim: TurnClaim, outcome: 
                              packet=outcome.packet))
     if conversation.state not in BOT_STATES:
         return []  # a person took over while the bot was thinking: it says nothing
+    if outcome.action == "escalate" and closed is not None:
+        return [hold(session, outbox, conversation, closed, at or utcnow(), actor="bot",
+                     reason=f"{outcome.explanation}; after hours, queued for the opening")]
     if outcome.action == "escalate":
         transition(session, outbox, conversation, State.queued, actor="bot", reason=outcome.explanation)
         return [append(session, outbox, conversation, Role.system, HANDOFF_NOTICE)]
@@ -376,6 +383,94 @@ async def record_csat(ctx: ServiceContext, conversation_id: int, score: int, com
         session.add(conversation)
 
     await ctx.act(work)
+
+
+# --- after hours ----------------------------------------------------------------------------------
+
+LEAVE_MESSAGE = "Leave a message"
+
+
+def hold(session: Session, outbox: Outbox, conversation: Conversation, closed: HoursState, at: datetime, *,
+         actor: str, reason: str) -> Message:
+    """Queue a conversation for its team's next opening (routing leaves it until then) and tell the
+    visitor honestly when that is; a web visitor is offered to leave an address to be answered on."""
+    conversation.held_until = closed.opens_at
+    transition(session, outbox, conversation, State.queued, actor=actor, reason=reason)
+    web = conversation.channel == "web"
+    return append(session, outbox, conversation, Role.system,
+                  closed_notice(closed, at, can_leave_contact=web),
+                  quick_replies=[LEAVE_MESSAGE] if web else None)
+
+
+async def release_opened(ctx: ServiceContext, conversation_ids: list[int]) -> list[int]:
+    """The team opened: these held conversations become routable (still queued, with their packet);
+    returns those released. Each gets a ``conversation.updated`` so pages and the widget redraw."""
+    def work(session: Session, outbox: Outbox) -> list[int]:
+        released = []
+        for conversation_id in conversation_ids:
+            conversation = lock(session, conversation_id)
+            if conversation.state != State.queued or conversation.held_until is None:
+                continue
+            conversation.held_until = None
+            session.add(conversation)
+            announce(session, outbox, conversation, from_state=State.queued, actor="system",
+                     reason="the team opened")
+            released.append(conversation_id)
+        return released
+
+    return await ctx.act(work) if conversation_ids else []
+
+
+@dataclass(frozen=True)
+class LeftMessage:
+    """What a visitor left after hours: where to answer them, and the notice that says so."""
+
+    email: str | None
+    phone: str | None
+    notice: Message
+    message: Message | None
+
+
+async def leave_message(ctx: ServiceContext, conversation_id: int, *, email: str | None, phone: str | None,
+                        text: str | None, closed: HoursState | None, at: datetime) -> LeftMessage:
+    """A web visitor leaves an address to be answered on and, optionally, their question. ``email`` has
+    just been sent a confirmation code (``email_confirmation.request`` put it on the contact): once
+    confirmed, a person's reply reaches a visitor who left the page there (``channel_rules``).
+    ``phone`` (a valid number, checked by the API) goes on the contact for the team to call or text:
+    typed, it is never an automatic channel. A conversation still with the bot is queued for a person,
+    held for the opening when ``closed``. The notice says exactly that, and when."""
+    if email is None and phone is None:
+        raise Invalid("give an email address or a phone number to be answered on")
+    words = check_text(ctx, text) if text and text.strip() else None
+
+    def work(session: Session, outbox: Outbox) -> LeftMessage:
+        conversation = lock(session, conversation_id)
+        if conversation.channel != "web":
+            raise Conflict(f"a {conversation.channel} conversation is answered on {conversation.channel}")
+        if conversation.state == State.resolved:
+            raise Conflict("the conversation is resolved; write a new message to reopen it")
+        if phone is not None:
+            contact = session.get(Contact, conversation.contact_id)
+            contact.phone = phone
+            session.add(contact)
+        message = append(session, outbox, conversation, Role.visitor, words) if words else None
+        if conversation.state in BOT_STATES:
+            if closed is not None:
+                conversation.held_until = closed.opens_at
+            transition(session, outbox, conversation, State.queued, actor="visitor",
+                       reason="left a message after hours" if closed else "left a message for a person")
+        later = f" when we open {when(closed.opens_at, closed.timezone, at)} ({closed.timezone} time)" \
+            if closed and closed.opens_at and closed.timezone else ""
+        text = f"Thank you. A person from our team will answer you here{later}."
+        if email is not None:
+            text += f" Enter the code we have just sent to {email}, and the answer will also reach you by " \
+                "email if you have left this page by then."
+        if phone is not None:
+            text += f" The team will see your number, {phone}, to call or text you."
+        notice = append(session, outbox, conversation, Role.system, text)
+        return LeftMessage(email, phone, notice, message)
+
+    return await ctx.act(work)
 
 
 # --- operator actions -----------------------------------------------------------------------------

@@ -267,6 +267,8 @@ class Floor:
     teams: dict[int, TeamSnapshot]
     started: dict[int, list[datetime]]  # operator id -> when each open conversation was assigned
     last_seq: dict[int, int]  # queued conversation id -> its last seq (for queue events)
+    # queued after hours, not routed (nor estimated) before its team opens: conversation id -> the opening
+    held: dict[int, datetime] = field(default_factory=dict)
 
 
 def policy_for(settings: Settings) -> RoutingPolicy:

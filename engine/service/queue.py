@@ -13,7 +13,7 @@ simulated shift actually produces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -42,10 +42,21 @@ def info(estimate: Estimate) -> QueueInfo:
 
 @dataclass(frozen=True)
 class QueueView:
+    """The queue's estimates, and the conversations held after hours (no estimate: they wait for the
+    opening, ``held``), placed after the routable ones in the order of their opening."""
+
     estimates: list[Estimate]
     last_seq: dict[int, int]
+    held: dict[int, datetime] = field(default_factory=dict)
+
+    def held_info(self) -> dict[int, QueueInfo]:
+        ordered = sorted(self.held.items(), key=lambda item: (item[1], item[0]))
+        return {conversation_id: QueueInfo(position=len(self.estimates) + number, opens_at=opens_at)
+                for number, (conversation_id, opens_at) in enumerate(ordered, start=1)}
 
     def info(self, conversation_id: int) -> QueueInfo | None:
+        if conversation_id in self.held:
+            return self.held_info()[conversation_id]
         found = next((e for e in self.estimates if e.conversation_id == conversation_id), None)
         return info(found) if found else None
 
@@ -57,7 +68,7 @@ def current(session: Session, settings: Settings, now: datetime | None = None) -
     handle = handle_times(session, settings.handle_time_samples)
     estimates = estimate(floor.queued, floor.operators, floor.started, floor.teams, handle, at,
                          policy_for(settings))
-    return QueueView(estimates, floor.last_seq)
+    return QueueView(estimates, floor.last_seq, floor.held)
 
 
 def queue_info(session: Session, settings: Settings, conversation: Conversation) -> QueueInfo | None:
@@ -73,24 +84,24 @@ async def publish(ctx: ServiceContext, now: datetime | None = None) -> QueueView
     as ``state``), where either changed since last told."""
     view = await ctx.read(current, ctx.settings, now)
     sent = ctx.worker.told  # per worker, like the sockets it feeds
-    changed = {}
-    for e in view.estimates:
-        told = (e.position, minutes(e.wait_seconds))
-        if sent.get(e.conversation_id) != told:
-            sent[e.conversation_id] = told
-            changed[e.conversation_id] = e
-    for gone in set(sent) - {e.conversation_id for e in view.estimates}:
+    positions = {e.conversation_id: info(e) for e in view.estimates} | view.held_info()
+    changed: dict[int, QueueInfo | None] = {}
+    for conversation_id, where in positions.items():
+        told = (where.position, minutes(where.wait_seconds), where.opens_at)
+        if sent.get(conversation_id) != told:
+            sent[conversation_id] = told
+            changed[conversation_id] = where
+    for gone in set(sent) - set(positions):
         del sent[gone]
         changed[gone] = None
     if not changed:
         return view
-    positions = {e.conversation_id: info(e) for e in view.estimates}
-    await ctx.bus.publish(OPERATORS, QueueUpdated(queued=len(view.estimates), positions=positions))
-    for conversation_id, e in changed.items():
-        if e is None:
+    await ctx.bus.publish(OPERATORS, QueueUpdated(queued=len(positions), positions=positions))
+    for conversation_id, where in changed.items():
+        if where is None:
             continue
         await ctx.bus.publish(conversation_stream(conversation_id), ConversationChanged(
             type="conversation.updated", conversation_id=conversation_id,
             seq=view.last_seq.get(conversation_id, 0), state=State.queued, from_state=State.queued,
-            actor="system", reason="queue position", queue=info(e)))
+            actor="system", reason="queue position", queue=where))
     return view

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from engine.models import Contact, Conversation, HandoffEvent, Operator, State, Status, Team, utcnow
-from engine.service import conversations, locks
+from engine.service import conversations, locks, schedule
 from engine.service.errors import Conflict
 from engine.service.policy import (
     Assignment,
@@ -53,11 +53,15 @@ def load_floor(session: Session, now: datetime, grace_seconds: float) -> Floor:
         operators.append(OperatorSnapshot(id=op.id, status=status, skills=frozenset(op.skills),
                                           capacity=op.capacity, load=len(started[op.id]), team_id=op.team_id,
                                           last_assigned_at=last_assigned.get(op.id)))
-    queued, last_seq = [], {}
+    queued, last_seq, held = [], {}, {}
     rows = session.exec(select(Conversation, Contact).where(Conversation.contact_id == Contact.id,
                                                              Conversation.state == State.queued)).all()
     packets = _latest_packets(session, [c.id for c, _ in rows if not c.skills])
     for conversation, contact in rows:
+        if conversation.held_until is not None:  # after hours: waits for its team's opening
+            held[conversation.id] = conversation.held_until
+            last_seq[conversation.id] = conversation.last_seq
+            continue
         skills = conversation.skills or derive_skills(packets.get(conversation.id),
                                                       channel=conversation.channel, tags=conversation.tags)
         queued.append(QueuedSnapshot(id=conversation.id, queued_at=conversation.queued_at or now,
@@ -65,7 +69,7 @@ def load_floor(session: Session, now: datetime, grace_seconds: float) -> Floor:
                                      priority=conversation.priority, vip=contact.vip,
                                      region=contact.region, value=contact.value))
         last_seq[conversation.id] = conversation.last_seq
-    return Floor(queued, operators, teams, dict(started), last_seq)
+    return Floor(queued, operators, teams, dict(started), last_seq, held)
 
 
 def _latest_packets(session: Session, conversation_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -79,11 +83,13 @@ def _latest_packets(session: Session, conversation_ids: list[int]) -> dict[int, 
 
 
 async def route(ctx: ServiceContext, now: datetime | None = None) -> list[Assignment]:
-    """One routing pass over the whole queue (a new arrival may not be the most urgent): plan, then
-    assign through ``conversations.route_to``, skipping a conversation claimed meanwhile
-    (``Conflict``). Returns what it assigned. One pass at a time, across workers too."""
+    """One routing pass over the whole queue (a new arrival may not be the most urgent): release the
+    conversations held after hours whose team has opened (business hours judged at ``now``, else by
+    ``ctx.clock``), plan, then assign through ``conversations.route_to``, skipping a conversation
+    claimed meanwhile (``Conflict``). Returns what it assigned. One pass at a time, across workers too."""
     async with locks.exclusive(ctx, "routing"):
         at = now or utcnow()
+        await conversations.release_opened(ctx, await ctx.read(schedule.opened, now or ctx.clock()))
         floor = await ctx.read(load_floor, at, ctx.settings.presence_grace_seconds)
         done = []
         for assignment in plan(floor.queued, floor.operators, floor.teams, at, policy_for(ctx.settings)):

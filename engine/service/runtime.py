@@ -24,10 +24,13 @@ from sqlmodel import Session
 
 from engine.bus import EventBus
 from engine.events import Event
+from engine.models import utcnow
 from engine.settings import Settings
 from engine.writes import GroupCommit
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from engine.files import FileStore
     from engine.integrations import Integration
     from engine.service.bot import Bot
@@ -83,7 +86,8 @@ class Worker:
     connections: Connections = field(default_factory=Connections)
     visitors: Connections = field(default_factory=Connections)  # web conversations with a widget here
     visitors_seen_at: datetime | None = None  # when this worker last refreshed their VisitorPresence
-    told: dict[int, tuple[int, int | None]] = field(default_factory=dict)  # conversation: position, minutes
+    # conversation: what its visitor was last told (position and minutes, or position and the opening)
+    told: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     drafting: dict[int, asyncio.Task[Any]] = field(default_factory=dict)  # conversation -> its draft task
     # drafts generated at once (the rest wait for a slot): drafting never crowds out delivery
     draft_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DRAFTS_AT_ONCE))
@@ -121,6 +125,9 @@ class ServiceContext:
     files: FileStore | None = None  # attachment bytes (engine.files); made on first use
     reactions: Reactions | None = None  # the workflow's, run after each commit's events are published
     worker: Worker = field(default_factory=Worker)
+    # what business hours are judged by (engine.service.hours): the wall clock; a test sets one of its
+    # own to be after hours, and at the next opening, without waiting for the night
+    clock: Callable[[], datetime] = field(default=utcnow)
     writes: GroupCommit = field(init=False)  # the write queue of ``engine`` (group commit on SQLite)
 
     def __post_init__(self) -> None:

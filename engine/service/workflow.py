@@ -16,8 +16,9 @@ it) followed by :func:`answer` (inline, for REST) or :func:`answer_later` (a bac
 worker, for sockets and webhooks). The bot's turn runs outside any transaction, holding a renewed
 lease on its ``PendingTurn``; its answer is stored and the pending turn removed in one transaction.
 After an escalation, routing runs first and only then is the visitor told where they stand, from an
-estimate read outside the write lock. A turn whose worker died is resumed by :func:`resume_turns`
-on any worker's tick.
+estimate read outside the write lock; after hours (``schedule.closed_for``) the conversation is held
+for its team's opening instead, and the visitor is told when that is. A turn whose worker died is
+resumed by :func:`resume_turns` on any worker's tick.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sqlmodel import Session
 from engine.bus import OPERATORS, EventBus
 from engine.events import ConversationChanged, PresenceUpdated, QueueInfo
 from engine.models import Conversation, Message, utcnow
-from engine.service import actions, conversations, drafts, presence, queue, routing, turns
+from engine.service import actions, conversations, drafts, presence, queue, routing, schedule, turns
 from engine.service.bot import Bot, BotOutcome
 from engine.service.conversations import Accepted
 from engine.service.errors import Conflict
@@ -138,8 +139,11 @@ async def answer(ctx: ServiceContext, accepted: Accepted) -> list[Message]:
     async with _held(ctx, claim):
         await _gate(ctx, claim)
         outcome = await _decide(ctx, accepted)
-        replies = await ctx.act(conversations.apply_bot_turn, claim, outcome)  # reactions route it
-    if outcome.action == "escalate" and replies:
+        at = ctx.clock()  # after hours, an escalation is held for the opening and says when that is
+        closed = await ctx.read(schedule.closed_for, claim.conversation_id, at) \
+            if outcome.action == "escalate" else None
+        replies = await ctx.act(conversations.apply_bot_turn, claim, outcome, closed, at)  # then routed
+    if outcome.action == "escalate" and replies and closed is None:
         where = await ctx.read(_queue_info, ctx.settings, claim.conversation_id)  # outside the write lock
         told = await conversations.tell_wait(ctx, claim.conversation_id, where) if where else None
         if told is not None:

@@ -5,6 +5,7 @@
 import {Api, LiveSocket, showConnection} from "./api.js";
 import {clearSession, loadSession, signIn} from "./auth.js";
 import {dateTime, fill, h} from "./dom.js";
+import {renderHours} from "./hours-admin.js";
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const idOrNull = (value) => (value === "" ? null : Number(value));
@@ -24,7 +25,7 @@ class Admin {
       const note = document.getElementById("forbidden");
       note.hidden = false;
       note.textContent = "These settings need an admin account.";
-      for (const id of ["operators", "teams", "canned", "handoff"]) document.getElementById(id).hidden = true;
+      for (const id of ["operators", "teams", "hours", "canned", "handoff"]) document.getElementById(id).hidden = true;
       return;
     }
     this.bindForms();
@@ -45,6 +46,7 @@ class Admin {
     this.teams = teams;
     this.renderOperators(operators);
     this.renderTeams(teams);
+    await renderHours(this.api, teams, () => this.refresh());
     await this.renderCanned();
     this.renderAudit(audit, operators);
     this.renderHandoff(await this.api.get("/api/admin/handoff"));

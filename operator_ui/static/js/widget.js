@@ -9,6 +9,7 @@ import {clock, fill, h, newId, s, safeUrl} from "./dom.js";
 import {MAX_MESSAGE_CHARS, lengthCounter} from "./limits.js";
 
 const TALK_TO_PERSON = "Talk to a person";
+const LEAVE_MESSAGE = "Leave a message";  // offered after hours (engine.service.conversations.hold)
 const ROLE_NAMES = {bot: "Assistant", operator: "Support team", system: "Baton"};
 const CSAT_LABELS = ["Very poor", "Poor", "Okay", "Good", "Great"];
 const BOT_STATES = new Set(["bot", "offered"]);
@@ -68,6 +69,7 @@ class Widget {
     this.typingSent = false;
     this.typingIdle = null;
     this.team = {agent: null, authors: [], typical_reply_seconds: null};  // GET /api/visitor/team
+    this.hours = null;  // GET /api/visitor/hours: whether a person can answer now, else when
     this.build();
   }
 
@@ -76,6 +78,88 @@ class Widget {
     for (const item of this.store.pending) this.showPending(item);
     if (this.store.token) this.connect();
     this.renderQuickReplies();
+    this.loadHours();
+  }
+
+  /** Open or closed, before the visitor writes: after hours the banner says when people are back. */
+  async loadHours() {
+    try {
+      this.hours = await this.api.get("/api/visitor/hours");
+    } catch {
+      return;  // no banner: the notices after escalating still say it
+    }
+    if (!this.hours.open) {
+      fill(this.hoursBanner, h("strong", {text: this.hours.holiday ? `Closed for ${this.hours.holiday}` : "After hours"}),
+        h("span", {text: this.hours.notice}));
+    }
+    this.renderHours();
+  }
+
+  /** The banner shows while the assistant answers; once a person is involved the notice says it. */
+  renderHours() {
+    this.hoursBanner.hidden = !this.hours || this.hours.open || (this.state !== null && !BOT_STATES.has(this.state));
+  }
+
+  /** After hours: where to be answered (email or phone) and, if they like, the question. */
+  showLeave() {
+    if (!this.leave.hidden) return;
+    const address = h("input", {id: "baton-leave-address", name: "address", maxlength: 320, autocomplete: "email",
+      required: true, placeholder: "you@example.com or +49 30 901820"});
+    const text = h("textarea", {id: "baton-leave-text", name: "text", rows: 2, maxlength: MAX_MESSAGE_CHARS,
+      placeholder: "Your question (optional)"});
+    const error = h("p", {class: "error", role: "alert", hidden: true});
+    fill(this.leave, h("h3", {text: "Leave a message"}),
+      h("label", {for: "baton-leave-address", text: "Email or phone number to answer you on"}), address,
+      h("label", {for: "baton-leave-text", class: "visually-hidden", text: "Your question"}), text, error,
+      h("button", {type: "submit", class: "primary", text: "Leave message"}));
+    this.leave.onsubmit = async (event) => {
+      event.preventDefault();
+      const value = address.value.trim();
+      const body = value.includes("@") ? {email: value} : {phone: value};
+      if (text.value.trim()) body.text = text.value.trim();
+      let left;
+      try {
+        await this.ensureConversation();
+        left = await this.api.post("/api/visitor/leave-message", body);
+      } catch (failure) {
+        error.hidden = false;
+        error.textContent = `Not saved: ${failure.message}`;
+        return;
+      }
+      if (left.confirmation) this.askCode(left.confirmation.email);
+      else this.leaveDone(`Thank you. Our team will see your number, ${left.phone}.`);
+    };
+    this.leave.hidden = false;
+    this.renderQuickReplies();
+    address.focus();
+    this.scrollDown();
+  }
+
+  /** The code mailed to the address: confirmed, a person's reply reaches the visitor there once gone. */
+  askCode(email) {
+    const code = h("input", {id: "baton-leave-code", name: "code", inputmode: "numeric", maxlength: 6,
+      pattern: "[0-9]{6}", required: true, autocomplete: "one-time-code"});
+    const error = h("p", {class: "error", role: "alert", hidden: true});
+    fill(this.leave, h("label", {for: "baton-leave-code", text: `The 6-digit code we sent to ${email}`}), code, error,
+      h("button", {type: "submit", class: "primary", text: "Confirm"}));
+    this.leave.onsubmit = async (event) => {
+      event.preventDefault();
+      try {
+        await this.api.post("/api/visitor/email/confirm", {code: code.value.trim()});
+      } catch (failure) {
+        error.hidden = false;
+        error.textContent = `Not confirmed: ${failure.message}`;
+        return;
+      }
+      this.leaveDone(`Thank you. We'll answer you at ${email}, even if you have left this page.`);
+    };
+    code.focus();
+  }
+
+  leaveDone(text) {
+    this.left = true;  // the offer is taken: no second form
+    fill(this.leave, h("p", {class: "thanks", role: "status", text}));
+    setTimeout(() => { this.leave.hidden = true; this.renderQuickReplies(); }, 4000);
   }
 
   // --- layout -----------------------------------------------------------------------------------
@@ -93,6 +177,8 @@ class Widget {
     this.list.append(this.empty);
     this.typing = h("p", {class: "typing", hidden: true, "aria-live": "polite"});
     this.notice = h("div", {class: "notice", role: "status", "aria-live": "polite", hidden: true});
+    this.hoursBanner = h("div", {class: "notice hours", role: "status", hidden: true});
+    this.leave = h("form", {class: "leave-message", hidden: true, "aria-label": "Leave a message"});
     this.quick = h("div", {class: "quick-replies", role: "group", "aria-label": "Suggested replies"});
     this.csat = h("section", {class: "csat", hidden: true, "aria-labelledby": "baton-csat-title"});
     this.input = h("textarea", {id: "baton-input", rows: 1, maxlength: MAX_MESSAGE_CHARS, autocomplete: "off",
@@ -106,7 +192,8 @@ class Widget {
     h("header", {},
       h("div", {class: "who-helps"}, this.avatar, h("div", {}, h("h2", {id: "baton-title", text: "Chat with us"}), this.status)),
       h("button", {type: "button", class: "close", "aria-label": "Close chat", onclick: () => this.setOpen(false)}, "×")),
-    this.connection, this.notice, this.list, this.typing, this.csat, this.quick, this.form);
+    this.connection, this.hoursBanner, this.notice, this.list, this.typing, this.csat, this.leave, this.quick,
+    this.form);
     this.root.append(h("div", {class: "baton"}, this.panel, this.launcher));
   }
 
@@ -237,6 +324,7 @@ class Widget {
     if (changed && !BOT_STATES.has(state)) this.loadTeam();
     this.renderNotice();
     this.renderQuickReplies();
+    this.renderHours();
     if (reopened) this.csat.hidden = true;
     if (state === "resolved" && this.store.rated !== this.lastSeq) this.showCsat();
     if (!BOT_STATES.has(state)) this.stopThinking();
@@ -440,15 +528,25 @@ class Widget {
     const replies = [...offered];
     const canAsk = this.state === null || BOT_STATES.has(this.state);
     if (canAsk && !replies.some((r) => r.toLowerCase() === TALK_TO_PERSON.toLowerCase())) replies.push(TALK_TO_PERSON);
-    if (!canAsk) replies.length = 0;
+    if (!canAsk) replies.splice(0, replies.length, ...offered.filter((r) => r === LEAVE_MESSAGE && this.leave.hidden && !this.left));
     fill(this.quick, replies.map((text) => h("button", {type: "button", class: "chip", text,
-      onclick: () => this.submit(text)})));
+      onclick: () => (text === LEAVE_MESSAGE ? this.showLeave() : this.submit(text))})));
   }
 
   renderNotice() {
     const {state, queue} = this;
     this.notice.classList.remove("waiting", "assigned", "closed");
-    if (state === "queued") {
+    if (state === "queued" && queue?.opens_at) {  // after hours: held for the team's opening
+      this.notice.classList.add("waiting");
+      const zone = this.hours?.timezone || undefined;
+      const when = new Intl.DateTimeFormat(undefined, {weekday: "long", hour: "numeric", minute: "2-digit",
+        timeZone: zone, timeZoneName: "short"}).format(new Date(queue.opens_at));
+      fill(this.notice, h("strong", {text: "Waiting for our team to open"}),
+        h("span", {text: `Your question is queued for ${when}. The assistant can still help meanwhile.`}));
+      this.notice.hidden = false;
+      this.status.textContent = "Our team is away right now";
+      this.showAgent(null);
+    } else if (state === "queued") {
       this.notice.classList.add("waiting");
       const parts = ["A person from our team will take over here."];
       if (queue?.position) parts.push(`You're number ${queue.position} in line`);
