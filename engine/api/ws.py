@@ -181,6 +181,8 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
     conversation_id = conversation.id
     subscription = ctx.bus.subscribe(conversation_stream(conversation_id))
     sent = after
+    # on the page from here (before the first state frame): a person's reply then stays in the chat
+    await presence.visitor_connected(ctx, conversation_id)
     try:
         for message in await ctx.read(queries.visitor_messages, conversation_id, sent):
             await _send(websocket, MessageFrame(message=message))
@@ -188,6 +190,7 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
         await _send(websocket, await ctx.read(_visitor_state, ctx.settings, conversation_id))
     except WebSocketDisconnect:  # the client left during the replay
         subscription.close()
+        await presence.visitor_disconnected(ctx, conversation_id)
         return
 
     async def forward(_stream: str, _id: int, event: Event) -> None:
@@ -233,7 +236,6 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
             case VisitorRead():
                 await conversations.mark_read(ctx, conversation_id, Role.visitor, frame.seq)
 
-    await presence.visitor_connected(ctx, conversation_id)  # a person's reply then stays in the chat
     try:
         await _serve(websocket, subscription, reader, forward)
     finally:

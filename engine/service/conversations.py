@@ -104,9 +104,9 @@ def append(session: Session, outbox: Outbox, conversation: Conversation, role: R
     internal = visibility == Visibility.internal
     outbox.add(conversation_stream(conversation.id, internal=internal),
                MessageCreated(conversation_id=conversation.id, seq=message.seq, message=public(message)))
-    return message
     if visibility == Visibility.public and role in (Role.bot, Role.system):
         deliveries.route(session, outbox, conversation, message)  # back where the customer wrote
+    return message
 
 
 def transition(session: Session, outbox: Outbox, conversation: Conversation, to_state: State, *, actor: str,
