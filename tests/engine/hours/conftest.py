@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 
 from engine.service.bot import Bot
 from engine.settings import Settings
-from tests.engine.channels.conftest import Mailbox
+from tests.engine.channels.conftest import SMS_SID, SMS_TOKEN, Mailbox, Provider, serve_provider
 from tests.engine.conftest import Server, free_port, postgres_database, run_server
 
 SUNDAY_NIGHT = datetime(2027, 3, 7, 20, 0, tzinfo=UTC)
@@ -45,6 +45,7 @@ class Desk:
     admin: str  # an admin's token
     teams: dict[str, int]  # name -> id
     mailbox: Mailbox
+    provider: Provider  # the SMS provider's stand-in
 
     def http(self) -> httpx.Client:
         return self.server.http()
@@ -58,8 +59,10 @@ def set_hours(http: httpx.Client, admin: str, team_id: int, **body: Any) -> http
                     json={"weekly": WEEKDAYS, "reason": "after-hours tests", **body})
 
 
-def closed_desk(settings: Settings, bot: Bot, mailbox: Mailbox) -> Iterator[Desk]:
+def closed_desk(settings: Settings, bot: Bot, mailbox: Mailbox, provider: Provider) -> Iterator[Desk]:
     settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": mailbox.port,
+                                           "sms_provider_url": provider.url, "sms_account_sid": SMS_SID,
+                                           "sms_auth_token": SMS_TOKEN,
                                            "email_from": "Shop Support <support@shop.example>",
                                            "delivery_backoff_seconds": 0.05, "delivery_sweep_seconds": 0.5})
     for server in run_server(settings, bot):
@@ -76,7 +79,12 @@ def closed_desk(settings: Settings, bot: Bot, mailbox: Mailbox) -> Iterator[Desk
                 teams[name] = made.json()["id"]
                 set_hours(http, admin, teams[name], timezone=zone, holiday_country=country,
                           holiday_subdivision=subdivision).raise_for_status()
-        yield Desk(server, clock, admin, teams, mailbox)
+        yield Desk(server, clock, admin, teams, mailbox, provider)
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[Provider]:
+    yield from serve_provider()
 
 
 @pytest.fixture(scope="module")
@@ -90,13 +98,13 @@ def mailbox() -> Iterator[Mailbox]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def desk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, bot_settings: Settings,
-         bot: Bot, mailbox: Mailbox) -> Iterator[Desk]:
+         bot: Bot, mailbox: Mailbox, provider: Provider) -> Iterator[Desk]:
     """The closed desk on a database of its own (its teams' hours would hold other tests' handoffs)."""
     base = bot_settings.model_copy(update={"routing_interval_seconds": 0.2})
     if request.param == "sqlite":
         folder: Path = tmp_path_factory.mktemp("hours")
         url = f"sqlite:///{folder / 'baton.db'}"
-        yield from closed_desk(base.model_copy(update={"database_url": url}), bot, mailbox)
+        yield from closed_desk(base.model_copy(update={"database_url": url}), bot, mailbox, provider)
         return
     with postgres_database() as url:
-        yield from closed_desk(base.model_copy(update={"database_url": url}), bot, mailbox)
+        yield from closed_desk(base.model_copy(update={"database_url": url}), bot, mailbox, provider)

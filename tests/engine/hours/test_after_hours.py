@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from tests.engine.channels.conftest import new_phone, post_sms
 from tests.engine.conftest import receive_until
 from tests.engine.hours.conftest import BERLIN_OPENS, NEW_YORK_OPENS, SUNDAY_NIGHT, Desk, set_hours
 
@@ -174,3 +175,13 @@ def test_desk_open_hides_nothing_and_a_holiday_alone_keeps_berlin_shut(desk: Des
         view = http.get(f"/api/admin/teams/{desk.teams['Berlin']}/hours", headers=desk.auth()).json()
     assert view["now"]["open"] is False and view["now"]["holiday"] == "Women's Day"
     assert when(view["now"]["opens_at"]) == BERLIN_OPENS
+
+
+def test_an_sms_customer_after_hours_is_told_when_and_answered_where_they_wrote(desk: Desk) -> None:
+    desk.clock.at = SUNDAY_NIGHT
+    phone = new_phone()
+    assert post_sms(desk.server, phone, "I want to talk to a human").status_code == 200
+    sent = desk.provider.wait_for(lambda r: r.form().get("To") == phone)
+    text = sent.form()["Body"]
+    assert "we open tomorrow at 9:00 (America/New_York time), in 18 hours" in text
+    assert text.endswith("We'll answer you here.") and "leave your email" not in text
