@@ -115,8 +115,10 @@ def test_operator_socket_replays_notes_and_sees_the_visitor_typing(server: Serve
         receive_json(socket)
         socket.send(json.dumps({"type": "typing", "on": True}))
         typing = receive_until(desk, lambda f: f["type"] == "typing")[-1]
+        assert typing.pop("id") > 0  # every relayed event carries its stream and its id there
         assert typing == {"type": "typing", "conversation_id": conversation["conversation_id"],
-                          "role": "visitor", "on": True, "operator_id": None}
+                          "role": "visitor", "on": True, "operator_id": None,
+                          "stream": f"conversation:{conversation['conversation_id']}"}
         conversation_id = conversation["conversation_id"]
         desk.send(json.dumps({"type": "typing", "conversation_id": conversation_id, "on": True}))
         assert receive_until(socket, lambda f: f["type"] == "typing")[-1] == {
