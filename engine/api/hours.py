@@ -108,6 +108,7 @@ async def leave_message(ctx: Ctx, request: Request, conversation: VisitorConvers
     to the visitor's email (the same request, and limits, as ``POST /api/visitor/email``), keep a
     phone on their contact, store their question, and queue the conversation for a person (held for
     the opening when the team is closed)."""
+    conversations.check_can_leave_message(conversation)
     pending = None
     if body.email is not None:  # first: an address the mail server refuses stores nothing (503)
         pending = await visitor.request_email_confirmation(ctx, request, conversation,

@@ -6,6 +6,7 @@ Each route parses, checks the operator, and calls the service (`engine.service.p
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -30,9 +31,12 @@ class PresenceRequest(_Body):
 
 
 class QueueEntry(BaseModel):
+    """``opens_at``: queued after hours and held until its team opens then (no wait estimated)."""
+
     conversation_id: int
     position: int
     wait_seconds: float | None
+    opens_at: datetime | None = None
 
 
 class QueueResponse(BaseModel):
@@ -50,11 +54,14 @@ async def set_presence(ctx: Ctx, operator: CurrentOperator, body: PresenceReques
 
 @router.get("/api/queue")
 async def get_queue(ctx: Ctx, _operator: CurrentOperator) -> QueueResponse:
-    """The live queue, most urgent first, with each conversation's estimated wait."""
+    """The live queue, most urgent first, with each conversation's estimated wait; then those held
+    after hours, in the order of their team's opening."""
     view = await ctx.read(queue.current, ctx.settings)
-    return QueueResponse(queued=len(view.estimates), entries=[
-        QueueEntry(conversation_id=e.conversation_id, position=e.position, wait_seconds=e.wait_seconds)
-        for e in view.estimates])
+    entries = [QueueEntry(conversation_id=e.conversation_id, position=e.position, wait_seconds=e.wait_seconds)
+               for e in view.estimates]
+    entries += [QueueEntry(conversation_id=conversation_id, position=where.position, wait_seconds=None,
+                           opens_at=where.opens_at) for conversation_id, where in view.held_info().items()]
+    return QueueResponse(queued=len(entries), entries=entries)
 
 
 class Roster(BaseModel):

@@ -431,6 +431,15 @@ class LeftMessage:
     message: Message | None
 
 
+def check_can_leave_message(conversation: Conversation) -> None:
+    """Only a web visitor leaves an address (a channel's customer is answered where they wrote), and
+    not on a resolved conversation: checked before a confirmation code is mailed."""
+    if conversation.channel != "web":
+        raise Conflict(f"a {conversation.channel} conversation is answered on {conversation.channel}")
+    if conversation.state == State.resolved:
+        raise Conflict("the conversation is resolved; write a new message to reopen it")
+
+
 async def leave_message(ctx: ServiceContext, conversation_id: int, *, email: str | None, phone: str | None,
                         text: str | None, closed: HoursState | None, at: datetime) -> LeftMessage:
     """A web visitor leaves an address to be answered on and, optionally, their question. ``email`` has
@@ -445,10 +454,7 @@ async def leave_message(ctx: ServiceContext, conversation_id: int, *, email: str
 
     def work(session: Session, outbox: Outbox) -> LeftMessage:
         conversation = lock(session, conversation_id)
-        if conversation.channel != "web":
-            raise Conflict(f"a {conversation.channel} conversation is answered on {conversation.channel}")
-        if conversation.state == State.resolved:
-            raise Conflict("the conversation is resolved; write a new message to reopen it")
+        check_can_leave_message(conversation)
         if phone is not None:
             contact = session.get(Contact, conversation.contact_id)
             contact.phone = phone

@@ -58,7 +58,6 @@ class Hours:
     weekly: tuple[Interval, ...]
     country: str | None = None
     subdivision: str | None = None
-    team_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def snapshot(team: Team) -> hours.Hours | None:
         return None
     weekly = hours.intervals((row["day"], row["opens"], row["closes"]) for row in team.hours)
     return hours.Hours(team_id=team.id, timezone=team.timezone, weekly=weekly, country=team.holiday_country,
-                       subdivision=team.holiday_subdivision, team_name=team.name)
+                       subdivision=team.holiday_subdivision)
 
 
 def teams_hours(session: Session) -> dict[int, hours.Hours | None]:

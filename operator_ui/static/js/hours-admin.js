@@ -1,7 +1,8 @@
 // The admin page's business hours: per team, a time zone, the opening and closing time of each
 // weekday (one interval a day here; the API takes several), and the public-holiday calendar
 // (country and subdivision of the `holidays` package). Saved with PUT /api/admin/teams/{id}/hours,
-// which refuses an unknown zone, a bad time or calendar with a message naming it; audited.
+// which refuses an unknown zone, a bad time or calendar with a message naming it; audited. A time
+// input cannot hold 24:00 (open until midnight): 23:59 stands for it, both ways.
 import {fill, h} from "./dom.js";
 
 const DAYS = [["mon", "Mon"], ["tue", "Tue"], ["wed", "Wed"], ["thu", "Thu"], ["fri", "Fri"], ["sat", "Sat"],

@@ -121,6 +121,9 @@ def test_every_team_closed_told_when_leave_a_message_queued_and_answered_by_emai
             assert detail["conversation"]["state"] == "queued" and detail["packet"] is not None
             assert when(detail["conversation"]["held_until"]) == NEW_YORK_OPENS
             assert detail["queue"]["opens_at"] is not None and detail["queue"]["wait_seconds"] is None
+            listed = http.get("/api/queue", headers=kim_auth).json()["entries"]
+            assert {"conversation_id": conversation_id, "position": 1, "wait_seconds": None,
+                    "opens_at": "2027-03-08T14:00:00Z"} in listed
 
             refusals = [http.post("/api/visitor/leave-message", headers=visitor_auth, json=body) for body in
                         ({}, {"phone": "12345"}, {"phone": "+49 30 1"}, {"email": "not-an-address"})]
