@@ -28,7 +28,8 @@ PAGES = {
     "/reports": "reports.html",
 }
 # The pages load only their own scripts and styles: an injected <script> or inline handler never runs.
-PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+# img-src blob: shows attachments, fetched with the page's token (operator_ui/static/js/files.js)
+PAGE_POLICY = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 

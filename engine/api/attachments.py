@@ -27,8 +27,8 @@ from engine.service.conversations import operator_actor
 
 INLINE = ("image/", "application/pdf")
 _FILE_BODY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The file's bytes, of its checked content type",
-          "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+    200: {"description": "The file's bytes, served as the type read from them (image/png, ...)",
+          "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}}
 _UPLOAD_REFUSALS = errors.responses(413, 415)
 
 visitor_router = APIRouter(prefix="/api/visitor", tags=["visitor"],
@@ -117,7 +117,8 @@ async def operator_thumbnail(ctx: Ctx, operator: CurrentOperator, attachment_id:
                  summary="A file behind a signed link that expires (providers, SMS visitors)")
 async def linked_file(ctx: Ctx, attachment_id: IdPath, filename: str,
                       expires: Annotated[int, Query(ge=0, le=2**62)],
-                      signature: Annotated[str, Query(min_length=1, max_length=128)]) -> Response:
+                      signature: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$",
+                                                      description="HMAC-SHA256, hex")]) -> Response:
     """The link names the file and when it expires, signed by this server; ``filename`` is only
     for the reader's benefit (the id decides)."""
     why = links.valid(ctx.settings.secret_key, attachment_id, expires, signature)

@@ -32,7 +32,7 @@ def make(base_url: str, secret_key: str, attachment_id: int, filename: str, seco
 def valid(secret_key: str, attachment_id: int, expires: int, given: str,
           now: float | None = None) -> str | None:
     """None when the link is good; otherwise why it is not."""
-    if not hmac.compare_digest(signature(secret_key, attachment_id, expires), given):
+    if not hmac.compare_digest(signature(secret_key, attachment_id, expires).encode(), given.encode()):
         return "this link's signature does not match: it was not made by this server for this file"
     if expires < (now if now is not None else time.time()):
         return "this link has expired; ask for the file again"

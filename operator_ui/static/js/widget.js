@@ -6,6 +6,7 @@
 // reload continues the same conversation.
 import {Api, LiveSocket} from "./api.js";
 import {clock, fill, h, newId, s, safeUrl} from "./dom.js";
+import {attachmentList, clipIcon, dropZone, filesOf, uploadFile, uploadRow} from "./files.js";
 import {MAX_MESSAGE_CHARS, lengthCounter} from "./limits.js";
 
 const TALK_TO_PERSON = "Talk to a person";
@@ -22,7 +23,7 @@ class Store {
       saved = JSON.parse(localStorage.getItem(this.key) || "{}") || {};
     } catch { /* a broken entry starts over */ }
     this.token = saved.token || null;
-    this.pending = Array.isArray(saved.pending) ? saved.pending : [];  // [{client_id, text}]
+    this.pending = Array.isArray(saved.pending) ? saved.pending : [];  // [{client_id, text, attachments?}]
     this.rated = saved.rated || null;  // the seq at which the visitor rated the conversation
     this.open = Boolean(saved.open);
   }
@@ -184,7 +185,18 @@ class Widget {
     this.input = h("textarea", {id: "baton-input", rows: 1, maxlength: MAX_MESSAGE_CHARS, autocomplete: "off",
       dir: "auto", placeholder: "Write a message…", onkeydown: (e) => this.onKey(e), oninput: () => this.onInput()});
     this.counter = lengthCounter(this.input);
+    // files: the paperclip, a paste into the box (a screenshot) or a drop on the panel; each uploads
+    // with its progress bar, then goes as a message of its own (a refusal says why, in its row)
+    this.fileInput = h("input", {type: "file", multiple: true, hidden: true, id: "baton-file",
+      onchange: () => { this.attach([...this.fileInput.files]); this.fileInput.value = ""; }});
+    this.input.addEventListener("paste", (e) => {
+      const files = filesOf(e.clipboardData);
+      if (files.length) { e.preventDefault(); this.attach(files); }
+    });
+    this.uploads = h("ul", {class: "uploads", "aria-label": "Files being sent", "aria-live": "polite"});
     this.form = h("form", {class: "composer", onsubmit: (e) => { e.preventDefault(); this.submit(); }},
+      h("button", {type: "button", class: "attach", "aria-label": "Attach a file", title: "Attach a file (or paste, or drop it here)",
+        onclick: () => this.fileInput.click()}, clipIcon()), this.fileInput,
       h("label", {for: "baton-input", class: "visually-hidden", text: "Your message"}), this.input,
       h("button", {type: "submit", class: "send", "aria-label": "Send"}, sendIcon()), this.counter);
     this.panel = h("section", {id: "baton-panel", class: "panel", role: "dialog", "aria-modal": "false",
@@ -193,7 +205,8 @@ class Widget {
       h("div", {class: "who-helps"}, this.avatar, h("div", {}, h("h2", {id: "baton-title", text: "Chat with us"}), this.status)),
       h("button", {type: "button", class: "close", "aria-label": "Close chat", onclick: () => this.setOpen(false)}, "×")),
     this.connection, this.hoursBanner, this.notice, this.list, this.typing, this.csat, this.leave, this.quick,
-    this.form);
+    this.uploads, this.form);
+    dropZone(this.panel, (files) => this.attach(files));
     this.root.append(h("div", {class: "baton"}, this.panel, this.launcher));
   }
 
@@ -260,7 +273,7 @@ class Widget {
 
   /** Send every message the engine has not acknowledged yet, oldest first. */
   flush() {
-    for (const item of this.store.pending) this.socket.send({type: "message", text: item.text, client_id: item.client_id});
+    for (const item of this.store.pending) this.socket.send(frameOf(item));
   }
 
   // --- events -----------------------------------------------------------------------------------
@@ -395,7 +408,38 @@ class Widget {
       setTimeout(() => this.retryStart(), 3000);
       return;
     }
-    if (this.socket.isOpen) this.socket.send({type: "message", text: clean, client_id: item.client_id});
+    if (this.socket.isOpen) this.socket.send(frameOf(item));
+  }
+
+  /** Upload each file (progress in its row), then send it as a message; a refusal stays in its row
+   * with the engine's reason (type, size) until dismissed. */
+  async attach(files) {
+    if (!files.length) return;
+    try {
+      await this.ensureConversation();
+    } catch {
+      this.showConnection("closed");
+      return;
+    }
+    await Promise.all(files.map(async (file) => {
+      const row = uploadRow(file.name || "pasted image");
+      this.uploads.append(row);
+      try {
+        const meta = await uploadFile(this.api, "/api/visitor/attachments", file, row.progress);
+        row.remove();
+        this.queueFiles([meta]);
+      } catch (failure) {
+        row.fail(failure.message);
+      }
+    }));
+  }
+
+  queueFiles(attachments) {
+    const item = {client_id: newId(), text: "", attachments};
+    this.store.pending.push(item);
+    this.store.save();
+    this.showPending(item);
+    if (this.socket?.isOpen) this.socket.send(frameOf(item));
   }
 
   async retryStart() {
@@ -415,7 +459,8 @@ class Widget {
 
   showPending(item) {
     this.empty.remove();
-    const li = this.renderMessage({role: "visitor", text: item.text, citations: [], created_at: null});
+    const li = this.renderMessage({role: "visitor", text: item.text, citations: [], created_at: null,
+      attachments: item.attachments || []});
     li.classList.add("pending");
     this.sent.set(item.client_id, li);
     this.list.append(li);
@@ -483,7 +528,9 @@ class Widget {
     if (message.role !== "visitor") {
       li.append(h("span", {class: "who", text: fromPerson ? this.authorName(message.author_id) : ROLE_NAMES[message.role] || message.role}));
     }
-    li.append(h("p", {class: "text", dir: "auto", text: message.text}));
+    if (message.text) li.append(h("p", {class: "text", dir: "auto", text: message.text}));
+    li.append(attachmentList(this.api, message.attachments, (id) => ({file: `/api/visitor/attachments/${id}`,
+      thumbnail: `/api/visitor/attachments/${id}/thumbnail`})) || "");
     const sources = (message.citations || []).map((c) => [safeUrl(c.url), c.title || c.doc_id]).filter(([url]) => url);
     if (sources.length) {
       li.append(h("div", {class: "sources"}, h("span", {text: "Sources"}),
@@ -633,6 +680,13 @@ class Widget {
   scrollDown() {
     this.list.scrollTop = this.list.scrollHeight;
   }
+}
+
+/** The socket frame of a message waiting to be sent: its text, and the files uploaded for it. */
+function frameOf(item) {
+  const frame = {type: "message", text: item.text, client_id: item.client_id};
+  if (item.attachments?.length) frame.attachment_ids = item.attachments.map((a) => a.id);
+  return frame;
 }
 
 /** "under a minute", "about 4 minutes", "about 2 hours" (null: nothing measured yet). */

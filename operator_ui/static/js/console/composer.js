@@ -9,6 +9,7 @@
 // with the first. A canned reply's placeholders that have no value here stay in the text, and
 // sending is blocked until each is filled.
 import {fill, h, newId} from "../dom.js";
+import {clipIcon, dropZone, fileSize, filesOf, uploadFile, uploadRow} from "../files.js";
 import {MAX_MESSAGE_CHARS, lengthCounter} from "../limits.js";
 
 const TYPING_IDLE_MS = 3000;
@@ -35,6 +36,7 @@ export class Composer {
     this.typingOn = false;
     this.typingTimer = null;
     this.sending = Promise.resolve();  // the chain of sends: each waits for the one before
+    this.files = [];  // uploaded, waiting to go with the next reply or note (attachment metadata)
     this.build(saved.text || "");
   }
 
@@ -54,12 +56,24 @@ export class Composer {
     this.error = h("p", {class: "error", role: "alert"});
     this.send = h("button", {type: "submit", class: "primary send"});
     this.label = h("label", {for: "composer-input", class: "visually-hidden"});
+    // files: the paperclip, a paste (a screenshot) or a drop on the box; uploaded at once with a
+    // progress bar, then sent with the next reply or note (a note's files stay internal)
+    this.fileInput = h("input", {type: "file", multiple: true, hidden: true, id: "composer-file",
+      onchange: () => { this.attach([...this.fileInput.files]); this.fileInput.value = ""; }});
+    this.input.addEventListener("paste", (e) => {
+      const files = filesOf(e.clipboardData);
+      if (files.length) { e.preventDefault(); this.attach(files); }
+    });
+    this.tray = h("ul", {class: "uploads", "aria-label": "Files to send", "aria-live": "polite"});
     this.element = h("form", {class: "composer", onsubmit: (e) => { e.preventDefault(); this.submit(); }},
       h("div", {class: "modes", role: "group", "aria-label": "Write a"}, this.modeButtons, this.banner),
-      this.label, this.popup, this.input, this.draftNote,
+      this.label, this.popup, this.input, this.draftNote, this.tray,
       h("div", {class: "composer-foot"},
+        h("button", {type: "button", class: "attach", "aria-label": "Attach a file", title: "Attach a file (or paste, or drop it on the box)",
+          onclick: () => this.fileInput.click()}, clipIcon()), this.fileInput,
         h("p", {id: "composer-help", class: "muted hint", text: "Enter sends · Shift+Enter new line · / canned replies"}),
         this.counter, this.error, this.send));
+    dropZone(this.element, (files) => this.attach(files));
     this.setMode(this.mode);
     this.showDraft();
   }
@@ -240,12 +254,41 @@ export class Composer {
     this.typingOn = false;
   }
 
+  /** Upload each file to this conversation (a row with its progress); it waits in the tray for the
+   * next reply or note. A refusal (type, size) stays in its row with the engine's reason. */
+  async attach(files) {
+    await Promise.all(files.map(async (file) => {
+      const row = uploadRow(file.name || "pasted image");
+      this.tray.append(row);
+      try {
+        const meta = await uploadFile(this.app.api, `/api/operator/conversations/${this.conversationId}/attachments`,
+          file, row.progress);
+        row.replaceWith(this.chip(meta));
+        this.files.push(meta);
+      } catch (failure) {
+        row.fail(failure.message);
+      }
+    }));
+  }
+
+  /** An uploaded file waiting to be sent, with a button to take it off. */
+  chip(meta) {
+    const chip = h("li", {class: "upload ready"}, h("span", {class: "file-name", text: meta.filename}),
+      h("span", {class: "upload-status", text: fileSize(meta.size)}),
+      h("button", {type: "button", class: "dismiss", "aria-label": `Remove ${meta.filename}`, text: "×",
+        onclick: () => { this.files = this.files.filter((f) => f.id !== meta.id); chip.remove(); }}));
+    chip.dataset.attachment = meta.id;
+    return chip;
+  }
+
   /** Send what is in the box: it leaves the box at once and goes out after anything still sending. */
   submit() {
     const text = this.input.value.trim();
-    if (!text) return;
+    if (!text && !this.files.length) return;
     if (this.checkPlaceholders(true)) return;
-    const item = {mode: this.mode, text, clientId: this.clientId, draftId: this.draftId};
+    const item = {mode: this.mode, text, clientId: this.clientId, draftId: this.draftId, attachments: this.files};
+    this.files = [];
+    for (const chip of this.tray.querySelectorAll(".ready")) chip.remove();
     this.input.value = "";
     this.draftId = null;
     this.clientId = newId();
@@ -263,6 +306,9 @@ export class Composer {
     const path = `/api/operator/conversations/${this.conversationId}/${item.mode === "note" ? "note" : "reply"}`;
     const body = item.mode === "note" ? {text: item.text}
       : {text: item.text, client_id: item.clientId, draft_id: item.draftId};
+    if (item.attachments.length) body.attachment_ids = item.attachments.map((a) => a.id);
+    const channel = item.mode === "note" ? "" : this.app.side.customer?.chosen;  // "" = the last channel used
+    if (channel) body.channel = channel;
     try {
       const message = await this.app.api.post(path, body);
       shown.remove();
@@ -270,6 +316,10 @@ export class Composer {
     } catch (failure) {
       shown.remove();
       this.setError(`Not sent: ${failure.message}`);
+      for (const meta of item.attachments) {  // the files wait in the tray again
+        this.files.push(meta);
+        this.tray.append(this.chip(meta));
+      }
       if (!this.input.value.trim()) {  // give the text back, in the mode it was written in
         this.input.value = item.text;
         this.clientId = item.clientId;

@@ -1,6 +1,7 @@
 // One open conversation: header with actions, the pinned handoff packet, the transcript (bot turns
 // and internal notes marked), the visitor's typing indicator and the composer.
 import {clock, dateTime, fill, h, safeUrl} from "../dom.js";
+import {attachmentList} from "../files.js";
 import {Composer} from "./composer.js";
 import {renderPacket} from "./packet.js";
 
@@ -170,7 +171,8 @@ export class ConversationView {
       h("div", {class: "msg-head"}, h("span", {class: "who", text: "You"}),
         note ? h("span", {class: "badge note", text: "Internal note"}) : null,
         h("span", {class: "muted", text: "Sending…"})),
-      h("p", {class: "text", dir: "auto", text: item.text}));
+      item.text ? h("p", {class: "text", dir: "auto", text: item.text}) : null,
+      item.attachments?.length ? h("p", {class: "muted", text: `Files: ${item.attachments.map((a) => a.filename).join(", ")}`}) : null);
     this.transcript.append(li);
     this.scrollDown();
     return li;
@@ -190,7 +192,9 @@ export class ConversationView {
       h("time", {datetime: message.created_at, text: clock(message.created_at)}),
       message.role === "operator" && !internal ? h("span", {class: "seen muted"}) : null);
     const item = h("li", {class: `msg ${message.role}${internal ? " internal" : ""}`, dataset: {seq: message.seq}},
-      head, h("p", {class: "text", dir: "auto", text: message.text}));
+      head, message.text ? h("p", {class: "text", dir: "auto", text: message.text}) : null,
+      attachmentList(this.app.api, message.attachments, (id) => ({file: `/api/operator/attachments/${id}`,
+        thumbnail: `/api/operator/attachments/${id}/thumbnail`})));
     const sources = (message.citations || []).filter((c) => safeUrl(c.url) || c.title);
     if (sources.length) {
       item.append(h("ul", {class: "cites", "aria-label": "Sources"}, sources.map((c) => h("li", {},
