@@ -115,6 +115,8 @@ def transition(session: Session, outbox: Outbox, conversation: Conversation, to_
     from_state = State(conversation.state)
     now = utcnow()
     conversation.state = to_state
+    if to_state != State.queued:
+        conversation.held_until = None  # held only while queued: a claim or a hand-back ends it
     if to_state == State.queued:
         conversation.queued_at = now
         conversation.assignee_id = None

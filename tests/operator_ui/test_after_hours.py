@@ -16,13 +16,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from engine.service.bot import Bot
 from engine.settings import Settings
-from tests.engine.channels.conftest import Mailbox
-from tests.engine.conftest import Server, free_port, run_server
+from tests.engine.channels.conftest import Mailbox, serve_mailbox
+from tests.engine.conftest import Server, run_server
 from tests.engine.hours.conftest import SUNDAY_NIGHT, WEEKDAYS, Clock
 from tests.operator_ui.conftest import PASSWORD, Pages, sign_in
 from tests.operator_ui.test_screenshots import png_size
@@ -32,11 +31,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox(free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
+    yield from serve_mailbox()
 
 
 @pytest.fixture

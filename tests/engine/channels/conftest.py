@@ -175,13 +175,18 @@ def provider() -> Iterator[Provider]:
     yield from serve_provider()
 
 
-@pytest.fixture(scope="session")
-def mailbox() -> Iterator[Mailbox]:
+def serve_mailbox() -> Iterator[Mailbox]:
+    """A local SMTP server (aiosmtpd) on a free port, for as long as the generator runs."""
     box = Mailbox(free_port())
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
     controller.start()
     yield box
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    yield from serve_mailbox()
 
 
 def channel_settings(base: Settings, provider: Provider, mailbox: Mailbox, **extra: Any) -> Settings:

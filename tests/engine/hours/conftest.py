@@ -15,12 +15,18 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from engine.service.bot import Bot
 from engine.settings import Settings
-from tests.engine.channels.conftest import SMS_SID, SMS_TOKEN, Mailbox, Provider, serve_provider
-from tests.engine.conftest import Server, free_port, postgres_database, run_server
+from tests.engine.channels.conftest import (
+    SMS_SID,
+    SMS_TOKEN,
+    Mailbox,
+    Provider,
+    serve_mailbox,
+    serve_provider,
+)
+from tests.engine.conftest import Server, postgres_database, run_server
 
 SUNDAY_NIGHT = datetime(2027, 3, 7, 20, 0, tzinfo=UTC)
 NEW_YORK_OPENS = datetime(2027, 3, 8, 14, 0, tzinfo=UTC)  # Monday 9:00 EST; Berlin's Monday is a holiday
@@ -89,11 +95,7 @@ def provider() -> Iterator[Provider]:
 
 @pytest.fixture(scope="module")
 def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox(free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
+    yield from serve_mailbox()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
