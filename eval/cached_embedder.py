@@ -21,6 +21,11 @@ class CachedEmbedder:
         self.progress = progress
         self._vectors: dict[str, np.ndarray] = {}
 
+    def vocabulary(self) -> frozenset[str]:
+        """The inner embedder's tokenizer words, where it has them (``knowledge.spelling``)."""
+        words = getattr(self.inner, "vocabulary", None)
+        return words() if callable(words) else frozenset()
+
     def encode(self, texts: list[str], batch_size: int = BATCH) -> np.ndarray:
         """Unseen texts are embedded shortest first (less padding per batch), then looked up."""
         missing = sorted({text for text in texts if text not in self._vectors}, key=embedding_order)

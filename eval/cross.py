@@ -4,8 +4,9 @@ Each bot of a folder (``NAME_kb.jsonl`` with ``NAME_handoff.jsonl``, optionally
 ``NAME_retrieval.jsonl``) is replayed through the project's detector with its own knowledge base,
 and beside it through the one-line baseline a support lead would otherwise write: escalate when the
 closest knowledge-base phrasing is less similar than ``BASELINE_SIMILARITY``, or when the message
-names a person (``BASELINE_REQUEST``). Both are computed in the same run on the same vectors, so the
-table says how much the detector adds on a knowledge base it was never tuned on.
+names a person (``BASELINE_REQUEST``), on the message as typed (the typo correction is Baton's).
+Both are computed in the same run on the same index, so the table says how much the detector adds
+on a knowledge base it was never tuned on.
 
 Beside the figures, a diagnostic that is never a figure: the low-confidence threshold that would
 have done best on each bot *in hindsight*, chosen on that bot's own labels (``hindsight``). Where
@@ -70,16 +71,37 @@ def baseline_request(text: str) -> bool:
     return bool(BASELINE_REQUEST.search(text))
 
 
-def baseline_outcomes(replay: Replay) -> list[Outcome]:
+def typed_similarity(replay: Replay, index_dir: Path, embedder) -> dict[str, float]:
+    """The baseline's reading of every user message of ``replay``: the cosine of the closest
+    knowledge-base vector to the message as typed (normalised as retrieval does, but without the
+    typo correction of ``knowledge.spelling``: the baseline is the line a support lead would write,
+    not Baton's retrieval). One batch; most vectors are in the embedder's cache already."""
+    from knowledge import KnowledgeIndex
+    from knowledge.text import normalize
+
+    vectors = KnowledgeIndex.open(index_dir).vectors
+    every = (text for i in range(len(replay.conversations)) for text in replay.user_texts(i))
+    texts = list(dict.fromkeys(every))
+    if not texts or not len(vectors):
+        return dict.fromkeys(texts, 0.0)
+    queries = embedder.encode([normalize(text) or text for text in texts])
+    return dict(zip(texts, (queries @ vectors.T).max(axis=1).astype(float).tolist(), strict=True))
+
+
+def baseline_outcomes(replay: Replay, similarities: dict[str, float] | None = None) -> list[Outcome]:
     """The baseline's decision on every conversation of a replay that has a knowledge base: the
     first user turn that names a person (explicit request) or whose closest knowledge-base vector
-    has a cosine below ``BASELINE_SIMILARITY`` (low confidence) escalates."""
+    has a cosine below ``BASELINE_SIMILARITY`` (low confidence) escalates. ``similarities``: that
+    cosine per message (``typed_similarity``); by default, the one the replay's answer reports."""
     out = []
     for index, conversation in enumerate(replay.conversations):
         turn, reason = None, None
         for k, text in enumerate(replay.user_texts(index)):
             answer = replay.answer(text)
-            similarity = answer.meta["similarity"] if answer is not None else 1.0
+            if similarities is not None:
+                similarity = similarities[text]
+            else:
+                similarity = answer.meta["similarity"] if answer is not None else 1.0
             if baseline_request(text):
                 turn, reason = k, "explicit_request"
             elif similarity < BASELINE_SIMILARITY:
@@ -192,7 +214,7 @@ def run_cross(
             str(bot.handoff), str(bot.kb), bot_out, config, embedder=embedder, progress=False
         )
         baton = evaluate(replay, bot_out, bot_started, data=str(bot.handoff), kb=str(bot.kb))
-        baseline = summary(baseline_outcomes(replay))
+        baseline = summary(baseline_outcomes(replay, typed_similarity(replay, bot_out / "index", embedder)))
         (bot_out / "baseline.json").write_text(json.dumps(baseline, indent=2) + "\n")
         entry = {
             "bot": bot.name,

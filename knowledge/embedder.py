@@ -16,6 +16,7 @@ import numpy as np
 
 from knowledge.errors import InputError
 from knowledge.onnx_model import OnnxEncoder, cached_export, supported
+from knowledge.spelling import encoder_words
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Embedder:
         if backend not in ("auto", "onnx", "torch"):
             raise InputError(f"unknown embedding backend {backend!r}", field="backend")
         self.name = _model_name(self.model_path)
+        self._vocabulary: frozenset[str] | None = None
         self._onnx: OnnxEncoder | None = None
         self._torch = None
         if backend in ("auto", "onnx"):
@@ -71,6 +73,16 @@ class Embedder:
                 raise
             logger.warning("ONNX backend unavailable (%s); using torch", exc)
             return None
+
+    def vocabulary(self) -> frozenset[str]:
+        """The whole words of the model's tokenizer (``knowledge.spelling``: never taken for typos)."""
+        if self._vocabulary is None:
+            words = encoder_words(self.model_path)
+            tokenizer = getattr(self._torch, "tokenizer", None)
+            if not words and tokenizer is not None:  # a model named from the local hub cache
+                words = frozenset(word.lower() for word in tokenizer.get_vocab() if word.isalpha())
+            self._vocabulary = words
+        return self._vocabulary
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Embed ``texts`` in batches; an empty list gives a (0, dim) array."""

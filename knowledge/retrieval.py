@@ -20,6 +20,7 @@ from knowledge import classifier, scope
 from knowledge.documents import Chunk, is_faq_source
 from knowledge.index import KnowledgeIndex
 from knowledge.lexical import BM25
+from knowledge.spelling import Speller
 from knowledge.text import normalize
 
 DENSE_WEIGHT = 0.7
@@ -82,6 +83,7 @@ class KnowledgeBase:
         self._passage = np.repeat([not is_faq_source(entry.source) for entry in index.docs.values()],
                                   [len(entry.chunks) for entry in index.docs.values()]).astype(bool)
         self._lexical = BM25([_lexical_text(chunk) for chunk in self.chunks])
+        self._speller = Speller(_speller_texts(self.chunks), _encoder_words(self.embedder))
         self._vector_docs = self._doc_of_chunk[index.vector_chunks]
         # Only a calibrated index reads the entry centroids (knowledge/scope.py).
         self._entry_centroids = None
@@ -113,7 +115,9 @@ class KnowledgeBase:
             return []
         if not self.chunks:
             return [Retrieval(query=query) for query in queries]
-        cleaned = [normalize(query) or query for query in queries]
+        # What is searched: the question without ids and links, its typos corrected toward the
+        # knowledge base's words (knowledge/spelling.py); ``Retrieval.query`` stays as typed.
+        cleaned = [self._speller(normalize(query) or query) for query in queries]
         query_vectors = self.embedder.encode(cleaned)
         n_search = min(len(self.vectors), CANDIDATES)
         closest, neighbours = self.index.faiss_index.search(query_vectors, n_search)
@@ -207,6 +211,18 @@ def blend(confidence: float, in_scope: float) -> float:
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1.0 - 1e-6)
     return math.log(p / (1.0 - p))
+
+
+def _speller_texts(chunks: list[Chunk]) -> list[str]:
+    """The knowledge base's own words, which a typo is corrected toward."""
+    return [text for chunk in chunks
+            for text in (chunk.title, *chunk.heading_path, *chunk.examples, chunk.text)]
+
+
+def _encoder_words(embedder) -> frozenset[str]:
+    """The embedder's tokenizer words; none for an embedder that cannot say."""
+    words = getattr(embedder, "vocabulary", None)
+    return words() if callable(words) else frozenset()
 
 
 def _lexical_text(chunk: Chunk) -> str:

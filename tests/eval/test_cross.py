@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from eval.conversations import Conversation
-from eval.cross import aggregate, baseline_outcomes, discover, hindsight, markdown, row
+from eval.cross import aggregate, baseline_outcomes, discover, hindsight, markdown, row, typed_similarity
 from eval.metrics import summary
 from eval.replay import Replay
 from handoff import Detector, HandoffConfig, Turn
@@ -216,6 +216,31 @@ def bots(tmp_path_factory) -> Path:
     return folder
 
 
+def test_the_baseline_reads_the_message_as_typed(embedder, tmp_path):
+    """Baton searches "activatd my crad" as "activate my card"; the baseline keeps what was typed."""
+    from eval.replay import knowledge_answerer
+    from knowledge import KnowledgeBase, KnowledgeIndex, load_path
+
+    bot(tmp_path, "cards", [("activate card", ["how do I activate my card", "activate my new card"]),
+                            ("refund", ["where is my refund", "I want my money back"])], [])
+    index_dir = tmp_path / "index"
+    documents = load_path(tmp_path / "cards_kb.jsonl")
+    KnowledgeIndex.open(index_dir).ingest(documents, embedder, progress=False)
+    typed = "activatd my crad"
+    conversations = [conversation("typo", [("user", typed)]),
+                     conversation("ok", [("user", "where is my refund")])]
+    replay = Replay(conversations, Detector(HandoffConfig.load(), embedder),
+                    knowledge_answerer(KnowledgeBase(index_dir, embedder)), progress=False)
+    similarities = typed_similarity(replay, index_dir, embedder)
+    vectors = KnowledgeIndex.open(index_dir).vectors
+    direct = float((vectors @ embedder.encode([typed])[0]).max())
+    assert similarities[typed] == pytest.approx(direct, abs=0.02)  # int8: batch padding moves it
+    assert similarities["where is my refund"] > 0.98  # an example, word for word
+    assert replay.answer(typed).meta["similarity"] > similarities[typed] + 0.1  # Baton's own reading
+    decided = baseline_outcomes(replay, similarities)
+    assert [o.predicted for o in decided] == [similarities[typed] < 0.54, False]
+
+
 def test_discover_pairs_files_and_names_what_is_missing(bots, tmp_path):
     assert [b.name for b in discover(bots)] == ["bank", "shop"]
     (tmp_path / "lonely_kb.jsonl").write_text("{}\n")
@@ -255,6 +280,7 @@ def test_cross_command_writes_table_and_per_bot_outputs(bots, tmp_path):
         assert best is None or (0.5 <= best["escalate_at"] <= 0.96 and best["false_escalation_rate"] <= 0.06)
     page = (out / "report.html").read_text()
     assert "Cross-domain evaluation" in page and "<svg" in page and "shop/report.html" in page
+    assert "In hindsight (fitted on each bot's own labels" in page
 
 
 def test_cross_command_exits_2_naming_the_unpaired_file(tmp_path):
