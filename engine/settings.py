@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     attachment_limits: dict[str, int] = Field(default_factory=dict)
     attachment_max_files: int = Field(default=10, ge=1, le=50)  # files on one message
     attachment_link_hours: float = Field(default=72.0, gt=0)  # signed links for SMS and Messenger
+    # the most one conversation may hold (a token cannot fill the disk); 0 for no limit
+    attachment_conversation_bytes: int = Field(default=200 * MiB, ge=0)
+    attachment_unsent_hours: float = Field(default=24.0, gt=0)  # uploads never sent are deleted after this
     # rate limits (engine.api.limits; docs/security.md), in the `limits` notation "3/second;30/minute";
     # counted in Redis when redis_url is set, so they hold across workers
     rate_limits: bool = True

@@ -18,15 +18,17 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from engine import files
-from engine.models import Attachment, AttachmentPublic, Conversation, Visibility
+from engine.models import Attachment, AttachmentPublic, Conversation, Visibility, utcnow
 from engine.service.errors import Invalid, NotFound, ServiceError
 from engine.service.runtime import ServiceContext
+from engine.settings import MiB
 
 VISITOR = "visitor"
 
@@ -84,7 +86,22 @@ async def upload(ctx: ServiceContext, conversation_id: int, filename: str | None
     return await save(ctx, conversation_id, prepared, uploader=uploader)
 
 
+def held(session: Session, conversation_id: int) -> int:
+    """Bytes of files the conversation holds (sent or not)."""
+    total = session.exec(select(func.coalesce(func.sum(Attachment.size), 0))
+                         .where(Attachment.conversation_id == conversation_id)).one()
+    return int(total)
+
+
 async def save(ctx: ServiceContext, conversation_id: int, prepared: Prepared, *, uploader: str) -> Attachment:
+    """Store the bytes, then the row; refused (413) when the conversation would hold more than
+    ``attachment_conversation_bytes``."""
+    quota = ctx.settings.attachment_conversation_bytes
+    if quota:
+        holds = await ctx.read(held, conversation_id)
+        if holds + prepared.checked.size > quota:
+            raise TooLarge(f"this conversation already holds {holds / MiB:.1f} MiB of files; a conversation "
+                           f"may hold at most {quota / MiB:g} MiB")
     store = store_of(ctx)
     key = f"{conversation_id}/{secrets.token_hex(16)}"
     await store.put(key, prepared.data, prepared.checked.content_type)
@@ -182,6 +199,38 @@ async def content(ctx: ServiceContext, row: Attachment, *, thumbnail: bool = Fal
         return await store_of(ctx).get(key), kind
     except files.FileMissing as exc:
         raise NotFound(f"the bytes of attachment {row.id} are no longer in the store") from exc
+
+
+async def sweep_unsent(ctx: ServiceContext, now: datetime | None = None, batch: int = 200) -> int:
+    """Delete uploads never sent on a message within ``attachment_unsent_hours`` (a visitor who
+    closed the page mid-way, an operator who took a file off the reply box): rows, then bytes."""
+    cutoff = (now or utcnow()) - timedelta(hours=ctx.settings.attachment_unsent_hours)
+
+    def stale(session: Session) -> list[int]:
+        return list(session.exec(select(Attachment.id).where(col(Attachment.message_id).is_(None),
+                                                              col(Attachment.created_at) < cutoff)
+                                 .order_by(col(Attachment.id)).limit(batch)).all())
+
+    found = await ctx.read(stale)  # a read first: most ticks find none and take no write lock
+    if not found:
+        return 0
+
+    def work(session: Session, _outbox: Any) -> list[tuple[str, str | None]]:
+        rows = session.exec(select(Attachment).where(col(Attachment.id).in_(found),
+                                                     col(Attachment.message_id).is_(None))
+                            .with_for_update()).all()  # still unsent: not sent meanwhile
+        keys = [(row.storage_key, row.thumbnail_key) for row in rows]
+        for row in rows:
+            session.delete(row)
+        return keys
+
+    keys = await ctx.act(work)
+    store = store_of(ctx)
+    for key, thumbnail_key in keys:
+        await store.delete(key)
+        if thumbnail_key:
+            await store.delete(thumbnail_key)
+    return len(keys)
 
 
 def link(ctx: ServiceContext, row: Attachment) -> str | None:

@@ -36,7 +36,17 @@ from sqlmodel import Session
 from engine.bus import OPERATORS, EventBus
 from engine.events import ConversationChanged, PresenceUpdated, QueueInfo
 from engine.models import Conversation, Message, utcnow
-from engine.service import actions, conversations, drafts, presence, queue, routing, schedule, turns
+from engine.service import (
+    actions,
+    attachments,
+    conversations,
+    drafts,
+    presence,
+    queue,
+    routing,
+    schedule,
+    turns,
+)
 from engine.service.bot import Bot, BotOutcome
 from engine.service.conversations import Accepted
 from engine.service.errors import Conflict
@@ -238,12 +248,13 @@ async def tick(ctx: ServiceContext, now: datetime | None = None) -> None:
     """One periodic pass: presence (heartbeats, grace expiry; the reactions hand back), routing
     (overflow, freed capacity; it publishes the queue's live update), drafts (uses of drafts, and
     drafts for visitor messages that arrived while a person has the conversation), then the bot
-    turns and the account actions left half-done by a worker that died."""
+    turns and the account actions left half-done by a worker that died; uploads never sent are deleted."""
     await presence.sweep(ctx, now)
     await route(ctx, now=now)
     await drafts.tick(ctx)
     await resume_turns(ctx)
     await actions.resume_interrupted(ctx)
+    await attachments.sweep_unsent(ctx, now)
 
 
 async def run(ctx: ServiceContext) -> None:
