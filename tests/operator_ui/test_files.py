@@ -65,6 +65,7 @@ def test_a_screenshot_from_the_widget_reaches_the_operator_and_a_pdf_comes_back(
 
     expect(console.locator(".transcript .msg.visitor .attachment.image")).to_have_count(1)
     loaded(console, ".transcript .msg.visitor .attachment img")
+    expect(console.locator(".row .preview").first).to_have_text("📎 error.png")  # a file, no words
     console.locator(".transcript .msg.visitor .attachment .thumb").click()  # full size over the page
     expect(console.locator(".lightbox img")).to_be_visible()
     loaded(console, ".lightbox img")

@@ -135,3 +135,11 @@ export function clipIcon() {
   svg.append(path);
   return svg;
 }
+
+/** A message's words, or what it sent when it has none ("📎 error.png", "📎 3 files"): for previews. */
+export function summary(message) {
+  if (message.text) return message.text;
+  const sent = message.attachments || [];
+  if (!sent.length) return "";
+  return sent.length === 1 ? `📎 ${sent[0].filename}` : `📎 ${sent.length} files`;
+}

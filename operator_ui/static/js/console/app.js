@@ -5,6 +5,7 @@
 import {Api, LiveSocket} from "../api.js";
 import {DEMO_HINT, clearSession, loadSession, saveSession, signIn} from "../auth.js";
 import {h} from "../dom.js";
+import {summary} from "../files.js";
 import {ConversationView} from "./conversation.js";
 import {Inbox} from "./inbox.js";
 import {bindShortcuts} from "./shortcuts.js";
@@ -329,7 +330,8 @@ class Console {
     const row = this.inbox.rowOf(message.conversation_id);
     const contact = row?.contact;
     const who = contact?.name || contact?.email || contact?.phone || `conversation #${message.conversation_id}`;
-    const excerpt = message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text;
+    const said = summary(message);
+    const excerpt = said.length > 80 ? `${said.slice(0, 80)}…` : said;
     this.announce(`New message from ${who}: “${excerpt}”`, {label: `Open ${who}`, run: () => this.open(message.conversation_id)});
   }
 

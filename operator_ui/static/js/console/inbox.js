@@ -2,6 +2,7 @@
 // last message; a search over messages and contacts, sort and filters (state, channel, team, tag),
 // all done by the engine (GET /api/operator/conversations) and kept per tab in sessionStorage.
 import {clock, duration, fill, h, reasonLabel, since} from "../dom.js";
+import {summary} from "../files.js";
 
 const TAB_KEY = "baton.console.tab";
 const FIND_KEY = "baton.console.find";
@@ -134,7 +135,7 @@ export class Inbox {
     const current = this.app.currentId === conversation.id;
     const who = contact.name || contact.email || contact.phone || `Visitor #${contact.id}`;
     const shown = row.match || row.last_message;
-    const preview = shown ? `${this.author(shown)}${shown.text}` : (row.summary || conversation.subject || "");
+    const preview = shown ? `${this.author(shown)}${summary(shown)}` : (row.summary || conversation.subject || "");
     const unread = current ? 0 : row.unread;
     return h("li", {},
       h("button", {type: "button", class: `row${unread ? " unread" : ""}`, dataset: {id: conversation.id,
