@@ -130,6 +130,11 @@ class Console {
         this.inbox.setPositions(event.positions);
         this.inbox.soon();
         break;
+      case "contact.merged":
+      case "contact.unmerged":
+        if (this.side.customer?.concerns(event)) this.side.customer.load();
+        this.inbox.soon();
+        break;
       case "presence.updated":
         if (event.operator_id === this.me.id) this.showStatus(event.status);
         break;

@@ -1,7 +1,8 @@
 // The side panel of an open conversation: AI drafts (insert, then edit and send), tags, and the
-// contact with their conversations on every channel.
+// contact with their conversations on every channel; the customer's one thread (customer.js).
 import {dateTime, fill, h, safeUrl} from "../dom.js";
 import {AccountPanel} from "./account.js";
+import {CustomerPanel} from "./customer.js";
 
 const KIND_LABELS = {answer: "From the knowledge base", canned: "Canned reply", continuation: "Follow-up",
   account: "Order status"};
@@ -15,6 +16,7 @@ export class Side {
 
   clear() {
     this.account = null;
+    this.customer = null;
     this.element.hidden = true;
     this.element.replaceChildren();
   }
@@ -25,7 +27,8 @@ export class Side {
     this.draftList = h("ol", {class: "drafts", "aria-label": "Drafts"});
     this.tagBox = h("div", {class: "tags"});
     this.account = new AccountPanel(this.app, detail.conversation.id);  // loads on its own: never holds the rest up
-    fill(this.element, this.account.element,
+    this.customer = new CustomerPanel(this.app, detail);  // the timeline, the reply channel, merges
+    fill(this.element, this.customer.element, this.account.element,
       h("section", {class: "panel", "aria-labelledby": "drafts-title"},
         h("h2", {id: "drafts-title", text: "AI drafts"}), this.draftList),
       h("section", {class: "panel", "aria-labelledby": "tags-title"}, h("h2", {id: "tags-title", text: "Tags"}), this.tagBox),
