@@ -87,7 +87,9 @@ def choose_route(facts: RouteFacts, *, by_person: bool, chosen: str | None = Non
         for channel in (last, facts.conversation_channel):
             address = facts.addresses.get(channel)
             if address is not None:
-                return Route(channel, address.to, f"the customer last wrote by {last}")
+                why = f"the customer last wrote by {last}" if channel == last else \
+                    f"the customer last wrote in a web chat; this conversation is by {channel}"
+                return Route(channel, address.to, why)
         if not has_widget:  # nothing to reply to: the dispatcher records why (no address)
             return Route(facts.conversation_channel, None, "the customer has no address on this channel")
     if facts.visitor_present or not by_person:

@@ -46,6 +46,7 @@ def test_a_person_s_reply_to_a_visitor_who_left_goes_by_email_then_sms() -> None
 def test_a_channel_conversation_never_routes_to_a_widget_it_does_not_have() -> None:
     route = choose_route(facts(conversation="email", last="web", email=EMAIL), by_person=True)
     assert (route.channel, route.to) == ("email", EMAIL.to)
+    assert route.reason == "the customer last wrote in a web chat; this conversation is by email"
 
 
 @pytest.mark.parametrize(("raw", "key"), [
