@@ -9,6 +9,7 @@ from pathlib import Path
 from eval.cached_embedder import CachedEmbedder
 from eval.conversations import load_conversations
 from eval.replay import Replay, knowledge_answerer
+from eval.typos import with_typos
 
 
 def build_replay(
@@ -20,12 +21,14 @@ def build_replay(
     backend: str = "auto",
     embedder: CachedEmbedder | None = None,
     progress: bool = True,
+    typos: float = 0.0,
 ) -> Replay:
-    """``embedder``: one already loaded (``baton eval cross`` shares it across bots)."""
+    """``embedder``: one already loaded (``baton eval cross`` shares it across bots); ``typos``: the
+    share of words of every user turn given a typo (``eval.typos``)."""
     from handoff import Detector, HandoffConfig
     from knowledge import Embedder, KnowledgeBase, KnowledgeIndex, load_path
 
-    conversations = load_conversations(data)
+    conversations = with_typos(load_conversations(data), typos)
     handoff_config = HandoffConfig.load(config)
     if embedder is None:
         embedder = CachedEmbedder(Embedder(model, backend=backend), progress=True)

@@ -188,10 +188,12 @@ def run_cross(
     model: str | None = None,
     backend: str = "auto",
     hindsight_fer: float = HINDSIGHT_MAX_FER,
+    typos: float = 0.0,
 ) -> dict:
     """Evaluate every bot of ``directory``; write ``out``/cross.json, cross.md, report.html and
     ``out``/NAME/ (metrics.json, predictions.jsonl, report.html, baseline.json, retrieval/).
-    ``hindsight_fer``: the false-escalation cap of the hindsight diagnostic."""
+    ``hindsight_fer``: the false-escalation cap of the hindsight diagnostic; ``typos``: the share of
+    words of every user message given a typo (``eval.typos``), for both Baton and the baseline."""
     from eval.build import build_replay
     from eval.cached_embedder import CachedEmbedder
     from eval.evaluation import evaluate
@@ -211,7 +213,7 @@ def run_cross(
         # A fresh cache per bot: one bot's vectors never leak into another's batches.
         embedder = CachedEmbedder(inner)
         replay = build_replay(
-            str(bot.handoff), str(bot.kb), bot_out, config, embedder=embedder, progress=False
+            str(bot.handoff), str(bot.kb), bot_out, config, embedder=embedder, progress=False, typos=typos
         )
         baton = evaluate(replay, bot_out, bot_started, data=str(bot.handoff), kb=str(bot.kb))
         baseline = summary(baseline_outcomes(replay, typed_similarity(replay, bot_out / "index", embedder)))
@@ -230,6 +232,7 @@ def run_cross(
         "bots": table,
         **aggregate(table),
         "baseline": {"similarity_below": BASELINE_SIMILARITY, "request_pattern": BASELINE_REQUEST.pattern},
+        "typos": typos,
         "seconds": round(time.perf_counter() - started, 2),
     }
     (out / "cross.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -265,7 +268,12 @@ def markdown(result: dict) -> str:
         "",
         f"Data: `{result['data']}`. Baseline: escalate when the closest knowledge-base vector has "
         f"cosine < {result['baseline']['similarity_below']} or the message names a person. "
-        "FER: false-escalation rate.",
+        "FER: false-escalation rate."
+        + (
+            f" Every user message with typos in {result['typos']:.0%} of its words (`--typos`)."
+            if result.get("typos")
+            else ""
+        ),
         "",
         head,
         "|" + "---|" * 11,

@@ -236,6 +236,7 @@ def write_cross_report(path: Path, result: dict) -> None:
         f"<div class='figs'><div>{_cross_svg(result['bots'])}</div></div>",
         "<h2>Recall per reason (Baton / baseline)</h2>",
         _cross_reason_table(result["bots"]),
+        _cross_hindsight(result["bots"]),
         "</body></html>",
     ]
     path.write_text("\n".join(parts))
@@ -254,6 +255,26 @@ def _cross_svg(bots: list[dict]) -> str:
     axes.legend(fontsize=7)
     axes.set_title("F1 per bot")
     return _svg(figure)
+
+
+def _cross_hindsight(bots: list[dict]) -> str:
+    """The hindsight diagnostic (eval/cross.py ``hindsight``), headed as what it is: fitted on each bot."""
+    having = [bot for bot in bots if "hindsight" in bot]
+    if not having:
+        return ""
+    rows = ["<h2>In hindsight (fitted on each bot's own labels: a diagnostic, not a figure)</h2>",
+            "<p class='note'>The low-confidence threshold with the best F1 within the false-escalation cap, "
+            "chosen on the bot itself. Where it misses a target too, no threshold reaches it.</p>",
+            "<table><tr><th>bot</th><th>shipped F1</th><th>escalate_at in hindsight</th><th>F1</th>"
+            "<th>false escalation rate</th></tr>"]
+    for bot in having:
+        best = bot["hindsight"]
+        cells = ("<td colspan='3'>none within the cap</td>" if best is None else
+                 f"<td>{best['escalate_at']:.2f}</td><td>{_f(best['f1'])}</td>"
+                 f"<td>{_f(best['false_escalation_rate'])}</td>")
+        name, shipped = _e(bot["bot"]), _f(bot["baton"]["f1"])
+        rows.append(f"<tr><td class='text'>{name}</td><td>{shipped}</td>{cells}</tr>")
+    return "".join(rows) + "</table>"
 
 
 def _cross_reason_table(bots: list[dict]) -> str:

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from eval.commands.handoff import add_typos_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -26,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="false-escalation cap of the hindsight diagnostic (each bot's best threshold on its own "
         "labels, shown apart from the figures; default 0.06)",
     )
+    add_typos_argument(parser)
     parser.set_defaults(func=handle)
 
 
@@ -35,7 +38,9 @@ def handle(args: argparse.Namespace) -> int:
     if not 0.0 <= args.hindsight_fer <= 1.0:
         print(f"--hindsight-fer: {args.hindsight_fer} is not a rate in 0..1", file=sys.stderr)
         return 2
-    result = run_cross(args.dir, args.out, args.config, args.model, args.backend, args.hindsight_fer)
+    result = run_cross(
+        args.dir, args.out, args.config, args.model, args.backend, args.hindsight_fer, typos=args.typos
+    )
     print(markdown(result))
     print(
         json.dumps(
