@@ -67,7 +67,7 @@ def take(base_url: str, out: Path, admin_email: str, admin_password: str,
                 visitor = context.new_page()
                 visitor.goto(f"{base_url}/demo")
                 visitor.get_by_role("button", name="Chat with us").click()
-                expect(visitor.locator(".notice.hours")).to_be_visible()
+                expect(visitor.locator(".hours-banner")).to_be_visible()
                 box = visitor.get_by_label("Your message")
                 box.fill("My parcel never arrived. I want to talk to a person, please.")
                 box.press("Enter")

@@ -65,7 +65,7 @@ def test_widget_after_hours_banner_notice_and_leave_a_message(mailing_server: Se
     visitor = pages.open(f"{server.base_url}/demo", init_script=(
         "Intl.DateTimeFormat.prototype.resolvedOptions = () => ({timeZone: 'UTC'});"))
     visitor.get_by_role("button", name="Chat with us").click()
-    banner = visitor.locator(".notice.hours")
+    banner = visitor.locator(".hours-banner")
     expect(banner).to_contain_text("After hours")  # before the visitor wrote anything
     expect(banner).to_contain_text("we open on Tuesday at 9:00 (Europe/Berlin time), in 36 hours")
 
@@ -107,6 +107,11 @@ def test_widget_after_hours_banner_notice_and_leave_a_message(mailing_server: Se
                           headers={"Authorization": f"Bearer {operator['token']}"}).json()
     assert [row["contact"]["email"] for row in queued] == ["ann@example.com"]
     assert queued[0]["conversation"]["held_until"] == "2027-03-09T08:00:00Z"
+    console = pages.open(f"{server.base_url}/operator")
+    sign_in(console, operator["operator"]["email"])
+    console.get_by_role("button", name="Queue 1").click()
+    expect(console.locator(".row", has_text="ann@example.com").locator(".wait")).to_contain_text(
+        "after hours: for Tue")  # the operator sees it waits for the opening, not an ordinary wait
 
 
 def test_admin_page_edits_a_teams_hours(server: Server, pages: Pages) -> None:

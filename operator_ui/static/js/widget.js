@@ -178,7 +178,7 @@ class Widget {
     this.list.append(this.empty);
     this.typing = h("p", {class: "typing", hidden: true, "aria-live": "polite"});
     this.notice = h("div", {class: "notice", role: "status", "aria-live": "polite", hidden: true});
-    this.hoursBanner = h("div", {class: "notice hours", role: "status", hidden: true});
+    this.hoursBanner = h("div", {class: "hours-banner", role: "status", hidden: true});
     this.leave = h("form", {class: "leave-message", hidden: true, "aria-label": "Leave a message"});
     this.quick = h("div", {class: "quick-replies", role: "group", "aria-label": "Suggested replies"});
     this.csat = h("section", {class: "csat", hidden: true, "aria-labelledby": "baton-csat-title"});

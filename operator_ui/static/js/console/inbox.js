@@ -8,6 +8,7 @@ const TAB_KEY = "baton.console.tab";
 const FIND_KEY = "baton.console.find";
 const FILTERS = ["sort", "state", "channel", "team_id", "tag"];
 const WHO_WROTE = {visitor: "", bot: "Bot: ", system: ""};
+const OPENS = new Intl.DateTimeFormat(undefined, {weekday: "short", hour: "numeric", minute: "2-digit"});
 
 export class Inbox {
   constructor(console_) {
@@ -139,7 +140,7 @@ export class Inbox {
     const unread = current ? 0 : row.unread;
     return h("li", {},
       h("button", {type: "button", class: `row${unread ? " unread" : ""}`, dataset: {id: conversation.id,
-        queuedAt: conversation.queued_at || ""}, "aria-current": current ? "true" : null,
+        queuedAt: conversation.queued_at || "", heldUntil: conversation.held_until || ""}, "aria-current": current ? "true" : null,
       onclick: () => this.app.open(conversation.id)},
       h("span", {class: "row-top"},
         h("strong", {class: "who", text: who}),
@@ -171,6 +172,8 @@ export class Inbox {
       if (waited !== null && this.rowState(button) === "queued") parts.push(`waiting ${duration(waited)}`);
       if (info?.position) parts.push(`#${info.position} in line`);
       if (info?.wait_seconds !== null && info?.wait_seconds !== undefined) parts.push(`~${duration(info.wait_seconds)} to go`);
+      const held = info?.opens_at || button.dataset.heldUntil;  // queued after hours: routed when its team opens
+      if (held && this.rowState(button) === "queued") parts.push(`after hours: for ${OPENS.format(new Date(held))}`);
       wait.textContent = parts.join(" · ");
     }
   }
