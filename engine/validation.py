@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 INT_MAX = 2**31 - 1  # PostgreSQL INTEGER, the type of every id, seq and count column
 INT_MIN = -(2**31)
@@ -68,6 +68,18 @@ OneLine = Annotated[str, AfterValidator(_one_line)]
 
 Id = Annotated[int, Field(ge=0, le=INT_MAX)]
 """A database id or sequence number as a request carries it: never negative, fits the column."""
+
+
+def _text_or_files(value: str, info: ValidationInfo) -> str:
+    if not value.strip() and not info.data.get("attachment_ids"):
+        raise ValueError("text is empty: a message needs text, or files in attachment_ids")
+    return value
+
+
+MessageText = Annotated[str, AfterValidator(_text_or_files),
+                        Field(default="", max_length=20_000, validate_default=True)]
+"""A message's text, which may be empty only when the message carries files: the model declares
+``attachment_ids`` before it (fields are validated in order)."""
 
 
 class CleanInput(BaseModel):

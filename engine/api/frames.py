@@ -13,11 +13,11 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from engine.events import Event, QueueInfo
 from engine.models import MessagePublic
-from engine.validation import CleanInput, Id
+from engine.validation import CleanInput, Id, MessageText
 
 
 class _In(CleanInput):
@@ -30,15 +30,9 @@ class VisitorMessage(_In):
     """Text, files uploaded before (``attachment_ids``, from ``POST /api/visitor/attachments``), or both."""
 
     type: Literal["message"]
-    text: str = Field(default="", max_length=20_000)
-    client_id: str = Field(min_length=1, max_length=64)
     attachment_ids: list[Id] = Field(default=[], max_length=50)
-
-    @model_validator(mode="after")
-    def _something(self) -> VisitorMessage:
-        if not self.text.strip() and not self.attachment_ids:
-            raise ValueError("a message needs text or attachment_ids")
-        return self
+    text: MessageText
+    client_id: str = Field(min_length=1, max_length=64)
 
 
 class VisitorTyping(_In):

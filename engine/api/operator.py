@@ -11,7 +11,7 @@ from engine.api import errors, limits
 from engine.api.deps import Ctx, CurrentOperator, IdPath
 from engine.models import ConversationPublic, MessagePublic, OperatorPublic
 from engine.service import conversations, operators, presence, queries
-from engine.validation import INT_MAX, CleanInput, Id, Text
+from engine.validation import INT_MAX, CleanInput, Id, MessageText, Text
 
 router = APIRouter(prefix="/api/operator", tags=["operator"],
                    responses=errors.responses(400, 401, 403, 404, 409, 413, 429))
@@ -38,17 +38,17 @@ ReplyChannel = Literal["web", "sms", "email", "messenger", "instagram"]
 class ReplyRequest(_Body):
     """Text, files uploaded before (``attachment_ids``, from ``.../attachments``), or both."""
 
-    text: str = Field(default="", max_length=20_000)
+    attachment_ids: list[Id] = Field(default=[], max_length=50)
+    text: MessageText
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
     draft_id: Id | None = None
-    attachment_ids: list[Id] = Field(default=[], max_length=50)
     channel: ReplyChannel | None = Field(
         default=None, description="leave on this channel instead of the one the customer last used")
 
 
 class NoteRequest(_Body):
-    text: str = Field(default="", max_length=20_000)
     attachment_ids: list[Id] = Field(default=[], max_length=50)
+    text: MessageText
 
 
 class TagsRequest(_Body):

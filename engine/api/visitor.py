@@ -16,7 +16,7 @@ from engine.channels.email import SmtpTransport
 from engine.events import QueueInfo
 from engine.models import Conversation, MessagePublic, State
 from engine.service import conversations, email_confirmation, queries, queue, workflow
-from engine.validation import INT_MAX, CleanInput, Id
+from engine.validation import INT_MAX, CleanInput, Id, MessageText
 
 router = APIRouter(prefix="/api/visitor", tags=["visitor"], dependencies=[Depends(limits.per_address)],
                    responses=errors.responses(400, 401, 409, 413, 429))
@@ -45,9 +45,9 @@ class SendRequest(CleanInput):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(default="", max_length=20_000)
-    client_id: str | None = Field(default=None, min_length=1, max_length=64)
     attachment_ids: list[Id] = Field(default=[], max_length=50)
+    text: MessageText
+    client_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class SendResponse(BaseModel):
