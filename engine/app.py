@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import re
@@ -158,6 +159,12 @@ def create_app(settings: Settings | None = None, *, bot: Bot | None = None, load
         # interval to get it back from a thread still computing (the retrieval beside a write):
         # 5 ms by default, longer than the write. Profiled in docs/scaling.md.
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
+        # What is loaded by now (the model, litellm, the index: millions of objects) lives as long as
+        # the worker. Frozen out of the cycle collector, whose full passes over it stopped the event
+        # loop for one to two seconds each under load (docs/scaling.md, the profile); the collector
+        # still runs over everything made after this.
+        gc.collect()
+        gc.freeze()
         app.state.ctx = service_workflow.context(settings, engine, bus or await open_bus(settings),
                                                  bot=the_bot, read_engine=read_engine)
         app.state.ctx.integration = HttpIntegration.from_settings(settings)  # None unless configured

@@ -1,7 +1,8 @@
-"""Group commit: the write transactions that queue up behind SQLite's one writer run together.
+"""Group commit: the write transactions that queue up behind one another run together.
 
 SQLite takes one writer at a time (``BEGIN IMMEDIATE``), so concurrent actions wait for each other
-and each pays its own BEGIN, commit and thread hop. :class:`GroupCommit` keeps one queue per
+and each pays its own BEGIN, commit and thread hop; on PostgreSQL each pays its round trips for
+BEGIN and COMMIT, a WAL flush per commit and a thread of its own. :class:`GroupCommit` keeps one queue per
 database and one task draining it: every unit of work that arrived while the previous transaction
 ran goes into the next one, each inside a SAVEPOINT of its own (one that raises is rolled back
 alone and its caller gets the error; the others commit). A lone unit runs at once, as before, so
@@ -10,7 +11,11 @@ commit rather than 16, and their answers are published together.
 
 Each unit starts from an empty identity map (what it returns is never changed by the units after
 it), and a unit is re-run alone if the shared commit itself fails, so it is atomic and isolated as
-if it had its own transaction. PostgreSQL runs concurrent writers itself; it does not use this.
+if it had its own transaction. On PostgreSQL the units of a group take their row locks in one
+transaction: a group that deadlocks with another worker's transaction is aborted by the server and
+each of its units is re-run alone, like any failed shared commit. Without the grouping, concurrent
+turns on PostgreSQL shared retrieval batches only as far as their writes happened to line up
+(docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -40,12 +45,12 @@ class _Unit:
 
 
 class GroupCommit:
-    """The write queue of one SQLite database (see the module's docstring)."""
+    """The write queue of one database (see the module's docstring)."""
 
     def __init__(self, engine: Engine, max_group: int = MAX_GROUP) -> None:
         self.engine = engine
         self.max_group = max_group
-        self.grouped = engine.dialect.name == "sqlite"  # PostgreSQL: each write its own transaction
+        self.grouped = True  # SQLite and PostgreSQL alike (the module's docstring)
         self._queue: list[_Unit] = []
         self._drainer: asyncio.Task[None] | None = None
         self.groups: list[int] = []  # sizes of the transactions run, for benchmarks and tests

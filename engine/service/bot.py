@@ -33,6 +33,7 @@ O = TypeVar("O")  # noqa: E741
 ROLE_TO_TURN = {"visitor": "user", "bot": "bot", "operator": "agent"}
 PREFETCH_LIMIT = 512  # prefetched retrievals kept for their turns (one per question in flight)
 PREFETCH_SECONDS = 30.0  # a prefetch no turn took by then is dropped (its message went to a person)
+DECIDE_INLINE_SECONDS = 0.0005  # a detector call faster than this runs on the loop (MicroBatcher)
 WITH_PERSON_LIMIT = 10_000  # conversations remembered as a person's (so not prefetched for)
 
 
@@ -79,16 +80,32 @@ class MicroBatcher(Generic[I, O]):
 
     A lone caller runs at once (no waiting window, so no added latency); under load, callers that
     arrive during a batch form the next one, up to ``max_batch``.
+
+    ``inline_under`` (seconds): a lone caller whose calls have lately taken less than that runs on the
+    event loop rather than in a thread. The detector's call is about 15 microseconds once a message's
+    analysis is cached, against a few hundred of thread hop and GIL hand-offs (docs/scaling.md, the
+    profile); a model that turns out slow (a configured sentiment model) goes back to the thread
+    after its first slow call.
     """
 
-    def __init__(self, fn_many: Callable[[list[I]], Sequence[O]], max_batch: int = 64) -> None:
+    def __init__(self, fn_many: Callable[[list[I]], Sequence[O]], max_batch: int = 64,
+                 inline_under: float = 0.0) -> None:
         self._fn_many = fn_many
         self.max_batch = max_batch
+        self.inline_under = inline_under
+        self._recent = float("inf")  # seconds of the latest lone call (unknown: in a thread first)
         self._pending: list[tuple[I, asyncio.Future[O]]] = []
         self._worker: asyncio.Task[None] | None = None
         self.batches: list[int] = []  # sizes of the batches run, for benchmarks and tests
 
     async def __call__(self, item: I) -> O:
+        idle = not self._pending and (self._worker is None or self._worker.done())
+        if idle and self._recent < self.inline_under:
+            self.batches.append(1)
+            started = time.thread_time()
+            result = self._fn_many([item])[0]
+            self._recent = time.thread_time() - started
+            return result
         future: asyncio.Future[O] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if self._worker is None or self._worker.done():
@@ -100,7 +117,9 @@ class MicroBatcher(Generic[I, O]):
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
             self.batches.append(len(batch))
             try:
-                results = await anyio.to_thread.run_sync(self._fn_many, [item for item, _ in batch])
+                results, seconds = await anyio.to_thread.run_sync(self._timed, [item for item, _ in batch])
+                if len(batch) == 1:
+                    self._recent = seconds
             except Exception as exc:  # every caller of this batch sees the error
                 for _, future in batch:
                     if not future.done():
@@ -109,6 +128,13 @@ class MicroBatcher(Generic[I, O]):
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+    def _timed(self, items: list[I]) -> tuple[Sequence[O], float]:
+        """``fn_many(items)`` and the CPU seconds it took in its own thread (not the hop, nor waits
+        for the GIL: what it would cost the event loop)."""
+        started = time.thread_time()
+        results = self._fn_many(items)
+        return results, time.thread_time() - started
 
 
 class RecordingEmbedder:
@@ -153,7 +179,7 @@ class Bot:
         self.model = model
         self.timeout = timeout
         self.retrieve = MicroBatcher(self._retrieve_many)
-        self.decide = MicroBatcher(self._decide_many)
+        self.decide = MicroBatcher(self._decide_many, inline_under=DECIDE_INLINE_SECONDS)
         self._prefetched: OrderedDict[str, tuple[float, asyncio.Future[tuple[Any, Any]]]] = OrderedDict()
         self._with_person: OrderedDict[int, None] = OrderedDict()  # their messages are drafted, not answered
 

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, delete, insert, or_, update
 from sqlmodel import Session, col, select
 
 from engine.models import Message
@@ -47,8 +47,11 @@ def _due(now: datetime) -> ColumnElement[bool]:
 def record(session: Session, message: Message, now: datetime, lease: timedelta) -> TurnClaim:
     """The turn ``message`` needs, claimed by the caller (inside the transaction storing it)."""
     claim = TurnClaim(message.conversation_id, message.id, _token())
-    session.add(PendingTurn(message_id=message.id, conversation_id=message.conversation_id,
-                            claim=claim.token, lease_until=now + lease, attempts=1))
+    # one INSERT statement rather than an ORM object flushed at commit: the row is never read back
+    # in this transaction, and this is on every bot turn's path (docs/scaling.md, the profile)
+    session.execute(insert(PendingTurn).values(message_id=message.id, conversation_id=message.conversation_id,
+                                               claim=claim.token, lease_until=now + lease, attempts=1,
+                                               created_at=now))
     return claim
 
 
@@ -105,14 +108,12 @@ def release(session: Session, claim: TurnClaim) -> None:
 
 
 def finish(session: Session, claim: TurnClaim) -> bool:
-    """Remove the pending turn if ``claim`` still holds it (in the transaction that answers it)."""
-    row = session.exec(select(PendingTurn).where(PendingTurn.message_id == claim.message_id)
-                       .with_for_update()).first()
-    if row is None or row.claim != claim.token:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
+    """Remove the pending turn if ``claim`` still holds it (in the transaction that answers it). One
+    DELETE on the claim's token: it locks the row like ``SELECT ... FOR UPDATE`` did, and a worker
+    that took the turn over meanwhile changed the token, so nothing is deleted and False comes back."""
+    result = session.execute(delete(PendingTurn).where(col(PendingTurn.message_id) == claim.message_id,
+                                                       col(PendingTurn.claim) == claim.token))
+    return result.rowcount == 1
 
 
 def pending(session: Session, conversation_id: int | None = None) -> list[int]:
