@@ -10,9 +10,7 @@ gets a person's reply by the address she confirmed; one she only typed gets noth
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -31,17 +29,7 @@ from tests.engine.channels.test_sms import conversation_of
 from tests.engine.conftest import Server, receive_until
 from tests.engine.security.conftest import bearer, new_client_id
 from tests.engine.security.test_email_confirmation import ask, code_in, confirm, new_address
-
-
-def until(check: Callable[[], Any], timeout: float = 20) -> Any:
-    """The first truthy result of ``check``, polled until ``timeout``: waiting on a state change."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"still not so after {timeout} s: {check()!r}")
+from tests.engine.workflow.test_workflow_api import wait_for
 
 
 def confirmed_visitor(server: Server, mailbox: Mailbox, address: str) -> dict[str, Any]:
@@ -112,8 +100,9 @@ def test_web_email_and_sms_end_in_one_thread_and_unmerge_restores_both(
     refused = _post(channel_server, token, f"/api/operator/conversations/{texted}/reply",
                     {"text": "hi", "channel": "messenger"})
     assert refused.status_code == 422 and "no messenger address" in refused.text
-    thread = until(lambda: (t := timeline(channel_server, token, contact)) and all(
-        e["delivery_status"] == "sent" for e in t["entries"] if e["message"]["role"] == "operator") and t)
+    thread = wait_for(lambda: (t := timeline(channel_server, token, contact)) and all(
+        e["delivery_status"] == "sent" for e in t["entries"] if e["message"]["role"] == "operator") and t,
+        "both replies sent", timeout=20)
     routed = [(e["channel"], e["to"]) for e in thread["entries"] if e["message"]["role"] == "operator"]
     assert routed == [("sms", phone), ("email", address)]
 
@@ -152,7 +141,7 @@ def test_a_visitor_who_left_the_page_gets_the_reply_by_the_email_she_confirmed(
         default = operator_get(channel_server, token, route_path)["default"]
         return default if default["channel"] != "web" else None
 
-    gone = until(routed_away)  # the server saw the socket close
+    gone = wait_for(routed_away, "the server to see the socket close")
     assert (gone["channel"], gone["to"]) == ("email", address)
     assert gone["reason"] == "the visitor left the chat: by email"
     reply(channel_server, token, web, "Found it: the refund left this morning.")
