@@ -112,8 +112,11 @@ def _confirm(session: Session, outbox: Outbox, conversation_id: int, digest: str
              now: datetime) -> Verified | str:
     """The verified identity, or why the code was refused (a string, so that a wrong try's count
     is committed rather than rolled back with an exception). The row is locked, so wrong codes
-    tried at once are each counted."""
+    tried at once are each counted. The contact's row is locked first, as a request locks it, so a
+    request and a confirmation at once (or the merge a confirmation may make) wait in turn."""
     conversation = session.get(Conversation, conversation_id)
+    if conversation is not None:
+        session.exec(select(Contact.id).where(Contact.id == conversation.contact_id).with_for_update()).one()
     row = session.exec(select(EmailConfirmation).where(
         EmailConfirmation.contact_id == conversation.contact_id).with_for_update()).first() \
         if conversation else None
