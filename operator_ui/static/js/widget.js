@@ -188,6 +188,7 @@ class Widget {
     // files: the paperclip, a paste into the box (a screenshot) or a drop on the panel; each uploads
     // with its progress bar, then goes as a message of its own (a refusal says why, in its row)
     this.fileInput = h("input", {type: "file", multiple: true, hidden: true, id: "baton-file",
+      "aria-label": "Attach files",
       onchange: () => { this.attach([...this.fileInput.files]); this.fileInput.value = ""; }});
     this.input.addEventListener("paste", (e) => {
       const files = filesOf(e.clipboardData);

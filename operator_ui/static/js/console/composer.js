@@ -59,6 +59,7 @@ export class Composer {
     // files: the paperclip, a paste (a screenshot) or a drop on the box; uploaded at once with a
     // progress bar, then sent with the next reply or note (a note's files stay internal)
     this.fileInput = h("input", {type: "file", multiple: true, hidden: true, id: "composer-file",
+      "aria-label": "Attach files",
       onchange: () => { this.attach([...this.fileInput.files]); this.fileInput.value = ""; }});
     this.input.addEventListener("paste", (e) => {
       const files = filesOf(e.clipboardData);
