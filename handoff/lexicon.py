@@ -12,6 +12,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from knowledge.spelling import Speller
+
 DATA = Path(__file__).with_name("data")
 
 KEYWORDS = (
@@ -352,13 +354,27 @@ def profanity() -> frozenset[str]:
 
 
 def canonical(text: str) -> str:
-    """Lower case, shorthands expanded, each token snapped to the keyword it misspells, if any."""
+    """Lower case, shorthands expanded, each token snapped to the keyword it misspells, if any, or
+    else corrected to the word of a pattern it misspells ("terible servise" -> "terrible service")."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     out: list[str] = []
+    speller = _pattern_speller()
     for token in TOKEN.findall(text):
         token = SHORTHANDS.get(token, token)
-        out.append(_snap(token))
+        snapped = _snap(token)
+        out.append(snapped if snapped != token else speller.word(token))
     return re.sub(r" ([^\sa-z0-9'])", r"\1", " ".join(out))
+
+
+@lru_cache(maxsize=1)
+def _pattern_speller() -> Speller:
+    """Typos corrected toward the words the patterns are written in, the insults and the profanity
+    list (``knowledge.spelling``: one edit, and never a word in common use, so "scan" stays "scan")."""
+    patterns = (HUMAN_REQUEST, CONTACT_REQUEST, AT_SERVICE, PERSISTING, FEELING, SERVICE_TARGET, DISLIKE,
+                WAITING, COMPLAINT)
+    plain = (re.sub(r"\\[a-zA-Z]", " ", pattern.pattern) for pattern in patterns)  # regex escapes out
+    words = [word for text in plain for word in re.findall(r"[a-z]+", text)]
+    return Speller([*words, *INSULTS, *profanity()], frozenset())
 
 
 @lru_cache(maxsize=50_000)

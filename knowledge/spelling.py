@@ -84,13 +84,13 @@ class Speller:
         return self._cache[lower] or word
 
     def _correction(self, lower: str) -> str | None:
+        near = [candidate for candidate in one_edit(lower) if candidate in self.counts]
+        if not near:  # the common case, and cheap: no frequency is looked up
+            return None
         typed = frequency(lower)
         if typed >= COMMON_ZIPF:
             return None
-        candidates = [
-            candidate for candidate in one_edit(lower)
-            if candidate in self.counts and (typed == 0.0 or frequency(candidate) >= typed + GAIN_ZIPF)
-        ]
+        candidates = [word for word in near if typed == 0.0 or frequency(word) >= typed + GAIN_ZIPF]
         # the most used in the knowledge base (the later alphabetically on a tie: stable)
         return max(candidates, key=lambda candidate: (self.counts[candidate], candidate), default=None)
 

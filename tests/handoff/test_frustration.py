@@ -79,3 +79,32 @@ def test_the_bot_repeating_its_answer_is_evidence(detector):
     ]
     signal = next(s for s in detector.signals_for(Transcript(turns=turns)) if s.name == "frustration")
     assert "the bot gave the same answer twice" in signal.evidence
+
+
+@pytest.mark.parametrize(
+    ("typed", "reads"),
+    [
+        ("your servise is terible and usless", "your service is terrible and useless"),
+        ("I am so disapointed, I want to compain", "i am so disappointed, i want to complain"),
+        ("this is rediculous", "this is ridiculous"),
+    ],
+)
+def test_misspelt_cue_words_are_read_as_the_words_they_misspell(typed, reads):
+    assert canonical(typed) == reads
+    assert frustration_cues(typed, canonical(typed))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["please scan my card", "the socks are fine", "my cart is full", "a hellish week, how is my order"],
+)
+def test_real_words_near_cue_words_stay_as_typed(text):
+    # "scan" is one edit from "scam", "socks" from "sucks", "cart" from "card": words, not typos.
+    assert canonical(text) == text.lower()
+
+
+def test_a_misspelt_complaint_after_an_answer_escalates(detector):
+    turns = [Turn("user", "where is my refund"), Turn("bot", "Refunds take 5 business days.", confidence=0.9),
+             Turn("user", "your servise is terible, I am disapointed")]
+    decision = detector.decide(Transcript(turns=turns))
+    assert decision.action == "escalate" and "frustration" in decision.reasons, decision.explanation
