@@ -96,10 +96,14 @@ def test_merge_reply_on_the_last_channel_and_unmerge_in_the_console(
     composer.fill("Noor here: it left the warehouse today.")
     composer.press("Enter")
     provider.wait_for(lambda r: r.form().get("To") == phone and "left the warehouse" in r.form()["Body"])
+    by_text = panel.locator(".timeline .entry.role-operator[data-channel=sms]")
+    expect(by_text).to_contain_text(f"sent to {phone}")  # live: message.delivered redraws the timeline
     console.get_by_label("Replies leave on").select_option("email")
     composer.fill("The tracking number is in this mail.")
     composer.press("Enter")
     mailbox.wait_for(lambda m: address in str(m["To"]) and "tracking number" in m.get_content())
+    by_mail = panel.locator(".timeline .entry.role-operator[data-channel=email]")
+    expect(by_mail).to_contain_text(f"sent to {address}")
     thread = timeline(server, noor["token"], contact)
     assert {c["id"] for c in thread["conversations"]} == {web, texted}
 

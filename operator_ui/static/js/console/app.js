@@ -83,7 +83,11 @@ class Console {
         } else if (event.message.role === "visitor") {
           this.newElsewhere(event.message);
         }
+        if (this.side.customer?.follows(event.conversation_id)) this.side.customer.soon();
         this.inbox.soon();
+        break;
+      case "message.delivered":  // a reply left by SMS, email...: the timeline shows it sent
+        if (this.side.customer?.follows(event.conversation_id)) this.side.customer.soon();
         break;
       case "conversation.queued":
       case "conversation.assigned":

@@ -15,12 +15,24 @@ export class CustomerPanel {
     this.conversationId = detail.conversation.id;
     this.contactId = detail.contact.id;
     this.chosen = "";  // "" = the engine's choice (the channel the customer last used)
+    this.conversationIds = new Set([this.conversationId]);  // the customer's, once the timeline is loaded
     this.routeBox = h("div", {class: "reply-route"});
     this.body = h("div", {class: "customer-body"}, h("p", {class: "muted", text: "Loading the customer's timeline…"}));
     this.status = h("p", {class: "customer-status", role: "status"});
     this.element = h("section", {class: "panel customer", "aria-labelledby": "customer-title"},
       h("h2", {id: "customer-title", text: "Customer: one thread"}), this.routeBox, this.status, this.body);
     this.load();
+  }
+
+  /** Whether a conversation's messages belong in this customer's timeline. */
+  follows(conversationId) {
+    return conversationId === this.conversationId || this.conversationIds.has(conversationId);
+  }
+
+  /** Load again shortly: a burst of messages and deliveries redraws the timeline once. */
+  soon() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.load(), 400);
   }
 
   /** Whether an engine event concerns this customer (a merge into or out of them). */
@@ -55,6 +67,7 @@ export class CustomerPanel {
   }
 
   render(timeline) {
+    this.conversationIds = new Set(timeline.conversations.map((c) => c.id));
     const entries = timeline.entries.slice(-SHOWN);
     const channels = [...new Set(timeline.entries.map((e) => e.channel))];
     fill(this.body,
