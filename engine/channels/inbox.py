@@ -67,11 +67,13 @@ async def receive_incoming(ctx: ServiceContext, incoming: IncomingMessage) -> In
                 and await ctx.read(lambda s: s.get(Conversation, conversation_id).state == State.resolved):
             await conversations.record_csat(ctx, conversation_id, score, None)
             return Inbound(None, conversation_id, contact_id, rated=score)
+        subject = incoming.subject[:200] if incoming.subject else None
         if conversation_id is None:
-            subject = incoming.subject[:200] if incoming.subject else None
             conversation, _token = await conversations.start(ctx, contact_id=contact_id, channel=channel,
                                                              subject=subject)
             conversation_id = conversation.id
+        elif subject:  # a mail continuing a chat: replies by mail then answer under its subject
+            await conversations.adopt_subject(ctx, conversation_id, subject)
         ids, not_kept = await media.store(ctx, conversation_id, incoming.files, uploader=channel)
         text = "\n".join(part for part in (text, *not_kept) if part)
         accepted = await workflow.take(ctx, conversation_id, text,

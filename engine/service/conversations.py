@@ -373,6 +373,19 @@ async def tell_wait(ctx: ServiceContext, conversation_id: int, queue: QueueInfo)
     return await ctx.act(work)
 
 
+async def adopt_subject(ctx: ServiceContext, conversation_id: int, subject: str) -> None:
+    """Give a conversation that has no subject (a web chat) the one of a mail that continued it, so
+    that replies routed by mail read "Re: <subject>". A subject it already has stays."""
+    def work(session: Session, _outbox: Outbox) -> None:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is not None and conversation.subject is None:
+            conversation.subject = subject[:200]
+            session.add(conversation)
+
+    if await ctx.read(lambda session: session.get(Conversation, conversation_id).subject) is None:
+        await ctx.act(work)
+
+
 async def record_csat(ctx: ServiceContext, conversation_id: int, score: int, comment: str | None) -> None:
     if not 1 <= score <= 5:
         raise Invalid(f"score must be between 1 and 5, got {score}")

@@ -70,6 +70,7 @@ def test_web_email_and_sms_end_in_one_thread_and_unmerge_restores_both(
     assert mail.status_code == 200 and mail.json()["conversation_id"] == web
     answer = mailbox.wait_for(lambda m: address in str(m["To"]) and "business days" in m.get_content())
     assert answer["In-Reply-To"] == mail_id  # her mail client files it under the mail she sent
+    assert answer["Subject"] == "Re: Order 1042"
 
     # a number nobody proved is hers: a contact of its own, until an operator merges it
     assert post_sms(channel_server, phone, "it's Dana again, from my phone").status_code == 200
