@@ -32,6 +32,22 @@ WORD = re.compile(r"[^\W\d_]+")  # letters of any script; only plain a-z words a
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl")  # a word common in any of them is not a typo
 COMMON_ZIPF = 3.0  # Zipf scale: 3 is once per million words
 GAIN_ZIPF = 1.5  # a correction is at least 10 ** 1.5 (about 30) times as common as the typed word
+# Chat shorthands spelt out before the search: an encoder reads "how do i chg my addr" far from "how
+# do i change my address" (cosine 0.30). Only unambiguous ones; a knowledge base that itself writes
+# a shorthand keeps it (its examples say that is how its customers write).
+SHORTHANDS = {
+    "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "thnx": "thanks",
+    "acct": "account", "acc": "account", "pwd": "password", "passwd": "password", "addr": "address",
+    "pkg": "package", "txn": "transaction", "abt": "about", "msg": "message", "pmt": "payment",
+    "amt": "amount", "qty": "quantity", "cust": "customer", "svc": "service", "ppl": "people",
+    "cuz": "because", "coz": "because", "b4": "before", "tmrw": "tomorrow",
+    "idk": "i don't know", "nvm": "never mind", "asap": "as soon as possible", "chg": "change",
+    "im": "i'm", "cant": "can't", "dont": "don't", "doesnt": "doesn't", "didnt": "didn't",
+    "isnt": "isn't", "wasnt": "wasn't", "havent": "haven't", "wheres": "where is", "whats": "what is",
+    "hows": "how is", "theres": "there is",
+}
+SHORTHAND = re.compile(r"(?<![\w'])(?:" + "|".join(sorted(map(re.escape, SHORTHANDS), key=len, reverse=True))
+                       + r")(?![\w'])", re.IGNORECASE)
 CACHE_SIZE = 50_000  # corrections remembered per knowledge base (a server sees the same typos again)
 
 
@@ -94,8 +110,12 @@ class Speller:
         # the most used in the knowledge base (the later alphabetically on a tie: stable)
         return max(candidates, key=lambda candidate: (self.counts[candidate], candidate), default=None)
 
+    def shorthand(self, match: re.Match) -> str:
+        typed = match.group(0)
+        return typed if typed.lower() in self.counts else SHORTHANDS[typed.lower()]
+
     def __call__(self, text: str) -> str:
-        """``text`` with its typos corrected."""
+        """``text`` with its chat shorthands spelt out and its typos corrected."""
         if not self.counts:
             return text
-        return WORD.sub(lambda match: self.word(match.group(0)), text)
+        return WORD.sub(lambda match: self.word(match.group(0)), SHORTHAND.sub(self.shorthand, text))

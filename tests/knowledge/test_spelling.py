@@ -58,6 +58,14 @@ def test_the_most_used_word_wins_and_the_answer_does_not_depend_on_case(embedder
     assert speller.word("Xyzzy") == "Xyzzy" and speller.word("xyzzy") == "xyzzy"  # cached, case kept
 
 
+def test_chat_shorthands_are_spelt_out_unless_the_knowledge_base_writes_them(speller, embedder):
+    assert speller("can u activate my crad pls") == "can you activate my card please"
+    assert speller("Thx, wheres my refund") == "thanks, where is my refund"
+    assert speller("menu items") == "menu items"  # "u" only as a word of its own
+    # A knowledge base whose examples write "pls" keeps it: that is how its customers write.
+    assert Speller(["order status pls"], embedder.vocabulary())("cancel pls") == "cancel pls"
+
+
 def test_nothing_to_correct_toward_without_a_knowledge_base():
     assert Speller([], frozenset())("activatd my crad") == "activatd my crad"
 
