@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+import phonenumbers
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 INT_MAX = 2**31 - 1  # PostgreSQL INTEGER, the type of every id, seq and count column
@@ -68,6 +69,24 @@ OneLine = Annotated[str, AfterValidator(_one_line)]
 
 Id = Annotated[int, Field(ge=0, le=INT_MAX)]
 """A database id or sequence number as a request carries it: never negative, fits the column."""
+
+
+def e164(value: str) -> str:
+    """A phone number a visitor typed, in E.164 (``+4930901820``); ValueError saying why unless it
+    is a real number (``is_valid_number``: a number we would text must exist, not only look
+    possible). The one check of typed numbers (leave-a-message, the phone confirmation)."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("write the phone number with + and the country code, e.g. +49 30 901820") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{value.strip()} is not a valid phone number "
+                         "(check the country code and the digits)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+PhoneNumber = Annotated[str, AfterValidator(e164), Field(max_length=40, examples=["+49 30 901820"])]
+"""A typed phone number, stored in E.164."""
 
 
 def _text_or_files(value: str, info: ValidationInfo) -> str:

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import phonenumbers
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from engine.api import errors, limits, visitor
 from engine.api.deps import Ctx, CurrentAdmin, IdPath, VisitorConversation
-from engine.models import MessagePublic, Team, TeamPublic
+from engine.channels import sms
+from engine.models import Channel, MessagePublic, Team, TeamPublic
 from engine.service import conversations, hours, schedule
-from engine.validation import CleanInput
+from engine.validation import CleanInput, PhoneNumber
 
 visitor_router = APIRouter(prefix="/api/visitor", tags=["visitor"],
                            dependencies=[Depends(limits.per_address)],
@@ -58,7 +58,7 @@ class LeaveMessageRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=40, examples=["+49 30 901820"])
+    phone: PhoneNumber | None = None
     text: str | None = Field(default=None, max_length=20_000)
 
     @field_validator("email")
@@ -66,21 +66,10 @@ class LeaveMessageRequest(CleanInput):
     def _lower(cls, value: str | None) -> str | None:
         return value.lower() if value else None
 
-    @field_validator("phone")
+    @field_validator("phone", mode="before")
     @classmethod
-    def _e164(cls, value: str | None) -> str | None:
-        """The number in E.164 (``+4930901820``); refused, saying why, unless it is a real number."""
-        if value is None or not value.strip():
-            return None
-        try:
-            number = phonenumbers.parse(value, None)
-        except phonenumbers.NumberParseException as exc:
-            raise ValueError("write the phone number with + and the country code, e.g. +49 30 901820") \
-                from exc
-        if not phonenumbers.is_valid_number(number):
-            raise ValueError(f"{value.strip()} is not a valid phone number (check the country code and "
-                             "the digits)")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    def _blank(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _somewhere(self) -> LeaveMessageRequest:
@@ -90,8 +79,11 @@ class LeaveMessageRequest(CleanInput):
 
 
 class LeftMessage(BaseModel):
-    """What was kept. ``confirmation``: the code mailed to ``email``; confirmed with ``POST
-    /api/visitor/email/confirm``, the address is where a person's reply goes once the visitor left."""
+    """What was kept. ``confirmation``: the code mailed to ``email``, confirmed with ``POST
+    /api/visitor/email/confirm``; ``phone_confirmation``: the code texted to ``phone``, confirmed
+    with ``POST /api/visitor/phone/confirm``. A confirmed address is where a person's reply goes
+    once the visitor left (email first, else SMS). With SMS not configured here a phone is only
+    kept for the team to call, and ``phone_confirmation`` is null."""
 
     email: str | None
     phone: str | None
@@ -99,27 +91,34 @@ class LeftMessage(BaseModel):
     message: MessagePublic | None = None
     held_until: datetime | None = None
     confirmation: visitor.EmailPending | None = None
+    phone_confirmation: visitor.PhonePending | None = None
 
 
 @visitor_router.post("/leave-message", responses=errors.responses(422, 503))
 async def leave_message(ctx: Ctx, request: Request, conversation: VisitorConversation,
                         body: LeaveMessageRequest) -> LeftMessage:
-    """After hours (or whenever nobody may be there when a person answers): mail a confirmation code
-    to the visitor's email (the same request, and limits, as ``POST /api/visitor/email``), keep a
-    phone on their contact, store their question, and queue the conversation for a person (held for
-    the opening when the team is closed)."""
+    """After hours (or whenever nobody may be there when a person answers): send a confirmation code
+    to the visitor's email and to their phone by SMS (the same requests, and limits, as ``POST
+    /api/visitor/email`` and ``/phone``), store their question, and queue the conversation for a
+    person (held for the opening when the team is closed)."""
     conversations.check_can_leave_message(conversation)
-    pending = None
-    if body.email is not None:  # first: an address the mail server refuses stores nothing (503)
-        pending = await visitor.request_email_confirmation(ctx, request, conversation,
-                                                           visitor.EmailRequest(email=body.email))
+    pending = texted = None
+    # first: an address the mail server or SMS provider refuses stores nothing (503)
+    if body.email is not None:
+        pending = await visitor.send_code(ctx, request, conversation, Channel.email, body.email)
+    if body.phone is not None and sms.configured(ctx.settings):
+        texted = await visitor.send_code(ctx, request, conversation, Channel.sms, body.phone)
     at = ctx.clock()
     closed = await ctx.read(schedule.closed_for, conversation.id, at)
     left = await conversations.leave_message(ctx, conversation.id, email=body.email, phone=body.phone,
-                                             text=body.text, closed=closed, at=at)
+                                             text=body.text, closed=closed, at=at,
+                                             phone_code=texted is not None)
+    mailed = visitor.EmailPending(email=pending.address, expires_at=pending.expires_at) if pending else None
+    sent = visitor.PhonePending(phone=texted.address, expires_at=texted.expires_at) if texted else None
     return LeftMessage(email=left.email, phone=left.phone, notice=conversations.public(left.notice),
                        message=conversations.public(left.message) if left.message else None,
-                       held_until=closed.opens_at if closed else None, confirmation=pending)
+                       held_until=closed.opens_at if closed else None, confirmation=mailed,
+                       phone_confirmation=sent)
 
 
 class TeamHoursView(BaseModel):

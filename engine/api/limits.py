@@ -30,7 +30,7 @@ from starlette.requests import HTTPConnection
 from engine.settings import Settings
 
 CLOSE_CODE = 4429  # the socket's "429": the reason says when to come back
-Rule = Literal["address", "starts", "visitor", "messages", "login_address", "login_failures", "email_codes"]
+Rule = Literal["address", "starts", "visitor", "messages", "login_address", "login_failures", "codes"]
 WHAT: dict[Rule, str] = {
     "address": "requests from this address",
     "starts": "conversations started from this address",
@@ -38,7 +38,7 @@ WHAT: dict[Rule, str] = {
     "messages": "messages in this conversation",
     "login_address": "login attempts from this address",
     "login_failures": "failed logins for this account",
-    "email_codes": "confirmation codes sent",
+    "codes": "confirmation codes sent",
 }
 
 
@@ -130,7 +130,7 @@ class Limiter:
             "messages": parse_many(settings.limit_messages),
             "login_address": parse_many(settings.limit_login_address),
             "login_failures": parse_many(settings.limit_login_failures),
-            "email_codes": parse_many(settings.limit_email_codes),
+            "codes": parse_many(settings.limit_email_codes),
         }
 
     async def hit(self, rule: Rule, key: str) -> None:

@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+import httpx
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlmodel import Session
 
 from engine.api import errors, limits
 from engine.api.deps import Ctx, VisitorConversation
+from engine.channels import sms
 from engine.channels.email import SmtpTransport
 from engine.events import QueueInfo
-from engine.models import Conversation, MessagePublic, State
-from engine.service import conversations, email_confirmation, queries, queue, workflow
-from engine.validation import INT_MAX, CleanInput, Id, MessageText
+from engine.models import Channel, Conversation, MessagePublic, State
+from engine.service import confirmation, conversations, queries, queue, workflow
+from engine.service.errors import Conflict
+from engine.validation import INT_MAX, CleanInput, Id, MessageText, PhoneNumber
 
 router = APIRouter(prefix="/api/visitor", tags=["visitor"], dependencies=[Depends(limits.per_address)],
                    responses=errors.responses(400, 401, 409, 413, 429))
@@ -118,8 +121,23 @@ class EmailRequest(CleanInput):
     email: EmailStr = Field(max_length=320)
 
 
+class PhoneRequest(CleanInput):
+    """The number to confirm, with + and the country code; checked by ``phonenumbers`` (a real
+    number, not only a possible one) and kept in E.164."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: PhoneNumber
+
+
 class EmailPending(BaseModel):
     email: str
+    verified: Literal[False] = False
+    expires_at: datetime
+
+
+class PhonePending(BaseModel):
+    phone: str
     verified: Literal[False] = False
     expires_at: datetime
 
@@ -127,7 +145,7 @@ class EmailPending(BaseModel):
 class ConfirmRequest(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(pattern=r"^[0-9]{6}$", description="the six digits from the confirmation mail")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="the six digits from the confirmation mail or SMS")
 
 
 class EmailVerified(BaseModel):
@@ -136,17 +154,36 @@ class EmailVerified(BaseModel):
     verified_at: datetime
 
 
+class PhoneVerified(BaseModel):
+    phone: str
+    verified: Literal[True] = True
+    verified_at: datetime
+
+
+async def send_code(ctx: Ctx, request: Request, conversation: VisitorConversation, channel: Channel,
+                    address: str) -> confirmation.Pending:
+    """Send one confirmation code to ``address`` on ``channel`` (a new request replaces that
+    channel's pending code). Counted per conversation and per address, each channel apart
+    (``limit_email_codes``): 429 past it, before anything is sent. SMS goes from ``sms_from``."""
+    limiter = limits.of(request.app)
+    await limiter.hit("codes", f"{channel}:conversation:{conversation.id}")
+    await limiter.hit("codes", f"{channel}:address:{address}")
+    if channel == Channel.email:
+        return await confirmation.request(ctx, conversation.id, channel, address,
+                                          SmtpTransport(ctx.settings).send_notice)
+    if not sms.configured(ctx.settings):  # lasting, not an outage: a 409 the widget shows, not a 503
+        raise Conflict("this desk does not send SMS (BATON_SMS_ACCOUNT_SID, BATON_SMS_AUTH_TOKEN and "
+                       "BATON_SMS_FROM are not all set): confirm an email address instead")
+    async with httpx.AsyncClient(timeout=ctx.settings.delivery_timeout_seconds) as client:
+        return await confirmation.request(ctx, conversation.id, channel, address,
+                                          sms.TwilioTransport(ctx.settings, client).send_notice)
+
+
 @router.post("/email", status_code=status.HTTP_202_ACCEPTED, responses=errors.responses(503))
 async def request_email_confirmation(ctx: Ctx, request: Request, conversation: VisitorConversation,
                                      body: EmailRequest) -> EmailPending:
-    """Send one confirmation code to the visitor's address (a new request replaces the pending
-    code). Counted per conversation and per address (``limit_email_codes``): 429 past it."""
-    address = body.email.lower()
-    limiter = limits.of(request.app)
-    await limiter.hit("email_codes", f"conversation:{conversation.id}")
-    await limiter.hit("email_codes", f"address:{address}")
-    pending = await email_confirmation.request(ctx, conversation.id, address,
-                                               SmtpTransport(ctx.settings).send_notice)
+    """Mail one confirmation code to the visitor's address (:func:`send_code`)."""
+    pending = await send_code(ctx, request, conversation, Channel.email, body.email.lower())
     return EmailPending(email=pending.address, expires_at=pending.expires_at)
 
 
@@ -154,5 +191,23 @@ async def request_email_confirmation(ctx: Ctx, request: Request, conversation: V
 async def confirm_email(ctx: Ctx, conversation: VisitorConversation, body: ConfirmRequest) -> EmailVerified:
     """The code from the mail: the address becomes the contact's verified email identity. A wrong,
     expired or used-up code is a 422 saying which."""
-    verified = await email_confirmation.confirm(ctx, conversation.id, body.code)
+    verified = await confirmation.confirm(ctx, conversation.id, Channel.email, body.code)
     return EmailVerified(email=verified.address, verified_at=verified.verified_at)
+
+
+@router.post("/phone", status_code=status.HTTP_202_ACCEPTED, responses=errors.responses(503))
+async def request_phone_confirmation(ctx: Ctx, request: Request, conversation: VisitorConversation,
+                                     body: PhoneRequest) -> PhonePending:
+    """Text one confirmation code to the visitor's number (:func:`send_code`); 409 when this desk
+    does not send SMS, 503 when the provider does not take it (the code is then withdrawn)."""
+    pending = await send_code(ctx, request, conversation, Channel.sms, body.phone)
+    return PhonePending(phone=pending.address, expires_at=pending.expires_at)
+
+
+@router.post("/phone/confirm")
+async def confirm_phone(ctx: Ctx, conversation: VisitorConversation, body: ConfirmRequest) -> PhoneVerified:
+    """The code from the SMS: the number becomes the contact's verified SMS identity, where a
+    person's reply goes once the visitor left the page and no email is confirmed. A wrong, expired
+    or used-up code is a 422 saying which."""
+    verified = await confirmation.confirm(ctx, conversation.id, Channel.sms, body.code)
+    return PhoneVerified(phone=verified.address, verified_at=verified.verified_at)

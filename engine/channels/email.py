@@ -20,7 +20,7 @@ from pydantic import Base64Bytes, ConfigDict, Field, field_validator
 
 from engine.channels.base import DeliveryError, InboundFile, IncomingMessage, OutgoingMessage, SendResult
 from engine.models import Channel
-from engine.service.email_confirmation import Undeliverable
+from engine.service.confirmation import Undeliverable
 from engine.settings import Settings
 from engine.validation import CleanInput, OneLine
 from knowledge.errors import InputError

@@ -26,6 +26,7 @@ from engine.channels.base import (
     split_text,
 )
 from engine.models import Channel
+from engine.service.confirmation import Undeliverable
 from engine.settings import Settings
 from knowledge.errors import InputError
 
@@ -97,6 +98,12 @@ def media_count(value: str) -> int:
     return int(value)
 
 
+def configured(settings: Settings) -> bool:
+    """Whether the server can text a number nobody texted us from (a confirmation code): the
+    account, and ``sms_from``, the number such a text comes from."""
+    return bool(settings.sms_account_sid and settings.sms_auth_token and settings.sms_from)
+
+
 class TwilioTransport:
     """Sends through the Messages resource; a long text goes as several messages."""
 
@@ -125,6 +132,19 @@ class TwilioTransport:
             answer = await post_to_provider(self.client, "SMS provider", url, auth=(sid, token), data=data)
             provider_id = provider_id or answer.get("sid")
         return SendResult(provider_id=provider_id)
+
+    async def send_notice(self, to: str, subject: str, text: str) -> str:
+        """One SMS of our own from ``sms_from`` (a phone confirmation code, not a reply in a
+        conversation; ``subject`` is a mail's, SMS has none); returns the provider's id.
+        Undeliverable (503) when SMS is not configured or the provider does not take it: the caller
+        is a request waiting for the answer, not the retrying outbound dispatcher."""
+        notice = OutgoingMessage(channel=Channel.sms, message_id=0, conversation_id=0, to=to, text=text,
+                                 automatic=True)
+        try:
+            result = await self.send(notice)
+        except DeliveryError as exc:
+            raise Undeliverable(f"the SMS could not be sent ({exc}); try again later") from exc
+        return result.provider_id or ""
 
 
 MMS_TYPES = ("image/jpeg", "image/png", "image/gif")  # what MMS shows on every phone

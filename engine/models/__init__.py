@@ -5,7 +5,7 @@ from engine.models.action import AccountAction, AccountActionPublic, ActionStatu
 from engine.models.attachment import Attachment, AttachmentPublic
 from engine.models.audit import AuditEntry, AuditEntryPublic
 from engine.models.base import utcnow
-from engine.models.confirmation import EmailConfirmation
+from engine.models.confirmation import Confirmation
 from engine.models.contact import Channel, Contact, ContactIdentity, ContactPublic
 from engine.models.conversation import (
     Conversation,
@@ -43,7 +43,7 @@ __all__ = [
     "CannedResponse", "CannedResponseCreate", "CannedResponsePublic", "Channel", "ChannelDelivery", "Contact",
     "ContactIdentity", "ContactMerge", "ContactMergePublic", "ContactPublic", "Conversation",
     "ConversationPublic", "DeliveryStatus", "Direction",
-    "Draft", "DraftKind", "DraftPublic", "EmailConfirmation",
+    "Confirmation", "Draft", "DraftKind", "DraftPublic",
     "HandoffEvent", "Message", "MessagePublic",
     "Operator", "OperatorCreate", "OperatorPublic", "OperatorRole", "Role", "State", "Status", "Team",
     "TeamCreate", "TeamHours", "TeamPublic", "Transition", "TransitionPublic", "Visibility", "utcnow",

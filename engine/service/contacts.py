@@ -4,7 +4,7 @@ One contact may have several identities (a phone, an email address, a Messenger 
 an identity seen before reaches that contact; that is the only automatic link, and it is safe
 because of what an identity is: an address the channel's provider reported (the number a text came
 from, the mailbox a mail came from, a page-scoped id) or one the visitor proved they own
-(``verified_at``: the code mailed to a web visitor's address, ``engine.service.email_confirmation``).
+(``verified_at``: the code mailed or texted to a web visitor's address, ``engine.service.confirmation``).
 Phone numbers are compared in their E.164 form (``phonenumbers``), so one number written two ways is
 one identity. What a visitor typed (``Contact.email``/``phone`` of a web contact) links nothing: an
 inbound mail from that address starts a contact of its own, and joining the two is an operator's

@@ -456,13 +456,15 @@ def check_can_leave_message(conversation: Conversation) -> None:
 
 
 async def leave_message(ctx: ServiceContext, conversation_id: int, *, email: str | None, phone: str | None,
-                        text: str | None, closed: HoursState | None, at: datetime) -> LeftMessage:
+                        text: str | None, closed: HoursState | None, at: datetime,
+                        phone_code: bool = False) -> LeftMessage:
     """A web visitor leaves an address to be answered on and, optionally, their question. ``email`` has
-    just been sent a confirmation code (``email_confirmation.request`` put it on the contact): once
-    confirmed, a person's reply reaches a visitor who left the page there (``channel_rules``).
-    ``phone`` (a valid number, checked by the API) goes on the contact for the team to call or text:
-    typed, it is never an automatic channel. A conversation still with the bot is queued for a person,
-    held for the opening when ``closed``. The notice says exactly that, and when."""
+    just been sent a confirmation code (``confirmation.request`` put it on the contact), and so has
+    ``phone`` by SMS when ``phone_code``: once confirmed, a person's reply reaches a visitor who left
+    the page there, by email first, else by SMS (``channel_rules``). ``phone`` (a valid number,
+    checked by the API) goes on the contact for the team to call or text either way: typed and
+    unconfirmed, it is never an automatic channel. A conversation still with the bot is queued for a
+    person, held for the opening when ``closed``. The notice says exactly that, and when."""
     if email is None and phone is None:
         raise Invalid("give an email address or a phone number to be answered on")
     words = check_text(ctx, text) if text and text.strip() else None
@@ -486,7 +488,11 @@ async def leave_message(ctx: ServiceContext, conversation_id: int, *, email: str
         if email is not None:
             text += f" Enter the code we have just sent to {email}, and the answer will also reach you by " \
                 "email if you have left this page by then."
-        if phone is not None:
+        if phone is not None and phone_code:
+            text += f" Enter the code we have just texted to {phone}, and the answer will " + \
+                ("reach you by SMS if you have left this page and have not confirmed an email." if email
+                 else "also reach you by SMS if you have left this page by then.")
+        elif phone is not None:
             text += f" The team will see your number, {phone}, to call or text you."
         notice = append(session, outbox, conversation, Role.system, text)
         return LeftMessage(email, phone, notice, message)

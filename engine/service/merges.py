@@ -16,8 +16,8 @@ the channel reported or the visitor proved; everything else is an operator's dec
   also in the supervisor audit (``AuditEntry`` ``contact.merged`` / ``contact.unmerged``). Each one
   publishes ``contact.merged`` / ``contact.unmerged`` on ``operators`` after the commit.
 
-A verified email that another contact already holds is merged automatically
-(:func:`merge_in_session` from ``email_confirmation``, ``actor_id`` None).
+A verified email or phone that another contact already holds is merged automatically
+(:func:`merge_in_session` from ``confirmation``, ``actor_id`` None).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from engine.bus import OPERATORS
 from engine.events import ContactMerged
 from engine.models import (
     AuditEntry,
+    Confirmation,
     Contact,
     ContactIdentity,
     ContactMerge,
     ContactMergePublic,
     Conversation,
-    EmailConfirmation,
     utcnow,
 )
 from engine.service.errors import Conflict, Invalid, NotFound
@@ -83,13 +83,15 @@ def merge_in_session(session: Session, outbox: Outbox, target_id: int, source_id
                            f"(merge {away.id}): merge with that one, or unmerge it first")
     conversation_ids = _ids(session, Conversation, source_id)
     identity_ids = _ids(session, ContactIdentity, source_id)
-    confirmation_ids = _ids(session, EmailConfirmation, source_id)
-    if confirmation_ids and _ids(session, EmailConfirmation, target_id):
-        # one pending code per contact: the kept contact's stays; the other visitor asks again
-        for pending in session.exec(select(EmailConfirmation).where(
-                col(EmailConfirmation.id).in_(confirmation_ids))):
-            session.delete(pending)
-        confirmation_ids = []
+    confirmation_ids = _ids(session, Confirmation, source_id)
+    if confirmation_ids:
+        # one pending code per contact and channel: the kept contact's stays; the other visitor asks again
+        kept = set(session.exec(select(Confirmation.channel).where(Confirmation.contact_id == target_id)))
+        rows = session.exec(select(Confirmation).where(col(Confirmation.id).in_(confirmation_ids))).all()
+        for pending in rows:
+            if pending.channel in kept:
+                session.delete(pending)
+                confirmation_ids.remove(pending.id)
     filled: dict[str, list[Any]] = {}
     for name in FILLED:
         if getattr(target, name) is None and getattr(source, name) is not None:
@@ -101,7 +103,7 @@ def merge_in_session(session: Session, outbox: Outbox, target_id: int, source_id
     session.add(target)
     _move(session, Conversation, conversation_ids, target_id)
     _move(session, ContactIdentity, identity_ids, target_id)
-    _move(session, EmailConfirmation, confirmation_ids, target_id)
+    _move(session, Confirmation, confirmation_ids, target_id)
     moved = {"conversations": conversation_ids, "identities": identity_ids,
              "confirmations": confirmation_ids, "filled": filled}
     row = ContactMerge(target_id=target_id, source_id=source_id, actor_id=actor_id, reason=reason.strip(),
@@ -142,7 +144,7 @@ def _unmerge(session: Session, outbox: Outbox, merge_id: int, actor_id: int, rea
                        f"(merge {later.id}): unmerge that first")
     moved = row.moved
     for table, key in ((Conversation, "conversations"), (ContactIdentity, "identities"),
-                       (EmailConfirmation, "confirmations")):
+                       (Confirmation, "confirmations")):
         ids = list(moved.get(key, []))
         rows = list(session.exec(select(table).where(col(table.id).in_(ids))).all()) if ids else []
         elsewhere = [r.id for r in rows if r.contact_id != target.id]

@@ -192,6 +192,7 @@ def mailbox() -> Iterator[Mailbox]:
 def channel_settings(base: Settings, provider: Provider, mailbox: Mailbox, **extra: Any) -> Settings:
     return base.model_copy(update={
         "sms_provider_url": provider.url, "sms_account_sid": SMS_SID, "sms_auth_token": SMS_TOKEN,
+        "sms_from": OUR_NUMBER,
         "messenger_api_url": provider.url, "messenger_app_secret": APP_SECRET,
         "messenger_verify_token": VERIFY_TOKEN, "messenger_page_token": PAGE_TOKEN,
         "instagram_page_token": INSTAGRAM_TOKEN,

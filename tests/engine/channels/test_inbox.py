@@ -17,7 +17,7 @@ from engine.channels import IncomingMessage, receive_incoming
 from engine.channels.inbox import rating
 from engine.db import make_engine
 from engine.models import Channel, Contact, ContactIdentity, Conversation, Message, State, utcnow
-from engine.service import conversations, email_confirmation, workflow
+from engine.service import confirmation, conversations, workflow
 from engine.service.runtime import ServiceContext
 from tests.engine.channels.conftest import (
     Mailbox,
@@ -131,9 +131,9 @@ async def test_mail_from_a_verified_address_joins_that_contacts_thread(ctx: Serv
         sent.append(text)
         return "<code@x>"
 
-    await email_confirmation.request(ctx, web.id, "ann@example.com", mailer)
+    await confirmation.request(ctx, web.id, Channel.email, "ann@example.com", mailer)
     code = re.search(r"\b(\d{6})\b", sent[0]).group(1)
-    await email_confirmation.confirm(ctx, web.id, code)
+    await confirmation.confirm(ctx, web.id, Channel.email, code)
     await workflow.take(ctx, web.id, "hello from the widget", "w-1")
 
     incoming = IncomingMessage(channel=Channel.email, external_id="Ann@Example.com", text="my order?",

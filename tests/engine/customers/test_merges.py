@@ -21,7 +21,7 @@ from engine.models import (
     Conversation,
     OperatorCreate,
 )
-from engine.service import conversations, email_confirmation, merges, timeline
+from engine.service import confirmation, conversations, merges, timeline
 from engine.service.errors import Conflict, Invalid, NotFound
 from engine.service.operators import create_operator
 from engine.service.runtime import ServiceContext
@@ -117,8 +117,8 @@ async def test_confirming_an_address_another_contact_writes_from_merges_them(ctx
         codes.append(re.search(r"\b(\d{6})\b", body).group(1))
         return "<c@x>"
 
-    await email_confirmation.request(ctx, web.id, "eve@example.com", mailer)
-    await email_confirmation.confirm(ctx, web.id, codes[0])
+    await confirmation.request(ctx, web.id, Channel.email, "eve@example.com", mailer)
+    await confirmation.confirm(ctx, web.id, Channel.email, codes[0])
     moved = await ctx.read(lambda s: s.get(Conversation, web.id).contact_id)
     assert moved == first.contact_id  # proved: the chat joins the customer who writes from it
     [row] = await ctx.read(lambda s: list(s.exec(select(ContactMerge))))

@@ -19,6 +19,7 @@ import pytest
 from engine.service.bot import Bot
 from engine.settings import Settings
 from tests.engine.channels.conftest import (
+    OUR_NUMBER,
     SMS_SID,
     SMS_TOKEN,
     Mailbox,
@@ -68,7 +69,7 @@ def set_hours(http: httpx.Client, admin: str, team_id: int, **body: Any) -> http
 def closed_desk(settings: Settings, bot: Bot, mailbox: Mailbox, provider: Provider) -> Iterator[Desk]:
     settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": mailbox.port,
                                            "sms_provider_url": provider.url, "sms_account_sid": SMS_SID,
-                                           "sms_auth_token": SMS_TOKEN,
+                                           "sms_auth_token": SMS_TOKEN, "sms_from": OUR_NUMBER,
                                            "email_from": "Shop Support <support@shop.example>",
                                            "delivery_backoff_seconds": 0.05, "delivery_sweep_seconds": 0.5})
     for server in run_server(settings, bot):

@@ -18,7 +18,7 @@ import httpx
 from sqlmodel import Session, select
 
 from engine.db import make_engine
-from engine.models import ContactIdentity, Conversation, EmailConfirmation
+from engine.models import Confirmation, ContactIdentity, Conversation
 from tests.engine.channels.conftest import SUPPORT, Mailbox, operator_post, post_email
 from tests.engine.conftest import Server, free_port
 from tests.engine.security.conftest import bearer, new_client_id
@@ -70,7 +70,7 @@ def identity(server: Server, conversation_id: int) -> ContactIdentity | None:
 def stored_codes(server: Server) -> list[str]:
     engine = make_engine(server.settings.database_url)
     with Session(engine) as session:
-        hashes = [row.code_hash for row in session.exec(select(EmailConfirmation))]
+        hashes = [row.code_hash for row in session.exec(select(Confirmation))]
     engine.dispose()
     return hashes
 
