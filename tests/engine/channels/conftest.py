@@ -90,6 +90,10 @@ class Provider:
         with self.lock:
             return [r for r in self.requests if predicate(r)]
 
+    def texts_to(self, number: str) -> list[Recorded]:
+        """The SMS sent to ``number`` so far (Twilio's Messages resource), oldest first."""
+        return self.matching(lambda r: r.path.endswith("/Messages.json") and r.form().get("To") == number)
+
 
 def serve_provider() -> Iterator[Provider]:
     port = free_port()
@@ -223,6 +227,13 @@ def warm_up(server: Server) -> None:
 
 def new_phone() -> str:
     return "+1555" + str(secrets.randbelow(10**7)).zfill(7)
+
+
+def new_berlin_phone() -> tuple[str, str]:
+    """A fresh number that ``phonenumbers`` calls valid (a visitor's typed phone must be; the 555
+    range of :func:`new_phone` is only possible), as a visitor types it and in E.164."""
+    digits = str(secrets.randbelow(10**8)).zfill(8)
+    return f"+49 30 {digits[:4]} {digits[4:]}", f"+4930{digits}"
 
 
 def post_sms(server: Server, sender: str, text: str, sid: str | None = None,

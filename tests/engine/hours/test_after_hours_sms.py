@@ -7,32 +7,18 @@ A module of its own: its desk has no operators left over from the email test."""
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 from datetime import timedelta
 
-import phonenumbers
-
-from tests.engine.channels.conftest import OUR_NUMBER, Recorded
+from tests.engine.channels.conftest import OUR_NUMBER, new_berlin_phone
 from tests.engine.conftest import receive_until
 from tests.engine.hours.conftest import NEW_YORK_OPENS, SUNDAY_NIGHT, Desk
 from tests.engine.hours.test_after_hours import say, wait_until
 
 
-def berlin_number() -> tuple[str, str]:
-    """A fresh Berlin number as a visitor types it, and its E.164 form."""
-    digits = str(secrets.randbelow(10**8)).zfill(8)
-    typed = f"+49 30 {digits[:4]} {digits[4:]}"
-    return typed, phonenumbers.format_number(phonenumbers.parse(typed), phonenumbers.PhoneNumberFormat.E164)
-
-
-def texts_to(desk: Desk, number: str) -> list[Recorded]:
-    return desk.provider.matching(lambda r: r.path.endswith("/Messages.json") and r.form().get("To") == number)
-
-
 def test_a_phone_left_after_hours_is_confirmed_by_sms_and_answered_by_sms_next_morning(desk: Desk) -> None:
     desk.clock.at = SUNDAY_NIGHT
-    typed, number = berlin_number()
+    typed, number = new_berlin_phone()
     kim = desk.server.new_operator(name="Kim Morning", capacity=50)
     kim_auth = desk.auth(kim["token"])
     started = desk.server.start_visitor()
@@ -87,4 +73,4 @@ def test_a_phone_left_after_hours_is_confirmed_by_sms_and_answered_by_sms_next_m
         assert reply.form()["Body"] == "Good morning! Your refund went out today."
         assert reply.form()["From"] == OUR_NUMBER
     # the number got the code and the reply, nothing else (the wrong code texted nothing)
-    assert [r.form()["Body"] for r in texts_to(desk, number)] == [text, reply.form()["Body"]]
+    assert [r.form()["Body"] for r in desk.provider.texts_to(number)] == [text, reply.form()["Body"]]
