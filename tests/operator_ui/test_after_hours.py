@@ -1,6 +1,7 @@
 """After hours in Chromium: the widget shows the closed banner before the visitor writes, the honest
 notice once they ask for a person, and a leave-a-message form that refuses a bad phone number with
-the reason and keeps a good address on the contact; the admin page edits a team's hours (a wrong
+the reason and keeps a good address on the contact, then asks for the code mailed to an email or
+texted to a phone (the Twilio stand-in); the admin page edits a team's hours (a wrong
 zone refused, the holidays shown); ``python -m operator_ui.after_hours_screenshot`` writes the
 README's PNG against a real engine on its own clock."""
 
@@ -20,7 +21,16 @@ from playwright.sync_api import expect
 
 from engine.service.bot import Bot
 from engine.settings import Settings
-from tests.engine.channels.conftest import Mailbox, serve_mailbox
+from tests.engine.channels.conftest import (
+    OUR_NUMBER,
+    SMS_SID,
+    SMS_TOKEN,
+    Mailbox,
+    Provider,
+    new_berlin_phone,
+    serve_mailbox,
+    serve_provider,
+)
 from tests.engine.conftest import Server, run_server
 from tests.engine.hours.conftest import SUNDAY_NIGHT, WEEKDAYS, Clock
 from tests.operator_ui.conftest import PASSWORD, Pages, sign_in
@@ -41,6 +51,18 @@ def mailing_server(tmp_path: Path, ui_kb: Path, ui_bot: Bot, mailbox: Mailbox) -
                         database_url=f"sqlite:///{tmp_path / 'baton.db'}", routing_interval_seconds=0.3,
                         smtp_host="127.0.0.1", smtp_port=mailbox.port)
     yield from run_server(settings, ui_bot)
+
+
+@pytest.fixture
+def texting_server(tmp_path: Path, ui_kb: Path, ui_bot: Bot) -> Iterator[tuple[Server, Provider]]:
+    """The browser tests' engine, texting through the Twilio stand-in (phone confirmation codes)."""
+    for provider in serve_provider():
+        settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=ui_kb,
+                            database_url=f"sqlite:///{tmp_path / 'baton.db'}", routing_interval_seconds=0.3,
+                            sms_provider_url=provider.url, sms_account_sid=SMS_SID, sms_auth_token=SMS_TOKEN,
+                            sms_from=OUR_NUMBER)
+        for server in run_server(settings, ui_bot):
+            yield server, provider
 
 
 def berlin_team(server: Server, hours: bool = True) -> tuple[str, int]:
@@ -112,6 +134,37 @@ def test_widget_after_hours_banner_notice_and_leave_a_message(mailing_server: Se
     console.get_by_role("button", name="Queue 1").click()
     expect(console.locator(".row", has_text="ann@example.com").locator(".wait")).to_contain_text(
         "after hours: for Tue")  # the operator sees it waits for the opening, not an ordinary wait
+
+
+def test_widget_leave_a_message_with_a_phone_asks_for_the_texted_code(
+        texting_server: tuple[Server, Provider], pages: Pages) -> None:
+    server, provider = texting_server
+    berlin_team(server)
+    typed, number = new_berlin_phone()
+    visitor = pages.open(f"{server.base_url}/demo", init_script=(
+        "Intl.DateTimeFormat.prototype.resolvedOptions = () => ({timeZone: 'UTC'});"))
+    visitor.get_by_role("button", name="Chat with us").click()
+    box = visitor.get_by_label("Your message")
+    box.fill("I want to talk to a person")
+    box.press("Enter")
+    visitor.get_by_role("button", name="Leave a message").click()
+    form = visitor.get_by_role("form", name="Leave a message")
+    form.get_by_label("Email or phone number to answer you on").fill(typed)
+    form.get_by_role("button", name="Leave message").click()
+    texted = visitor.locator(".msg.system", has_text=f"the code we have just texted to {number}")
+    expect(texted).to_be_visible()
+    text = provider.wait_for(lambda r: r.form().get("To") == number).form()["Body"]
+    code = re.search(r"\b(\d{6})\b", text).group(1)
+    box = form.get_by_label(f"The 6-digit code we texted to {number}")
+    box.fill(f"{(int(code) + 1) % 10**6:06d}")
+    form.get_by_role("button", name="Confirm").click()
+    expect(form.get_by_role("alert")).to_contain_text("Not confirmed: the confirmation code is wrong")
+    box.fill(code)
+    form.get_by_role("button", name="Confirm").click()
+    expect(visitor.get_by_text(f"Thank you. We'll answer you by SMS at {number}, even if you have left")) \
+        .to_be_visible()
+    expect(visitor.get_by_role("button", name="Leave a message")).to_have_count(0)
+    assert len(provider.texts_to(number)) == 1  # the wrong code texted nothing more
 
 
 def test_admin_page_edits_a_teams_hours(server: Server, pages: Pages) -> None:

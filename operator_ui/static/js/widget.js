@@ -127,7 +127,8 @@ class Widget {
         error.textContent = `Not saved: ${failure.message}`;
         return;
       }
-      if (left.confirmation) this.askCode(left.confirmation.email);
+      if (left.confirmation) this.askCode("email", left.confirmation.email);
+      else if (left.phone_confirmation) this.askCode("phone", left.phone_confirmation.phone);
       else this.leaveDone(`Thank you. Our team will see your number, ${left.phone}.`);
     };
     this.leave.hidden = false;
@@ -136,23 +137,26 @@ class Widget {
     this.scrollDown();
   }
 
-  /** The code mailed to the address: confirmed, a person's reply reaches the visitor there once gone. */
-  askCode(email) {
+  /** The code mailed to the address (kind "email") or texted to the number (kind "phone"): confirmed,
+   * a person's reply reaches the visitor there once gone. */
+  askCode(kind, address) {
     const code = h("input", {id: "baton-leave-code", name: "code", inputmode: "numeric", maxlength: 6,
       pattern: "[0-9]{6}", required: true, autocomplete: "one-time-code"});
     const error = h("p", {class: "error", role: "alert", hidden: true});
-    fill(this.leave, h("label", {for: "baton-leave-code", text: `The 6-digit code we sent to ${email}`}), code, error,
-      h("button", {type: "submit", class: "primary", text: "Confirm"}));
+    const how = kind === "phone" ? "texted" : "sent";
+    fill(this.leave, h("label", {for: "baton-leave-code", text: `The 6-digit code we ${how} to ${address}`}), code,
+      error, h("button", {type: "submit", class: "primary", text: "Confirm"}));
     this.leave.onsubmit = async (event) => {
       event.preventDefault();
       try {
-        await this.api.post("/api/visitor/email/confirm", {code: code.value.trim()});
+        await this.api.post(`/api/visitor/${kind}/confirm`, {code: code.value.trim()});
       } catch (failure) {
         error.hidden = false;
         error.textContent = `Not confirmed: ${failure.message}`;
         return;
       }
-      this.leaveDone(`Thank you. We'll answer you at ${email}, even if you have left this page.`);
+      const where = kind === "phone" ? `by SMS at ${address}` : `at ${address}`;
+      this.leaveDone(`Thank you. We'll answer you ${where}, even if you have left this page.`);
     };
     code.focus();
   }
