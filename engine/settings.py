@@ -160,7 +160,7 @@ class Settings(BaseSettings):
     limit_login_address: str = "20/minute"  # login attempts per client address
     limit_login_failures: str = "5/15 minutes"  # failed logins per account; then 429 with no password check
     limit_email_codes: str = "1/minute;5/hour"  # confirmation codes sent, per conversation and per address
-    # a web visitor's email confirmation (engine.service.email_confirmation; docs/security.md)
+    # a web visitor's email or phone confirmation code (engine.service.confirmation; docs/security.md)
     email_code_minutes: float = Field(default=15.0, gt=0)  # how long a code stays usable
     email_code_attempts: int = Field(default=5, ge=1)  # wrong codes before the visitor must ask again
 

@@ -12,8 +12,8 @@ channel a reply leaves on"):
    answer the message that came in.
 3. The customer last wrote in the web chat: the widget, while it is open. A reply a *person* wrote
    to a visitor who has left it (no live socket on any worker) goes by email, else by SMS, to an
-   address the customer wrote from or proved, else to one they gave (typed into the widget, a
-   leave-a-message form; a typed phone only when it is a valid number). It still shows in the
+   address the customer wrote from or proved (an email or a phone confirmed by the code sent to it,
+   ``engine.service.confirmation``), never to one they only typed. It still shows in the
    widget when they come back. With no address it waits in the widget. The bot's and the system's
    messages never leave the chat this way: only what a person wrote is worth a mail or a text.
 """
