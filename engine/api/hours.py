@@ -13,7 +13,7 @@ from engine.api import errors, limits, visitor
 from engine.api.deps import Ctx, CurrentAdmin, IdPath, VisitorConversation
 from engine.channels import sms
 from engine.models import Channel, MessagePublic, Team, TeamPublic
-from engine.service import conversations, hours, schedule
+from engine.service import confirmation, conversations, hours, schedule
 from engine.validation import CleanInput, PhoneNumber
 
 visitor_router = APIRouter(prefix="/api/visitor", tags=["visitor"],
@@ -83,7 +83,8 @@ class LeftMessage(BaseModel):
     /api/visitor/email/confirm``; ``phone_confirmation``: the code texted to ``phone``, confirmed
     with ``POST /api/visitor/phone/confirm``. A confirmed address is where a person's reply goes
     once the visitor left (email first, else SMS). With SMS not configured here a phone is only
-    kept for the team to call, and ``phone_confirmation`` is null."""
+    kept for the team to call, and ``phone_confirmation`` is null; so too when the SMS provider does
+    not take the code (the visitor's message is not lost to an SMS outage)."""
 
     email: str | None
     phone: str | None
@@ -107,7 +108,10 @@ async def leave_message(ctx: Ctx, request: Request, conversation: VisitorConvers
     if body.email is not None:
         pending = await visitor.send_code(ctx, request, conversation, Channel.email, body.email)
     if body.phone is not None and sms.configured(ctx.settings):
-        texted = await visitor.send_code(ctx, request, conversation, Channel.sms, body.phone)
+        try:
+            texted = await visitor.send_code(ctx, request, conversation, Channel.sms, body.phone)
+        except confirmation.Undeliverable:  # the provider is down: the message is still left, and the
+            texted = None  # number kept for the team to call, as on a desk without SMS (the notice says so)
     at = ctx.clock()
     closed = await ctx.read(schedule.closed_for, conversation.id, at)
     left = await conversations.leave_message(ctx, conversation.id, email=body.email, phone=body.phone,

@@ -3,7 +3,8 @@ tests/engine/channels, on SQLite and PostgreSQL: the same mechanism as the email
 wrong tries counted, limits), with numbers checked by ``phonenumbers`` and kept in E.164. Exactly
 one SMS carries the code; a bad number or code is a 422 naming the field or saying why; resends are
 rate-limited per conversation and per number (429) apart from the email count; a provider that does
-not take the SMS is a 503 and the code is withdrawn; a desk without SMS is a 409. An unconfirmed
+not take the SMS is a 503 and the code is withdrawn (leave-a-message then keeps the number for the
+team); a desk without SMS is a 409. An unconfirmed
 number (and a wrong code) gets nothing but the code; a confirmed one becomes a verified ``sms``
 identity, merging the contact that already texts from it."""
 
@@ -188,6 +189,14 @@ def test_a_code_the_provider_did_not_take_is_withdrawn_and_a_desk_without_sms_sa
         assert answer.json()["detail"].startswith("the SMS could not be sent (SMS provider: ")
         assert stored_codes(down) == []
         assert refusal(confirm(http, visitor["token"], "123456")).startswith("no confirmation code")
+        # leave-a-message is not lost to the outage: the number is kept for the team to call
+        typed, number = new_berlin_phone()
+        left = http.post("/api/visitor/leave-message", headers=bearer(visitor["token"]),
+                         json={"phone": typed, "text": "call me please"})
+        assert left.status_code == 200, left.text
+        assert left.json()["phone"] == number and left.json()["phone_confirmation"] is None
+        assert "The team will see your number" in left.json()["notice"]["text"]
+        assert stored_codes(down) == []
 
     without = limited()
     visitor = without.start_visitor()
