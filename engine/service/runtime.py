@@ -29,8 +29,6 @@ from engine.settings import Settings
 from engine.writes import GroupCommit
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from engine.files import FileStore
     from engine.integrations import Integration
     from engine.service.bot import Bot
