@@ -87,6 +87,7 @@ class Speller:
         self.counts = Counter(word.lower() for text in texts for word in WORD.findall(text))
         self.known = known
         self._cache: dict[str, str | None] = {}
+        frequency("the")  # wordfreq reads its tables on first use (~0.5 s): now, not on a visitor's turn
 
     def word(self, word: str) -> str:
         """``word`` corrected, or as it was."""
