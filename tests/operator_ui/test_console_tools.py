@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIResponse, Page, Route, expect
 
 from tests.engine.conftest import Server
 from tests.operator_ui.conftest import Pages, add_canned, sign_in
@@ -129,3 +129,27 @@ def test_transfer_to_a_colleague_moves_the_conversation_live(server: Server, pag
     expect(console.locator(".conv-head")).to_contain_text("Owned by Joe Park")
     expect(console.locator("#count-mine")).to_have_text("0")
     expect(console.locator(".transcript .msg.internal")).to_contain_text("Wants a refund for the lamp")
+
+
+def test_my_note_shows_once_when_its_event_comes_before_the_answer(server: Server, pages: Pages) -> None:
+    """The engine stores the note and publishes it; the answer to the console's request is held back
+    until the live event has drawn the stored note: the "Sending…" row must be gone by then."""
+    kim = server.new_operator(name="Kim Lee")
+    widget_asking_for_a_person(server, pages)
+    console = pages.open(f"{server.base_url}/operator")
+    sign_in(console, kim["operator"]["email"])
+    console.locator(".row").first.click()
+    expect(console.locator(".packet")).to_be_visible()
+    held: list[tuple[Route, APIResponse]] = []
+    console.route("**/note", lambda route: held.append((route, route.fetch())))
+    console.keyboard.press("n")
+    note = console.get_by_label("Internal note (never shown to the visitor)")
+    note.fill("checked the courier's scan")
+    note.press("Enter")
+    stored = console.locator(".transcript .msg.internal[data-seq]")
+    expect(stored).to_contain_text("checked the courier's scan")
+    assert len(held) == 1  # the request's answer has not reached the page
+    expect(console.locator(".transcript .msg.pending")).to_have_count(0)
+    route, response = held[0]
+    route.fulfill(response=response)
+    expect(console.locator(".transcript .msg.internal")).to_have_count(1)

@@ -155,6 +155,7 @@ export class ConversationView {
   /** Add a message (ignored if its seq is already shown). */
   add(message, {scroll = true} = {}) {
     if (this.items.has(message.seq)) return;
+    this.settlePending(message);
     const item = this.render(message);
     this.items.set(message.seq, item);
     let before = null;
@@ -164,10 +165,20 @@ export class ConversationView {
     if (scroll) this.scrollDown();
   }
 
+  /** My stored message arrived (its live event can come before the answer to my request): the
+   * row that showed it on its way goes, so it is never shown twice. */
+  settlePending(message) {
+    if (message.role !== "operator" || message.author_id !== this.app.me.id) return;
+    const internal = message.visibility === "internal";
+    const row = [...this.transcript.querySelectorAll(".msg.pending")].find((li) =>
+      li.classList.contains("internal") === internal && li.dataset.text === (message.text || ""));
+    if (row) row.remove();
+  }
+
   /** A message on its way (replaced by the stored one once the engine has it). */
   addPending(item) {
     const note = item.mode === "note";
-    const li = h("li", {class: `msg operator pending${note ? " internal" : ""}`},
+    const li = h("li", {class: `msg operator pending${note ? " internal" : ""}`, dataset: {text: item.text}},
       h("div", {class: "msg-head"}, h("span", {class: "who", text: "You"}),
         note ? h("span", {class: "badge note", text: "Internal note"}) : null,
         h("span", {class: "muted", text: "Sending…"})),
