@@ -2,8 +2,13 @@
 channel, and their previous conversations on every channel.
 
 The same person often arrives as several contacts (the widget with an email, later an SMS from a
-phone). `ContactIdentity` rows and the contact's own email and phone link them: any contact that
-shares an email address or a phone number, or a channel identity, counts as the same person.
+phone). Only what proves it joins them into one contact: an identity a channel reported or the
+visitor confirmed with a code links automatically, and an operator merges the rest
+(`merges.py`). The history shown as the customer's is therefore that one contact's own
+conversations: an email or a phone a visitor merely typed proves nothing, and showing the
+conversations of whoever owns that address would hand an impostor's operator someone else's history.
+Contacts that share a typed email or phone are offered as merge suggestions instead
+(`related_contacts`, read by `timeline.py`).
 """
 
 from __future__ import annotations
@@ -69,7 +74,8 @@ def _keys(contact: Contact, identities: list[ContactIdentity]) -> tuple[set[str]
 
 
 def related_contacts(session: Session, contact: Contact) -> set[int]:
-    """The contact and every contact that shares an email, a phone or a channel identity with it."""
+    """The contact and every contact that shares an email, a phone or a channel identity with it,
+    typed details included: candidates for an operator to merge, never history by themselves."""
     own = list(session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id)).all())
     emails, phones = _keys(contact, own)
     related = {contact.id}
@@ -102,13 +108,12 @@ def contact_context(session: Session, conversation_id: int) -> ContactContext:
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
     contact = session.get(Contact, conversation.contact_id)
-    contacts = related_contacts(session, contact)
-    identities = session.exec(select(ContactIdentity).where(col(ContactIdentity.contact_id).in_(contacts))
+    identities = session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id)
                               .order_by(col(ContactIdentity.id))).all()
     counts = dict(session.exec(select(Message.conversation_id, func.count()).join(
         Conversation, Conversation.id == Message.conversation_id).where(
-        col(Conversation.contact_id).in_(contacts)).group_by(Message.conversation_id)).all())
-    others = session.exec(select(Conversation).where(col(Conversation.contact_id).in_(contacts),
+        Conversation.contact_id == contact.id).group_by(Message.conversation_id)).all())
+    others = session.exec(select(Conversation).where(Conversation.contact_id == contact.id,
                                                      Conversation.id != conversation_id)
                           .order_by(col(Conversation.created_at).desc(), col(Conversation.id).desc())
                           .limit(HISTORY_LIMIT)).all()

@@ -31,7 +31,7 @@ from engine.models import (
     Visibility,
     utcnow,
 )
-from engine.service import context, drafts, queue
+from engine.service import drafts, queue
 from engine.service.conversations import public
 from engine.service.errors import NotFound
 from engine.service.policy import typical_reply
@@ -235,8 +235,9 @@ def conversation_detail(session: Session, settings: Settings, conversation_id: i
                              .order_by(col(HandoffEvent.id))).all()
     transitions = session.exec(select(Transition).where(Transition.conversation_id == conversation_id)
                                .order_by(col(Transition.id))).all()
-    contacts = context.related_contacts(session, contact)  # the same person on other channels too
-    others = session.exec(select(Conversation).where(col(Conversation.contact_id).in_(contacts),
+    # the customer's other conversations on every channel: one contact once identities link or an
+    # operator merges (context.py: a typed email or phone never shows someone else's history)
+    others = session.exec(select(Conversation).where(Conversation.contact_id == contact.id,
                                                      Conversation.id != conversation_id)
                           .order_by(col(Conversation.id).desc()).limit(20)).all()
     event = latest_packet(session, conversation_id)

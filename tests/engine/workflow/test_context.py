@@ -1,4 +1,5 @@
-"""The contact's previous conversations on every channel, linked through ContactIdentity."""
+"""The contact's previous conversations on every channel: its own, once proven identities or an
+operator's merge made the channels one contact; a typed email or phone shows nobody else's."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlmodel import Session
 
 from engine.models import Contact, ContactIdentity, Conversation, HandoffEvent, Message
 from engine.service.context import contact_context
+from engine.service.merges import merge_in_session
 from engine.service.runtime import ServiceContext
 
 pytestmark = pytest.mark.anyio
@@ -25,7 +27,7 @@ def conversation(session: Session, contact: Contact, channel: str, days: int, te
     return row
 
 
-async def test_history_spans_every_channel_of_the_same_person(ctx: ServiceContext) -> None:
+async def test_history_spans_every_channel_once_the_contacts_are_one(ctx: ServiceContext) -> None:
     def seed(session: Session, _outbox: object) -> dict[str, int]:
         web = Contact(name="Ann", email="ann@example.com", phone="+15550001")
         by_email = Contact(name="A. Lee")
@@ -44,9 +46,21 @@ async def test_history_spans_every_channel_of_the_same_person(ctx: ServiceContex
         session.add(HandoffEvent(conversation_id=sms.id, action="escalate",
                                  packet={"summary": "late parcel"}))
         current = conversation(session, web, "web", 5, "hello again")
-        return {"current": current.id, "old_web": old_web.id, "mail": mail.id, "sms": sms.id}
+        return {"current": current.id, "old_web": old_web.id, "mail": mail.id, "sms": sms.id, "web": web.id,
+                "by_email": by_email.id, "by_sms": by_sms.id}
 
     ids = await ctx.act(seed)
+    # Ann's typed email and phone match the email and SMS contacts, but prove nothing: whoever typed
+    # them sees only their own past conversation, not the history of the address's owner
+    found = await ctx.read(contact_context, ids["current"])
+    assert [c.id for c in found.conversations] == [ids["old_web"]]
+    assert found.identities == []
+
+    def join(session: Session, outbox: object) -> None:
+        for source in (ids["by_email"], ids["by_sms"]):
+            merge_in_session(session, outbox, ids["web"], source, None, "same customer")  # type: ignore[arg-type]
+
+    await ctx.act(join)
     found = await ctx.read(contact_context, ids["current"])
     assert [c.id for c in found.conversations] == [ids["sms"], ids["mail"], ids["old_web"]]
     assert [c.channel for c in found.conversations] == ["sms", "email", "web"]
