@@ -191,6 +191,22 @@ def test_admin_page_edits_a_teams_hours(server: Server, pages: Pages) -> None:
     expect(saved.get_by_label("Berlin opens on Tue")).to_have_value("09:00")
     expect(page.locator("#audit")).to_contain_text(f"team:{team}")
 
+    # a lunch break on Monday: two intervals; Tuesday closed by removing its only one
+    saved.get_by_label("Berlin closes on Mon").fill("12:00")
+    saved.get_by_role("button", name="Add hours to Berlin on Mon").click()
+    saved.get_by_label("Berlin opens on Mon (2)").fill("13:00")
+    saved.get_by_label("Berlin closes on Mon (2)").fill("17:30")
+    saved.get_by_role("button", name="Remove Berlin's hours on Tue").click()
+    expect(saved.get_by_label("Berlin opens on Tue")).to_have_value("")  # an empty row: closed
+    saved.get_by_role("button", name="Save hours").click()
+    again = page.locator(f".hours-form[data-team-id='{team}']")
+    expect(again.get_by_label("Berlin opens on Mon (2)")).to_have_value("13:00")
+    with httpx.Client(base_url=server.base_url) as http:
+        token = http.post("/api/operator/login", json={"email": email, "password": PASSWORD}).json()["token"]
+        hours = http.get(f"/api/admin/teams/{team}/hours", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [(o["day"], o["opens"], o["closes"]) for o in hours["team"]["hours"]] == [
+        ("mon", "09:00", "12:00"), ("mon", "13:00", "17:30")]
+
 
 def test_after_hours_screenshot(server: Server, tmp_path: Path) -> None:
     """The script closes the desk for real: hours in a zone where it is night on the engine's clock

@@ -1,5 +1,6 @@
-// The admin page's business hours: per team, a time zone, the opening and closing time of each
-// weekday (one interval a day here; the API takes several), and the public-holiday calendar
+// The admin page's business hours: per team, a time zone, the opening and closing times of each
+// weekday (as many intervals a day as the desk works: 9:00-12:00 and 13:00-17:00 for a lunch
+// break; a day with none is closed), and the public-holiday calendar
 // (country and subdivision of the `holidays` package). Saved with PUT /api/admin/teams/{id}/hours,
 // which refuses an unknown zone, a bad time or calendar with a message naming it; audited. A time
 // input cannot hold 24:00 (open until midnight): 23:59 stands for it, both ways.
@@ -17,6 +18,40 @@ function describe(now) {
   return now.opens_at ? `${why}: opens ${at(now.opens_at)}` : `${why}: no opening scheduled`;
 }
 
+/** One weekday's intervals: a row of opening and closing time per interval, "Add hours" for
+ * another (the first row's labels are "Berlin opens on Mon", the next "Berlin opens on Mon (2)"),
+ * "Remove" on each; ``intervals()`` reads what is filled in, as the API takes it. */
+function weekday(team, label, day, saved) {
+  const rows = h("div", {class: "hours-rows"});
+  const fieldset = h("fieldset", {}, h("legend", {text: label}), rows);
+  const relabel = () => [...rows.children].forEach((row, i) => {
+    const n = i ? ` (${i + 1})` : "";
+    row.querySelector(".opens").setAttribute("aria-label", `${team} opens on ${label}${n}`);
+    row.querySelector(".closes").setAttribute("aria-label", `${team} closes on ${label}${n}`);
+    row.querySelector("button").setAttribute("aria-label", `Remove ${team}'s hours on ${label}${n}`);
+  });
+  const add = (interval) => {
+    const row = h("div", {class: "hours-interval"},
+      h("input", {type: "time", class: "opens", value: interval?.opens || ""}),
+      h("input", {type: "time", class: "closes", value: interval?.closes === "24:00" ? "23:59" : (interval?.closes || "")}),
+      h("button", {type: "button", class: "quiet", text: "Remove", onclick: () => {
+        row.remove();
+        if (!rows.children.length) add();  // an empty row: the day is closed
+        relabel();
+      }}));
+    rows.append(row);
+    relabel();
+    return row;
+  };
+  (saved.length ? saved : [undefined]).forEach(add);
+  fieldset.append(h("button", {type: "button", class: "quiet", text: "Add hours",
+    "aria-label": `Add hours to ${team} on ${label}`, onclick: () => add().querySelector(".opens").focus()}));
+  const intervals = () => [...rows.children].map((row) => [row.querySelector(".opens").value,
+    row.querySelector(".closes").value]).filter(([opens, closes]) => opens || closes)
+    .map(([opens, closes]) => ({day, opens, closes: closes === "23:59" ? "24:00" : closes}));
+  return {fieldset, intervals};
+}
+
 export async function renderHours(api, teams, onSaved) {
   const container = document.getElementById("hours-teams");
   if (!teams.length) {
@@ -25,15 +60,10 @@ export async function renderHours(api, teams, onSaved) {
   }
   const views = await Promise.all(teams.map((t) => api.get(`/api/admin/teams/${t.id}/hours`)));
   fill(container, views.map(({team, now, holidays}) => {
-    const byDay = new Map(team.hours.map((o) => [o.day, o]));
     const zone = h("input", {name: "timezone", value: team.timezone || "", placeholder: "Europe/Berlin",
       "aria-label": `Time zone of ${team.name}`});
-    const days = DAYS.map(([day, label]) => {
-      const o = byDay.get(day);
-      return {day, opens: h("input", {type: "time", value: o?.opens || "", "aria-label": `${team.name} opens on ${label}`}),
-        closes: h("input", {type: "time", value: o?.closes === "24:00" ? "23:59" : (o?.closes || ""),
-          "aria-label": `${team.name} closes on ${label}`}), label};
-    });
+    const days = DAYS.map(([day, label]) => weekday(team.name, label, day,
+      team.hours.filter((o) => o.day === day)));
     const country = h("input", {name: "country", value: team.holiday_country || "", maxlength: 8, placeholder: "DE",
       "aria-label": `Holiday country of ${team.name}`});
     const subdivision = h("input", {name: "subdivision", value: team.holiday_subdivision || "", maxlength: 16,
@@ -42,15 +72,14 @@ export async function renderHours(api, teams, onSaved) {
     const form = h("form", {class: "hours-form", dataset: {teamId: String(team.id)}},
       h("h3", {text: team.name}), h("p", {class: "hours-now", role: "status", text: describe(now)}),
       h("label", {}, "Time zone ", zone),
-      h("div", {class: "hours-week"}, days.map((d) => h("fieldset", {}, h("legend", {text: d.label}), d.opens, d.closes))),
+      h("div", {class: "hours-week"}, days.map((d) => d.fieldset)),
       h("label", {}, "Holidays of (country) ", country), h("label", {}, "subdivision ", subdivision),
       h("button", {type: "submit", text: "Save hours"}), error,
       holidays.length ? h("p", {class: "muted", text: `Closed on: ${holidays.map(([day, name]) => `${day} ${name}`).join(", ")}`}) : null);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       error.textContent = "";
-      const weekly = days.filter((d) => d.opens.value || d.closes.value).map((d) => ({day: d.day,
-        opens: d.opens.value, closes: d.closes.value === "23:59" ? "24:00" : d.closes.value}));
+      const weekly = days.flatMap((d) => d.intervals());
       try {
         await api.request("PUT", `/api/admin/teams/${team.id}/hours`, {timezone: zone.value.trim() || null, weekly,
           holiday_country: country.value.trim() || null, holiday_subdivision: subdivision.value.trim() || null,
