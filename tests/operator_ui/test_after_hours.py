@@ -203,7 +203,8 @@ def test_admin_page_edits_a_teams_hours(server: Server, pages: Pages) -> None:
     expect(again.get_by_label("Berlin opens on Mon (2)")).to_have_value("13:00")
     with httpx.Client(base_url=server.base_url) as http:
         token = http.post("/api/operator/login", json={"email": email, "password": PASSWORD}).json()["token"]
-        hours = http.get(f"/api/admin/teams/{team}/hours", headers={"Authorization": f"Bearer {token}"}).json()
+        auth = {"Authorization": f"Bearer {token}"}
+        hours = http.get(f"/api/admin/teams/{team}/hours", headers=auth).json()
     assert [(o["day"], o["opens"], o["closes"]) for o in hours["team"]["hours"]] == [
         ("mon", "09:00", "12:00"), ("mon", "13:00", "17:30")]
 
