@@ -44,7 +44,7 @@ from engine.models import (
     Visibility,
     utcnow,
 )
-from engine.service import attachments, deliveries, routing_inputs, turns
+from engine.service import attachments, deliveries, routing_inputs, schedule, turns
 from engine.service.bot import BotOutcome, TurnInput
 from engine.service.channel_rules import Unroutable
 from engine.service.errors import Conflict, Invalid, NotFound
@@ -727,20 +727,32 @@ async def transfer(ctx: ServiceContext, conversation_id: int, operator_id: int, 
             append(session, outbox, conversation, Role.system, f"{target.name} will continue helping you.")
         elif target is not None:  # they went away meanwhile: the queue, never an owner who is not there
             conversation.team_id = target.team_id or conversation.team_id
-            transition(session, outbox, conversation, State.queued, actor=actor,
-                       reason=f"transferred to operator {target.id}, who is not available: back to the queue")
-            append(session, outbox, conversation, Role.system, PASSED_ON)
+            _pass_on(session, outbox, conversation, ctx.clock(), actor=actor,
+                     reason=f"transferred to operator {target.id}, who is not available: back to the queue")
         else:
             team = session.get(Team, to_team_id)
             if team is None:
                 raise NotFound(f"team {to_team_id} does not exist")
             conversation.team_id = team.id
-            transition(session, outbox, conversation, State.queued, actor=actor,
-                       reason=f"transferred to team {team.name}")
-            append(session, outbox, conversation, Role.system, PASSED_ON)
+            _pass_on(session, outbox, conversation, ctx.clock(), actor=actor,
+                     reason=f"transferred to team {team.name}")
         return conversation
 
     return await ctx.act(work)
+
+
+def _pass_on(session: Session, outbox: Outbox, conversation: Conversation, at: datetime, *, actor: str,
+             reason: str) -> None:
+    """Queue a transferred conversation for its (new) team: at once while the team is open; held for
+    its opening when it is closed, with the visitor told when that is, as an escalation after hours
+    is (a transfer to a team that has gone home never reads as "one moment, please")."""
+    closed = schedule.closed_for_team(session, conversation.team_id, at)
+    if closed is None:
+        transition(session, outbox, conversation, State.queued, actor=actor, reason=reason)
+        append(session, outbox, conversation, Role.system, PASSED_ON)
+    else:
+        hold(session, outbox, conversation, closed, at, actor=actor,
+             reason=f"{reason}; closed, held for the opening")
 
 
 async def requeue(ctx: ServiceContext, conversation_id: int, *, actor: str, reason: str) -> Conversation:

@@ -84,7 +84,12 @@ def closed_for(session: Session, conversation_id: int, at: datetime) -> hours.Ho
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         return None
-    found = state_for(teams_hours(session), conversation.team_id, at)
+    return closed_for_team(session, conversation.team_id, at)
+
+
+def closed_for_team(session: Session, team_id: int | None, at: datetime) -> hours.HoursState | None:
+    """The hours state of ``team_id`` (None: the desk's) when they are closed at ``at``; None when open."""
+    found = state_for(teams_hours(session), team_id, at)
     return None if found.open else found
 
 

@@ -188,3 +188,43 @@ def test_an_sms_customer_after_hours_is_told_when_and_answered_where_they_wrote(
     text = sent.form()["Body"]
     assert "we open tomorrow at 9:00 (America/New_York time), in 18 hours" in text
     assert text.endswith("We'll answer you here.") and "leave your email" not in text
+
+
+def test_a_transfer_to_a_closed_team_is_held_for_its_opening_and_the_visitor_told_when(desk: Desk) -> None:
+    """New York is open, Berlin shut for Women's Day: a conversation transferred to Berlin waits for
+    Berlin's Tuesday morning, although a Berlin operator is online, and the visitor hears when, not
+    "one moment, please"."""
+    desk.clock.at = NEW_YORK_OPENS + timedelta(hours=1)  # Monday 10:00 in New York, 16:00 in Berlin
+    nia = desk.server.new_operator(name="Nia York", team_id=desk.teams["New York"])
+    bo = desk.server.new_operator(name="Bo Berlin", team_id=desk.teams["Berlin"])
+    started = desk.server.start_visitor()
+    conversation_id = started["conversation_id"]
+    path = f"/api/operator/conversations/{conversation_id}"
+    with desk.server.operator_socket(bo["token"]) as berlin, desk.http() as http, \
+            desk.server.visitor_socket(started["token"]) as visitor:
+        for person in (nia, bo):
+            http.post("/api/operator/presence", json={"status": "online"},
+                      headers=desk.auth(person["token"])).raise_for_status()
+        http.post(f"{path}/claim", headers=desk.auth(nia["token"])).raise_for_status()
+        moved = http.post(f"{path}/transfer", headers=desk.auth(nia["token"]),
+                          json={"team_id": desk.teams["Berlin"], "note": "German invoice"})
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["state"] == "queued" and when(moved.json()["held_until"]) == BERLIN_OPENS
+        told = receive_until(visitor, lambda f: f["type"] == "message" and f["message"]["role"] == "system"
+                             and "we open" in f["message"]["text"])[-1]["message"]
+        assert "we open tomorrow at 9:00 (Europe/Berlin time), in 17 hours" in told["text"]
+        assert told["quick_replies"] == ["Leave a message"]
+        # routing has run since (it publishes the queue after its pass), and left it for the opening
+        held = receive_until(visitor, lambda f: f["type"] == "state"
+                             and (f.get("queue") or {}).get("opens_at") is not None)
+        assert held[-1]["state"] == "queued" and when(held[-1]["queue"]["opens_at"]) == BERLIN_OPENS
+        assert http.get(path, headers=desk.auth(bo["token"])).json()["conversation"]["assignee_id"] is None
+
+        desk.clock.at = BERLIN_OPENS + timedelta(seconds=5)
+        # (the floor saw Nia's claim before: the assignment looked for is the one after the opening)
+        assigned = receive_until(berlin, lambda f: f.get("type") == "conversation.assigned"
+                                 and f.get("conversation_id") == conversation_id
+                                 and f.get("assignee_id") != nia["operator"]["id"])
+        assert assigned[-1]["assignee_id"] == bo["operator"]["id"]
+        after = http.get(path, headers=desk.auth(bo["token"])).json()
+        assert any("closed, held for the opening" in t["reason"] for t in after["transitions"])
