@@ -21,6 +21,7 @@ from operator_ui.sample_files import pdf, screenshot
 from operator_ui.screenshots import CHROMIUM_ARGS, LAPTOP, _bearer, _login, _save
 
 QUESTION = "I get an error when I pay, can someone look at this?"
+CAPTION = "This is what I see"
 ANSWER = "Thanks! The payment did go through: here is your receipt."
 
 
@@ -45,6 +46,9 @@ def take(base_url: str, out: Path, email: str, password: str, chromium: str = "/
         expect(visitor.locator(".notice.waiting")).to_be_visible()
         visitor.locator("#baton-file").set_input_files(
             files=[{"name": "checkout-error.png", "mimeType": "image/png", "buffer": screenshot()}])
+        expect(visitor.locator(".uploads .upload.ready")).to_be_visible()
+        box.fill(CAPTION)
+        box.press("Enter")
         expect(visitor.locator(".msg.visitor .attachment img")).to_be_visible()
         visitor.wait_for_function("() => [...document.querySelector('#baton-widget').shadowRoot"
                                   ".querySelectorAll('.attachment img')]"

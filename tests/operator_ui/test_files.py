@@ -1,11 +1,13 @@
 """Files in a real browser, against a real engine: a visitor sends a screenshot from the widget
-(the paperclip; a paste; a drop) with a progress bar, the operator sees it inline in the console and
-sends a PDF back from the composer, which the visitor downloads; a disguised file is refused in the
-widget with the engine's reason."""
+(the paperclip; a paste; a drop) with a progress bar, waiting above the box to go with the words
+typed next (or alone), the operator sees it inline in the console and sends a PDF back from the
+composer, which the visitor downloads; a disguised file is refused in the widget with the engine's
+reason."""
 
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,16 +58,27 @@ def test_a_screenshot_from_the_widget_reaches_the_operator_and_a_pdf_comes_back(
     visitor = visitor_waiting(server, pages)
     console = console_with_it_open(server, pages, kim)
 
-    visitor.locator("#baton-file").set_input_files(files=[{"name": "error.png", "mimeType": "image/png",
-                                                           "buffer": files.screenshot()}])
-    expect(visitor.locator(".msg.visitor .attachment.image")).to_have_count(1)
+    visitor.locator("#baton-file").set_input_files(files=[
+        {"name": "error.png", "mimeType": "image/png", "buffer": files.screenshot()},
+        {"name": "wrong.png", "mimeType": "image/png", "buffer": files.screenshot(400, 300)}])
+    waiting = visitor.locator(".uploads .upload.ready")
+    expect(waiting).to_have_count(2)  # uploaded, waiting for the words that go with them
+    visitor.get_by_role("button", name="Remove wrong.png").click()
+    expect(waiting).to_have_text([re.compile(r"^error\.png")])
+    expect(visitor.locator(".msg.visitor .attachment")).to_have_count(0)  # nothing sent yet
+    box = visitor.get_by_label("Your message")
+    box.fill("This shows when I pay")
+    box.press("Enter")
+    sent = visitor.locator(".msg.visitor", has_text="This shows when I pay")
+    expect(sent.locator(".attachment.image")).to_have_count(1)  # one message: the words and the file
     loaded(visitor, ".msg.visitor .attachment img")
-    expect(visitor.locator(".uploads .upload")).to_have_count(0)  # the progress row went once it was stored
+    expect(visitor.locator(".uploads .upload")).to_have_count(0)
     expect(visitor.locator(".msg.visitor.pending")).to_have_count(0)  # acknowledged
 
-    expect(console.locator(".transcript .msg.visitor .attachment.image")).to_have_count(1)
+    said = console.locator(".transcript .msg.visitor", has_text="This shows when I pay")
+    expect(said.locator(".attachment.image")).to_have_count(1)
     loaded(console, ".transcript .msg.visitor .attachment img")
-    expect(console.locator(".row .preview").first).to_have_text("📎 error.png")  # a file, no words
+    expect(console.locator(".transcript .msg.visitor .attachment")).to_have_count(1)  # not the removed one
     console.locator(".transcript .msg.visitor .attachment .thumb").click()  # full size over the page
     expect(console.locator(".lightbox img")).to_be_visible()
     loaded(console, ".lightbox img")
@@ -93,11 +106,17 @@ def test_a_screenshot_from_the_widget_reaches_the_operator_and_a_pdf_comes_back(
 def test_paste_and_drop_send_files_and_a_disguised_one_is_refused(server: Server, pages: Pages) -> None:
     visitor = pages.open(f"{server.base_url}/demo")
     visitor.get_by_role("button", name="Chat with us").click()
+    box = visitor.get_by_label("Your message")
     send_by_event(visitor, "paste", "image.png", files.screenshot(400, 300), "image/png")
+    expect(visitor.locator(".uploads .upload.ready")).to_have_count(1)
+    box.press("Enter")  # files alone go too
     expect(visitor.locator(".msg.visitor .attachment.image")).to_have_count(1)
     send_by_event(visitor, "drop", "photo.jpg", files.photo(), "image/jpeg")
+    expect(visitor.locator(".uploads .upload.ready")).to_have_count(1)
+    visitor.get_by_role("button", name="Send").click()
     expect(visitor.locator(".msg.visitor .attachment.image")).to_have_count(2)
     loaded(visitor, ".msg.visitor:last-of-type .attachment img")
+    expect(visitor.locator(".msg.visitor.pending")).to_have_count(0)
 
     send_by_event(visitor, "drop", "cute-cat.png", files.executable(), "image/png")
     refused = visitor.locator(".uploads .upload.failed")

@@ -104,6 +104,17 @@ export function uploadRow(name) {
   return row;
 }
 
+/** An uploaded file waiting to go with the next message: its name and size, and a button that takes
+ * it off (``onRemove``); the widget's and the console's composers both hold them. */
+export function readyChip(meta, onRemove) {
+  const chip = h("li", {class: "upload ready"}, h("span", {class: "file-name", text: meta.filename}),
+    h("span", {class: "upload-status", text: fileSize(meta.size)}),
+    h("button", {type: "button", class: "dismiss", "aria-label": `Remove ${meta.filename}`, text: "×",
+      onclick: () => { chip.remove(); onRemove(); }}));
+  chip.dataset.attachment = meta.id;
+  return chip;
+}
+
 /** Files a paste or a drop carries (a screenshot pasted from the clipboard is one). */
 export function filesOf(transfer) {
   return [...(transfer?.files || [])];

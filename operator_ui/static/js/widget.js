@@ -6,7 +6,7 @@
 // reload continues the same conversation.
 import {Api, LiveSocket} from "./api.js";
 import {clock, fill, h, newId, s, safeUrl} from "./dom.js";
-import {attachmentList, clipIcon, dropZone, filesOf, uploadFile, uploadRow} from "./files.js";
+import {attachmentList, clipIcon, dropZone, filesOf, readyChip, uploadFile, uploadRow} from "./files.js";
 import {MAX_MESSAGE_CHARS, lengthCounter} from "./limits.js";
 
 const TALK_TO_PERSON = "Talk to a person";
@@ -190,7 +190,9 @@ class Widget {
       dir: "auto", placeholder: "Write a message…", onkeydown: (e) => this.onKey(e), oninput: () => this.onInput()});
     this.counter = lengthCounter(this.input);
     // files: the paperclip, a paste into the box (a screenshot) or a drop on the panel; each uploads
-    // with its progress bar, then goes as a message of its own (a refusal says why, in its row)
+    // with its progress bar, then waits above the box (removable) to go with the next message, so
+    // "this error shows when I pay" travels with its screenshot (a refusal says why, in its row)
+    this.files = [];  // uploaded, waiting for the next message (attachment metadata)
     this.fileInput = h("input", {type: "file", multiple: true, hidden: true, id: "baton-file",
       "aria-label": "Attach files",
       onchange: () => { this.attach([...this.fileInput.files]); this.fileInput.value = ""; }});
@@ -198,7 +200,7 @@ class Widget {
       const files = filesOf(e.clipboardData);
       if (files.length) { e.preventDefault(); this.attach(files); }
     });
-    this.uploads = h("ul", {class: "uploads", "aria-label": "Files being sent", "aria-live": "polite"});
+    this.uploads = h("ul", {class: "uploads", "aria-label": "Files to send", "aria-live": "polite"});
     this.form = h("form", {class: "composer", onsubmit: (e) => { e.preventDefault(); this.submit(); }},
       h("button", {type: "button", class: "attach", "aria-label": "Attach a file", title: "Attach a file (or paste, or drop it here)",
         onclick: () => this.fileInput.click()}, clipIcon()), this.fileInput,
@@ -394,18 +396,28 @@ class Widget {
 
   // --- sending ----------------------------------------------------------------------------------
 
+  /** Send the box's words (or a quick reply's ``text``) with the files waiting above it; files alone
+   * go too (the bot reads words only, so it does not start thinking for them). */
   async submit(text = this.input.value) {
     const clean = text.trim();
-    if (!clean) return;
-    if (text === this.input.value) this.input.value = "";
+    const typed = text === this.input.value;
+    const attachments = typed ? this.files : [];
+    if (!clean && !attachments.length) return;
+    if (typed) {
+      this.input.value = "";
+      this.files = [];
+      for (const chip of this.uploads.querySelectorAll(".ready")) chip.remove();
+    }
     this.counter.update();
     this.autosize();
     this.stopTyping();
     const item = {client_id: newId(), text: clean};
+    if (attachments.length) item.attachments = attachments;
     this.store.pending.push(item);
     this.store.save();
     this.showPending(item);
-    if (!this.state || BOT_STATES.has(this.state) || this.state === "resolved") this.startThinking();
+    const botAnswers = !this.state || BOT_STATES.has(this.state) || this.state === "resolved";
+    if (clean && botAnswers) this.startThinking();
     try {
       await this.ensureConversation();
     } catch {
@@ -416,8 +428,8 @@ class Widget {
     if (this.socket.isOpen) this.socket.send(frameOf(item));
   }
 
-  /** Upload each file (progress in its row), then send it as a message; a refusal stays in its row
-   * with the engine's reason (type, size) until dismissed. */
+  /** Upload each file (progress in its row); it then waits above the box for the next message. A
+   * refusal stays in its row with the engine's reason (type, size) until dismissed. */
   async attach(files) {
     if (!files.length) return;
     try {
@@ -431,20 +443,12 @@ class Widget {
       this.uploads.append(row);
       try {
         const meta = await uploadFile(this.api, "/api/visitor/attachments", file, row.progress);
-        row.remove();
-        this.queueFiles([meta]);
+        row.replaceWith(readyChip(meta, () => { this.files = this.files.filter((f) => f.id !== meta.id); }));
+        this.files.push(meta);
       } catch (failure) {
         row.fail(failure.message);
       }
     }));
-  }
-
-  queueFiles(attachments) {
-    const item = {client_id: newId(), text: "", attachments};
-    this.store.pending.push(item);
-    this.store.save();
-    this.showPending(item);
-    if (this.socket?.isOpen) this.socket.send(frameOf(item));
   }
 
   async retryStart() {

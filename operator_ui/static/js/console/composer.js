@@ -9,7 +9,7 @@
 // with the first. A canned reply's placeholders that have no value here stay in the text, and
 // sending is blocked until each is filled.
 import {fill, h, newId} from "../dom.js";
-import {clipIcon, dropZone, fileSize, filesOf, uploadFile, uploadRow} from "../files.js";
+import {clipIcon, dropZone, filesOf, readyChip, uploadFile, uploadRow} from "../files.js";
 import {MAX_MESSAGE_CHARS, lengthCounter} from "../limits.js";
 
 const TYPING_IDLE_MS = 3000;
@@ -264,22 +264,12 @@ export class Composer {
       try {
         const meta = await uploadFile(this.app.api, `/api/operator/conversations/${this.conversationId}/attachments`,
           file, row.progress);
-        row.replaceWith(this.chip(meta));
+        row.replaceWith(readyChip(meta, () => { this.files = this.files.filter((f) => f.id !== meta.id); }));
         this.files.push(meta);
       } catch (failure) {
         row.fail(failure.message);
       }
     }));
-  }
-
-  /** An uploaded file waiting to be sent, with a button to take it off. */
-  chip(meta) {
-    const chip = h("li", {class: "upload ready"}, h("span", {class: "file-name", text: meta.filename}),
-      h("span", {class: "upload-status", text: fileSize(meta.size)}),
-      h("button", {type: "button", class: "dismiss", "aria-label": `Remove ${meta.filename}`, text: "×",
-        onclick: () => { this.files = this.files.filter((f) => f.id !== meta.id); chip.remove(); }}));
-    chip.dataset.attachment = meta.id;
-    return chip;
   }
 
   /** Send what is in the box: it leaves the box at once and goes out after anything still sending. */
