@@ -6,9 +6,9 @@ It plays a short shift against a running engine (``baton serve`` with a knowledg
 a few more visitors write over the REST API; the operator opens the widget's conversation (packet
 and AI drafts), inserts and edits a draft, replies, and sees the same conversation and the inbox on
 a phone; the lead looks at the supervisor view. First, apart, an operator refunds a visitor's order
-from the account panel (``console-account.png``: only when the engine runs with the sample shop, as
-``make run`` does). It talks to the engine only over HTTP, like any client, and needs Playwright with
-Debian's chromium.
+from the side column's Account tab (``console-account.png``: only when the engine runs with the
+sample shop, as ``make run`` does). It talks to the engine only over HTTP, like any client, and
+needs Playwright with Debian's chromium.
 """
 
 from __future__ import annotations
@@ -88,13 +88,15 @@ def _account_shot(http: httpx.Client, browser: Any, base_url: str, out: Path, em
     console.click("#login button[type=submit]")
     console.locator(".tab[data-tab='all']").click()
     console.locator(".row", has_text=name).first.click()
+    console.get_by_role("tab", name="Account").click()
     expect(console.locator("#account .order").first).to_be_visible()
     console.locator("#account .suggestion button.review").first.click()
     console.fill("#action-reason", "Lamp base arrived cracked: refund rather than a replacement")
     console.locator("#action-submit").click()
     expect(console.locator("#account .audit-item.status-completed")).to_be_visible()
     expect(console.locator("#account .order").first).to_contain_text("refunded")
-    console.evaluate("document.activeElement.blur(); document.getElementById('side').scrollTop = 0")
+    console.evaluate("document.activeElement.blur(); "
+                     "document.getElementById('side-panel-account').scrollTop = 0")
     console.wait_for_timeout(500)
     path = _save(console, out, "console-account.png")
     context.close()
@@ -167,7 +169,7 @@ def take(base_url: str, out: Path, email: str, password: str, admin_email: str, 
         composer = console.get_by_label("Reply to the visitor")
         composer.press("End")
         composer.type(" I'm Sam from the Larkspur team.")
-        console.evaluate("document.getElementById('side').scrollTop = 0")
+        console.evaluate("document.getElementById('side-panel-drafts').scrollTop = 0")
         console.wait_for_timeout(500)
         written.append(_save(console, out, "console-laptop.png"))
         composer.press("Enter")

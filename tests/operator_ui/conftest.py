@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from engine.service.bot import Bot
 from engine.settings import Settings
+from tests.engine.actions.conftest import TOKEN, Shop
 from tests.engine.conftest import Server, build_index, run_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +45,31 @@ def server(tmp_path: Path, ui_kb: Path, ui_bot: Bot) -> Iterator[Server]:
     settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=ui_kb,
                         database_url=f"sqlite:///{tmp_path / 'baton.db'}", routing_interval_seconds=0.3,
                         attachment_dir=tmp_path / "files")
+    yield from run_server(settings, ui_bot)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    """The sample shop on its own socket and SQLite file (its orders: ``engine.integrations.sample_shop``)."""
+    running = Shop(db=tmp_path / "shop.db").start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def shop_server(tmp_path: Path, ui_kb: Path, ui_bot: Bot, shop: Shop) -> Iterator[Server]:
+    """A fresh engine that looks customers up in ``shop`` (no cache: each look-up asks the shop)."""
+    settings = Settings(
+        environment="test",
+        secret_key=secrets.token_urlsafe(32),
+        index_dir=ui_kb,
+        database_url=f"sqlite:///{tmp_path / 'baton.db'}",
+        routing_interval_seconds=0.3,
+        integration_url=shop.base_url,
+        integration_auth_value=f"Bearer {TOKEN}",
+        integration_timeout_seconds=1.0,
+        integration_cache_seconds=0,
+    )
     yield from run_server(settings, ui_bot)
 
 

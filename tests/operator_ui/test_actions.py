@@ -7,17 +7,13 @@ And when the shop is down the console says so and the operator carries on."""
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine.service.bot import Bot
-from engine.settings import Settings
-from tests.engine.actions.conftest import TOKEN, Shop
-from tests.engine.conftest import Server, run_server
+from tests.engine.actions.conftest import Shop
+from tests.engine.conftest import Server
 from tests.operator_ui.conftest import Pages, sign_in
 
 pytestmark = pytest.mark.browser
@@ -31,29 +27,6 @@ def patient_expectations() -> Iterator[None]:
     expect.set_options(timeout=20_000)
     yield
     expect.set_options(timeout=5_000)
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Iterator[Shop]:
-    running = Shop(db=tmp_path / "shop.db").start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def shop_server(tmp_path: Path, ui_kb: Path, ui_bot: Bot, shop: Shop) -> Iterator[Server]:
-    settings = Settings(
-        environment="test",
-        secret_key=secrets.token_urlsafe(32),
-        index_dir=ui_kb,
-        database_url=f"sqlite:///{tmp_path / 'baton.db'}",
-        routing_interval_seconds=0.3,
-        integration_url=shop.base_url,
-        integration_auth_value=f"Bearer {TOKEN}",
-        integration_timeout_seconds=1.0,
-        integration_cache_seconds=0,
-    )
-    yield from run_server(settings, ui_bot)
 
 
 def visitor_with_kettle(server: Server, pages: Pages) -> Page:
@@ -70,10 +43,12 @@ def visitor_with_kettle(server: Server, pages: Pages) -> Page:
 
 
 def open_conversation(server: Server, pages: Pages, email: str) -> Page:
+    """The console with the first conversation open and the side column on its Account tab."""
     console = pages.open(f"{server.base_url}/operator")
     sign_in(console, email)
     console.locator(".row").first.click()
     expect(console.locator(".packet")).to_be_visible()
+    console.get_by_role("tab", name="Account").click()
     return console
 
 
@@ -150,6 +125,9 @@ def test_lookup_refund_within_limit_approval_above_it_audit_and_report(
     expect(supervisor.locator("#me-name")).to_have_text("Sue Park")
     supervisor.locator(".tab[data-tab='all']").click()
     supervisor.locator(".row").first.click()
+    waiting_tab = supervisor.get_by_role("tab", name="Account")
+    expect(waiting_tab.locator(".count")).to_have_text("1")  # an action waits for her in that tab
+    waiting_tab.click()
     supervisor.locator("#account .audit-item.status-awaiting_approval button.approve").click()
     expect(supervisor.locator("#account .audit-item").first).to_contain_text("approved by Sue Park")
     expect(account.locator(".audit-item").first.locator(".action-status")).to_have_text(

@@ -73,6 +73,7 @@ def test_merge_reply_on_the_last_channel_and_unmerge_in_the_console(
 
     console = pages.open(f"{server.base_url}/operator#/conversation/{web}")
     sign_in(console, noor["operator"]["email"])
+    console.get_by_role("tab", name="Customer").click()
     panel = console.locator("section.customer")
     expect(panel.locator(".timeline .entry[data-channel=email].role-visitor")).to_have_count(1)
     expect(panel.locator(".identities")).to_contain_text("✓ confirmed")

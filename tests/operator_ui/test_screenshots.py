@@ -1,5 +1,6 @@
-"""``python -m operator_ui.screenshots`` plays its shift against a real server and writes PNGs of
-the right sizes (laptop 1280x800, the widget and the console also at phone width 390x844)."""
+"""``python -m operator_ui.screenshots`` plays its shift against a real server (with the sample shop
+on a socket, as ``make run`` has it, so the console's Account tab is shot too) and writes PNGs of the
+right sizes (laptop 1280x800, the widget and the console also at phone width 390x844)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", header[16:24])
 
 
-def test_screenshots_of_every_page_with_real_data(server: Server, tmp_path: Path) -> None:
+def test_screenshots_of_every_page_with_real_data(shop_server: Server, tmp_path: Path) -> None:
+    server = shop_server
     operator = server.new_operator(name="Sam Rivera")["operator"]["email"]
     admin = server.new_operator(role="admin", name="Lee Lead")["operator"]["email"]
     # its own process, as people run it (and Playwright's sync API wants a thread without a loop)
@@ -33,6 +35,7 @@ def test_screenshots_of_every_page_with_real_data(server: Server, tmp_path: Path
     assert run.returncode == 0, run.stderr
     sizes = {path.name: png_size(path) for path in tmp_path.glob("*.png")}
     laptop = (1280, 800)
-    assert sizes == {"home.png": laptop, "widget-laptop.png": laptop, "console-laptop.png": laptop,
+    assert sizes == {"console-account.png": laptop, "home.png": laptop, "widget-laptop.png": laptop,
+                     "console-laptop.png": laptop,
                      "widget-phone.png": (390, 844), "supervisor-laptop.png": laptop,
                      "console-phone.png": (390, 844), "console-phone-inbox.png": (390, 844)}

@@ -31,9 +31,11 @@ function detailText(failure) {
 }
 
 export class AccountPanel {
-  constructor(app, conversationId) {
+  /** ``onWaiting(n)``: told how many of this conversation's actions await approval, whenever it changes. */
+  constructor(app, conversationId, onWaiting = () => {}) {
     this.app = app;
     this.id = conversationId;
+    this.onWaiting = onWaiting;
     this.view = null;  // the engine's AccountView
     this.actions = [];
     this.specs = [];
@@ -41,7 +43,7 @@ export class AccountPanel {
     this.evidence = [];
     this.suggested = false;
     this.element = h("section", {class: "panel account", id: "account", "aria-labelledby": "account-title", "aria-busy": "true"},
-      h("h2", {id: "account-title", text: "Account"}), h("p", {class: "account-status muted", role: "status", text: "Looking up the customer…"}));
+      h("h2", {id: "account-title", class: "visually-hidden", text: "Account"}), h("p", {class: "account-status muted", role: "status", text: "Looking up the customer…"}));
     this.load();
   }
 
@@ -67,13 +69,15 @@ export class AccountPanel {
   render() {
     const view = this.view;
     this.audit = h("ol", {class: "audit", "aria-label": "Actions in this conversation"});
+    // what to do first (the AI's suggestion, the action form), then what it is done on: a long list
+    // of orders never pushes the actions out of reach
     fill(this.element,
-      h("h2", {id: "account-title", text: "Account"}),
+      h("h2", {id: "account-title", class: "visually-hidden", text: "Account"}),  // the tab shows the name
       this.statusLine(view),
       this.searchForm(),
-      view.account ? this.accountFacts(view.account) : null,
       view.suggestions?.length ? this.suggestionList(view.suggestions) : null,
       this.specs.length ? this.actionForm() : null,
+      view.account ? this.accountFacts(view.account) : null,
       h("h3", {text: "Actions and audit"}), this.audit);
     this.renderAudit();
   }
@@ -105,7 +109,7 @@ export class AccountPanel {
   accountFacts(account) {
     const facts = [["Customer", account.name], ["Email", account.email], ["Plan", account.plan],
       ["Customer since", account.since ? day(account.since, true) : null]].filter(([, v]) => v);
-    return h("div", {class: "account-facts"},
+    return h("div", {class: "account-facts"}, h("h3", {text: "Customer and orders"}),
       h("dl", {class: "facts"}, facts.flatMap(([k, v]) => [h("dt", {text: k}), h("dd", {text: v})])),
       h("ol", {class: "orders", "aria-label": "Orders"}, account.orders.map((o) => this.orderItem(o))));
   }
@@ -273,6 +277,7 @@ export class AccountPanel {
   }
 
   renderAudit() {
+    this.onWaiting(this.actions.filter((a) => a.status === "awaiting_approval").length);
     if (!this.audit) return;
     if (!this.actions.length) {
       fill(this.audit, h("li", {class: "muted", text: "No actions yet."}));

@@ -16,11 +16,11 @@ export class CustomerPanel {
     this.contactId = detail.contact.id;
     this.chosen = "";  // "" = the engine's choice (the channel the customer last used)
     this.conversationIds = new Set([this.conversationId]);  // the customer's, once the timeline is loaded
-    this.routeBox = h("div", {class: "reply-route"});
+    this.routeBox = h("div", {class: "reply-route"});  // the side column keeps it in view above its tabs
     this.body = h("div", {class: "customer-body"}, h("p", {class: "muted", text: "Loading the customer's timeline…"}));
     this.status = h("p", {class: "customer-status", role: "status"});
     this.element = h("section", {class: "panel customer", "aria-labelledby": "customer-title"},
-      h("h2", {id: "customer-title", text: "Customer: one thread"}), this.routeBox, this.status, this.body);
+      h("h2", {id: "customer-title", text: "One thread"}), this.status, this.body);
     this.load();
   }
 

@@ -1,17 +1,26 @@
-// The side panel of an open conversation: AI drafts (insert, then edit and send), tags, and the
-// contact with their conversations on every channel; the customer's one thread (customer.js).
+// The side column of an open conversation. Above, always in view: where the next reply leaves
+// (customer.js decides it). Below, one tab at a time (the WAI-ARIA tabs pattern: arrow keys, Home
+// and End move between them): the AI drafts (insert, then edit and send) with the tags; the customer
+// (the contact, their one thread across channels, merges); their account in the shop's system
+// (account.js: orders, refunds and extensions within limits). Each tab scrolls on its own, so no
+// panel pushes another out of reach, and the tab last chosen stays chosen (localStorage) from one
+// conversation and one sign-in to the next.
 import {dateTime, fill, h, safeUrl} from "../dom.js";
 import {AccountPanel} from "./account.js";
 import {CustomerPanel} from "./customer.js";
 
 const KIND_LABELS = {answer: "From the knowledge base", canned: "Canned reply", continuation: "Follow-up",
   account: "Order status"};
+const TAB_KEY = "baton.console.side";
+const TABS = [["drafts", "Drafts & tags"], ["customer", "Customer"], ["account", "Account"]];
 
 export class Side {
   constructor(app) {
     this.app = app;
     this.element = document.getElementById("side");
     this.drafts = [];
+    const kept = localStorage.getItem(TAB_KEY);
+    this.tab = TABS.some(([key]) => key === kept) ? kept : "drafts";
   }
 
   clear() {
@@ -26,16 +35,64 @@ export class Side {
     this.drafts = drafts;
     this.draftList = h("ol", {class: "drafts", "aria-label": "Drafts"});
     this.tagBox = h("div", {class: "tags"});
-    this.account = new AccountPanel(this.app, detail.conversation.id);  // loads on its own: never holds the rest up
     this.customer = new CustomerPanel(this.app, detail);  // the timeline, the reply channel, merges
-    fill(this.element, this.customer.element, this.account.element,
-      h("section", {class: "panel", "aria-labelledby": "drafts-title"},
+    this.account = new AccountPanel(this.app, detail.conversation.id,  // loads on its own: never holds the rest up
+      (waiting) => this.badge("account", waiting, `${waiting} awaiting approval`));
+    this.tabs = new Map();
+    this.panels = new Map();
+    const contents = {
+      drafts: [h("section", {class: "panel", "aria-labelledby": "drafts-title"},
         h("h2", {id: "drafts-title", text: "AI drafts"}), this.draftList),
-      h("section", {class: "panel", "aria-labelledby": "tags-title"}, h("h2", {id: "tags-title", text: "Tags"}), this.tagBox),
-      this.contactPanel(detail, context));
+      h("section", {class: "panel", "aria-labelledby": "tags-title"}, h("h2", {id: "tags-title", text: "Tags"}), this.tagBox)],
+      customer: [this.contactPanel(detail, context), this.customer.element],
+      account: [this.account.element],
+    };
+    for (const [key, text] of TABS) {
+      this.tabs.set(key, h("button", {type: "button", role: "tab", class: "side-tab", id: `side-tab-${key}`,
+        "aria-controls": `side-panel-${key}`, dataset: {tab: key}, onclick: () => this.select(key)},
+      h("span", {text}), h("span", {class: "count", hidden: true})));
+      this.panels.set(key, h("div", {role: "tabpanel", class: "side-panel", id: `side-panel-${key}`,
+        "aria-labelledby": `side-tab-${key}`, tabindex: "0"}, contents[key]));
+    }
+    const tablist = h("div", {role: "tablist", class: "side-tabs", "aria-label": "Beside the conversation",
+      onkeydown: (event) => this.keyed(event)}, [...this.tabs.values()]);
+    fill(this.element, h("div", {class: "side-head"}, this.customer.routeBox, tablist), [...this.panels.values()]);
+    this.select(this.tab, {focus: false});
     this.element.hidden = false;
     this.renderDrafts();
     this.renderTags(detail.conversation.tags);
+  }
+
+  /** Show one tab's panel, and keep the choice for the next conversation. */
+  select(key, {focus = true} = {}) {
+    this.tab = key;
+    localStorage.setItem(TAB_KEY, key);
+    for (const [name, tab] of this.tabs) {
+      const chosen = name === key;
+      tab.setAttribute("aria-selected", String(chosen));
+      tab.tabIndex = chosen ? 0 : -1;  // one stop in the Tab order; the arrows move within
+      this.panels.get(name).hidden = !chosen;
+    }
+    if (focus) this.tabs.get(key).focus();
+  }
+
+  /** Arrow keys, Home and End move between the tabs (and show each at once). */
+  keyed(event) {
+    const keys = TABS.map(([key]) => key);
+    const at = keys.indexOf(this.tab);
+    const next = {ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: keys.length - 1}[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    this.select(keys[(next + keys.length) % keys.length]);
+  }
+
+  /** A count on a tab, so what waits in a hidden panel is seen: drafts to use, actions to approve. */
+  badge(key, count, label) {
+    const badge = this.tabs?.get(key)?.querySelector(".count");
+    if (!badge) return;
+    badge.hidden = !count;
+    badge.textContent = String(count);
+    badge.setAttribute("aria-label", label);
   }
 
   addDraft(draft) {
@@ -49,6 +106,7 @@ export class Side {
   renderDrafts() {
     const latest = Math.max(0, ...this.drafts.map((d) => d.message_id));
     const shown = this.drafts.filter((d) => d.message_id === latest && d.used_message_id == null);
+    this.badge("drafts", shown.length, `${shown.length} draft${shown.length === 1 ? "" : "s"}`);
     if (!shown.length) {
       fill(this.draftList, h("li", {class: "muted", text: "No drafts yet. They appear here as the visitor writes."}));
       return;
