@@ -1,5 +1,6 @@
 // The operator console: sign-in, the live socket, and the wiring between the list, the open
-// conversation and its side panel. Everything on screen follows the engine's events; an open
+// conversation and its side panel. Everything on screen follows the engine's events (the lists too:
+// inbox.js says how, and what a slow fallback fetch is kept for); an open
 // conversation resumes from its last seq after any reconnect, and the socket from its last event id
 // on each stream (what the engine still holds is sent again; a "resync" reloads the rest).
 import {Api, LiveSocket} from "../api.js";
@@ -13,7 +14,6 @@ import {Side} from "./side.js";
 import {askTransfer} from "./transfer.js";
 
 const CONVERSATION_HASH = /^#\/conversation\/(\d+)$/;
-const LIST_REFRESH_MS = 10000;
 const VIEWING_AGAIN_MS = 20000;
 
 class Console {
@@ -52,15 +52,16 @@ class Console {
     this.socket = new LiveSocket(() => this.api.socketUrl(`/ws/operator?token=${encodeURIComponent(this.session.token)}`), {
       onOpen: () => this.resync(),
       onEvent: (event) => this.onEvent(event),
-      onStatus: (status) => this.showConnection(status),
+      onStatus: (status) => {
+        if (status !== "open") this.inbox.disconnected();
+        this.showConnection(status);
+      },
       onUnauthorised: () => this.signOut(),
       onResync: () => this.reload(),
       resumable: true,
     }).start();
     setInterval(() => this.inbox.tick(), 1000);
-    // conversations this console does not follow (the queue's) send no message events: their previews
-    // and unread counts are refreshed every few seconds while the tab is visible
-    setInterval(() => { if (!document.hidden) this.inbox.refresh(); }, LIST_REFRESH_MS);
+    this.inbox.startFallback();
     window.addEventListener("hashchange", () => this.followHash());
     setInterval(() => {  // still here: colleagues forget a viewer they stop hearing from
       if (this.currentId !== null) this.sayViewing(this.currentId, true);
@@ -80,11 +81,11 @@ class Console {
         if (current) {
           this.view.add(event.message);
           this.markRead();
-        } else if (event.message.role === "visitor") {
+        } else if (event.message.role === "visitor" && !this.inbox.quiet(event.conversation_id)) {
           this.newElsewhere(event.message);
         }
         if (this.side.customer?.follows(event.conversation_id)) this.side.customer.soon();
-        this.inbox.soon();
+        this.inbox.onMessage(event.message);
         break;
       case "message.delivered":  // a reply left by SMS, email...: the timeline shows it sent
         if (this.side.customer?.follows(event.conversation_id)) this.side.customer.soon();
@@ -115,7 +116,7 @@ class Console {
         break;
       case "read":
         if (current && event.role === "visitor") this.view.onRead(event.seq);
-        if (event.role === "operator") this.inbox.soon();  // unread counts fall
+        this.inbox.onRead(event);  // an operator's reading: unread counts fall
         break;
       case "draft.created":
         if (current) {
@@ -131,8 +132,7 @@ class Console {
         }
         break;
       case "queue.updated":
-        this.inbox.setPositions(event.positions);
-        this.inbox.soon();
+        this.inbox.setPositions(event.positions);  // who waits comes with conversation.* (above)
         break;
       case "contact.merged":
       case "contact.unmerged":
@@ -141,6 +141,9 @@ class Console {
         break;
       case "presence.updated":
         if (event.operator_id === this.me.id) this.showStatus(event.status);
+        break;
+      case "hello":  // (re)connected: what the socket follows by itself; the lists' other rows are asked for
+        this.inbox.connected(this.currentId === null ? event.watching : [...event.watching, this.currentId]);
         break;
       case "error":
         this.announce(`The engine said: ${event.detail}`);
@@ -200,7 +203,7 @@ class Console {
     this.side.show(detail, drafts, context);
     this.inbox.markCurrent(id);
     document.body.classList.add("has-conversation");
-    this.socket?.send({type: "subscribe", conversation_id: id, after: this.view.lastSeq});
+    if (this.socket?.send({type: "subscribe", conversation_id: id, after: this.view.lastSeq})) this.inbox.following(id);
     this.sayViewing(id, true);
     this.markRead();
   }

@@ -1,6 +1,16 @@
 // The conversation lists (queue, mine, all) with live waits, handoff reasons, unread counts and the
 // last message; a search over messages and contacts, sort and filters (state, channel, team, tag),
 // all done by the engine (GET /api/operator/conversations) and kept per tab in sessionStorage.
+//
+// The lists follow the operator socket's events rather than asking again on a timer: a state change
+// (conversation.* on the operators stream) fetches the lists again, since it moves a conversation
+// between them; a message or a read changes the row it belongs to in place. The socket sends the
+// messages of the conversations it follows (the operator's own and those opened), so the console
+// follows the rest of what it lists too (``subscribe`` from the seq the row was fetched at, the rows
+// of the queue and of the tab shown, up to FOLLOWS). What no event announces is looked for by a slow
+// fallback fetch: a conversation starting with the bot reaches the operators stream only once it is
+// offered or queued, and a search matches messages anywhere; so while the All tab, a search or a
+// filter is shown (or a row is not followed), the lists are fetched again every FALLBACK_MS.
 import {clock, duration, fill, h, reasonLabel, since} from "../dom.js";
 import {summary} from "../files.js";
 
@@ -9,6 +19,9 @@ const FIND_KEY = "baton.console.find";
 const FILTERS = ["sort", "state", "channel", "team_id", "tag"];
 const WHO_WROTE = {visitor: "", bot: "Bot: ", system: ""};
 const OPENS = new Intl.DateTimeFormat(undefined, {weekday: "short", hour: "numeric", minute: "2-digit"});
+const FOLLOWS = 200;  // conversations one socket follows (each is two streams; the engine resumes up to 200)
+const FALLBACK_MS = 60000;
+const activity = (row) => Date.parse(row.last_activity_at || row.conversation.created_at) || 0;
 
 export class Inbox {
   constructor(console_) {
@@ -19,6 +32,9 @@ export class Inbox {
     this.rows = {queued: [], mine: [], all: []};
     this.positions = {};
     this.timer = null;
+    this.followed = null;  // ids the socket follows, from its hello on; null while it is not connected
+    this.forPreview = new Set();  // ids followed only to keep their rows current (no new-message toast)
+    this.unfollowed = false;  // a listed row the socket does not follow (over FOLLOWS)
     for (const tab of this.tabs) tab.addEventListener("click", () => this.select(tab.dataset.tab));
     this.markTabs();
     this.finder = document.getElementById("finder");
@@ -91,12 +107,131 @@ export class Inbox {
     if (results.some((r) => r.status === "rejected")) this.app.connectionProblem();
     Object.assign(this.rows, fetched);
     this.counts = {queued: this.rows.queued.length, mine: this.rows.mine.length};
-    const filtered = this.tab !== "all" && (this.find.q || FILTERS.some((name) => name !== "sort" && this.find[name]));
+    const filtered = this.tab !== "all" && this.searching();
     if (!filtered) this.counts[this.tab] = this.rows[this.tab].length;
     document.getElementById("count-queued").textContent = String(this.counts.queued);
     document.getElementById("count-mine").textContent = String(this.counts.mine);
-    const unreadMine = this.rows.mine.reduce((sum, row) => sum + row.unread, 0);
-    document.title = unreadMine ? `(${unreadMine}) Baton: operator console` : "Baton: operator console";
+    this.render();
+    this.follow();
+  }
+
+  searching() {
+    return Boolean(this.find.q || FILTERS.some((name) => name !== "sort" && this.find[name]));
+  }
+
+  /** Whether the lists shown can change with no event to say so (see the top of this file). */
+  needsFallback() {
+    return this.tab === "all" || this.searching() || this.unfollowed || this.followed === null;
+  }
+
+  /** The fallback fetch, every FALLBACK_MS while the tab is visible and the lists need it. */
+  startFallback() {
+    setInterval(() => { if (!document.hidden && this.needsFallback()) this.refresh(); }, FALLBACK_MS);
+  }
+
+  // --- following the listed conversations on the socket ---------------------------------------------
+
+  /** The socket (re)connected: its hello names what it follows; follow the rest of the lists. */
+  connected(watching) {
+    this.followed = new Set(watching);
+    this.forPreview = new Set([...this.forPreview].filter((id) => !this.followed.has(id)));
+    this.follow();
+  }
+
+  disconnected() {
+    this.followed = null;
+  }
+
+  /** A conversation the socket follows already (one just opened). */
+  following(id) {
+    this.followed?.add(id);
+    this.forPreview.delete(id);
+  }
+
+  /** Whether a message of ``id`` deserves a toast: the socket follows it for its row only. */
+  quiet(id) {
+    return this.forPreview.has(id) && !this.rows.mine.some((row) => row.conversation.id === id);
+  }
+
+  /** Ask the socket to follow every open conversation of the queue and of the tab shown, from the
+   * seq each row was fetched at: what came after is sent at once, then live. */
+  follow() {
+    const socket = this.app.socket;
+    if (this.followed === null || !socket?.isOpen) return;
+    this.unfollowed = false;
+    for (const row of [...this.rows.queued, ...this.rows[this.tab]]) {
+      const id = row.conversation.id;
+      if (row.conversation.state === "resolved" || this.followed.has(id)) continue;
+      if (this.followed.size >= FOLLOWS) {
+        this.unfollowed = true;
+        return;
+      }
+      if (!socket.send({type: "subscribe", conversation_id: id, after: this.lastSeq(id)})) return;
+      this.followed.add(id);
+      this.forPreview.add(id);
+    }
+  }
+
+  /** The highest seq any list has of conversation ``id``. */
+  lastSeq(id) {
+    return Math.max(0, ...Object.values(this.rows).flat().filter((row) => row.conversation.id === id)
+      .map((row) => row.conversation.last_seq));
+  }
+
+  // --- rows changed in place by the socket's events -------------------------------------------------
+
+  /** A message was stored: its conversation's rows get the preview, the time and the unread count. */
+  onMessage(message) {
+    const q = this.find.q?.toLowerCase();
+    let changed = false;
+    for (const row of this.rowsOf(message.conversation_id)) {
+      if (message.seq <= row.conversation.last_seq) continue;  // the list had it already
+      const unread = this.unreadOf(row);
+      row.conversation.last_seq = message.seq;
+      row.last_activity_at = message.created_at;
+      if (message.role !== "system") row.last_message = message;
+      if (q && (message.text || "").toLowerCase().includes(q)) row.match = message;
+      if (message.role === "visitor" && !message.read_at) unread.seqs.add(message.seq);
+      row.unread = unread.base + unread.seqs.size;
+      changed = true;
+    }
+    if (changed) this.rerender();
+  }
+
+  /** Someone read a conversation up to ``seq``: an operator's reading clears its unread count. */
+  onRead(event) {
+    if (event.role !== "operator") return;
+    let unknown = false;
+    for (const row of this.rowsOf(event.conversation_id)) {
+      const unread = this.unreadOf(row);
+      if (event.seq >= unread.fetchedAt) unread.base = 0;
+      else if (unread.base) unknown = true;  // which of the fetched ones were read: ask the engine
+      for (const seq of unread.seqs) if (seq <= event.seq) unread.seqs.delete(seq);
+      row.unread = unread.base + unread.seqs.size;
+    }
+    if (unknown) this.soon();
+    else this.rerender();
+  }
+
+  rowsOf(id) {
+    return Object.values(this.rows).flat().filter((row) => row.conversation.id === id);
+  }
+
+  /** A row's unread visitor messages: ``base`` as fetched (all at or below ``fetchedAt``), and the
+   * seqs of those the socket brought since. */
+  unreadOf(row) {
+    row.unreadSince ??= {base: row.unread, fetchedAt: row.conversation.last_seq, seqs: new Set()};
+    return row.unreadSince;
+  }
+
+  /** Lists sorted by newest activity (Mine and All unless another sort is chosen) keep that order. */
+  rerender() {
+    for (const [which, rows] of Object.entries(this.rows)) {
+      const sort = (which === this.tab && this.find.sort) || (which === "queued" ? "waiting" : "newest");
+      if (sort === "newest") {
+        rows.sort((a, b) => activity(b) - activity(a) || b.conversation.id - a.conversation.id);
+      }
+    }
     this.render();
   }
 
@@ -120,11 +255,12 @@ export class Inbox {
   }
 
   render() {
+    const unreadMine = this.rows.mine.reduce((sum, row) => sum + row.unread, 0);
+    document.title = unreadMine ? `(${unreadMine}) Baton: operator console` : "Baton: operator console";
     const rows = this.rows[this.tab];
     if (!rows.length) {
       const empty = {queued: "Nobody is waiting.", mine: "You have no open conversations.", all: "No conversations yet."};
-      const searching = this.find.q || FILTERS.some((name) => name !== "sort" && this.find[name]);
-      fill(this.list, h("li", {class: "empty muted", text: searching ? "Nothing matches the search and filters." : empty[this.tab]}));
+      fill(this.list, h("li", {class: "empty muted", text: this.searching() ? "Nothing matches the search and filters." : empty[this.tab]}));
       return;
     }
     fill(this.list, rows.map((row) => this.item(row)));
