@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -173,12 +174,35 @@ class Stamp(_Out):
     id: int | None = None
 
 
+class Bodies:
+    """The JSON of the last ``size`` events, by identity: a bus event goes to every socket that follows
+    its stream as the same object (the in-process bus fans one out; ``RedisBus`` parses each message
+    once per worker), so an event on ``operators`` is serialised once, not once per console. The
+    event is kept with its JSON, so its ``id()`` cannot be reused while it is cached."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._kept: OrderedDict[int, tuple[BaseModel, str]] = OrderedDict()
+
+    def of(self, event: BaseModel) -> str:
+        found = self._kept.get(id(event))
+        if found is not None and found[0] is event:
+            return found[1]
+        body = event.model_dump_json()
+        self._kept[id(event)] = (event, body)
+        if len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return body
+
+
+BODIES = Bodies()  # a cache of pure results: sharing it between the apps of one process changes nothing
+
+
 def stamped(event: Event | BaseModel, stream: str, id: int | None) -> str:
     """The event's JSON with its :class:`Stamp` fields, spliced in rather than re-validated: the
     operator socket sends one per event, on the delivery path."""
-    body = event.model_dump_json()
     extra = f',"stream":{json.dumps(stream)}' + (f',"id":{id}' if id is not None else "")
-    return body[:-1] + extra + "}"
+    return BODIES.of(event)[:-1] + extra + "}"
 
 
 # --- the operator socket's resume ---------------------------------------------------------------

@@ -300,20 +300,21 @@ async def operator_socket(websocket: WebSocket, token: str = "", resume: str = "
         subscription.add(conversation_stream(conversation_id, internal=True))
 
     async def send_new(conversation_id: int, messages: list[MessagePublic],
-                       stamp: tuple[str, int, int] | None = None) -> None:
+                       stamp: tuple[str, int, MessageCreated] | None = None) -> None:
         """Send the messages past the conversation's mark, in order (call holding ``sending``);
-        ``stamp`` (stream, id, seq): the bus event the message of that seq came as."""
+        ``stamp`` (stream, id, event): the bus event the message of its seq came as, sent as it is
+        (serialised once for every socket that relays it, ``frames.BODIES``)."""
         for message in messages:
             if message.seq <= watched[conversation_id]:
                 continue
             watched[conversation_id] = message.seq
             started.add(conversation_id)
-            relayed = MessageCreated(conversation_id=conversation_id, seq=message.seq, message=message)
-            if stamp is not None and stamp[2] == message.seq:
-                stream, event_id = stamp[0], stamp[1]
+            if stamp is not None and stamp[2].seq == message.seq:
+                stream, event_id, relayed = stamp
             else:
                 stream = conversation_stream(conversation_id, internal=message.visibility == "internal")
                 event_id = None
+                relayed = MessageCreated(conversation_id=conversation_id, seq=message.seq, message=message)
             await websocket.send_text(frames.stamped(relayed, stream, event_id))
 
     async def replay(conversation_id: int, after: int) -> None:
@@ -342,7 +343,7 @@ async def operator_socket(websocket: WebSocket, token: str = "", resume: str = "
                     watched.setdefault(event.conversation_id, last)
                     await send_new(event.conversation_id, await in_order(
                         ctx, queries.operator_messages, event.conversation_id, last, event),
-                        (stream, event_id, event.seq))
+                        (stream, event_id, event))
             return
         if isinstance(event, Typing) and event.operator_id == operator_id:
             return

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -38,6 +38,7 @@ from engine.service.runtime import Outbox, ServiceContext
 
 CHOSEN_OFFLINE = "the operator went offline"
 CONNECTION_LOST = "the operator's connection was lost"
+SEEN_CHUNK = 1000  # conversation ids per heartbeat UPDATE (bound parameters: under every backend's limit)
 
 
 def connected(ctx: ServiceContext, operator_id: int) -> None:
@@ -85,11 +86,16 @@ async def visitor_disconnected(ctx: ServiceContext, conversation_id: int) -> Non
 
 
 def visitors_seen(session: Session, _outbox: Outbox, conversation_ids: Iterable[int], now: datetime) -> None:
-    ids = list(conversation_ids)
-    for row in session.exec(select(VisitorPresence).where(
-            col(VisitorPresence.conversation_id).in_(ids))).all() if ids else []:
-        row.seen_at = now
-        session.add(row)
+    """The heartbeat of the widgets open on this worker: one UPDATE per ``SEEN_CHUNK`` rows, in id
+    order (two workers take the row locks in the same order). Loading every row into the ORM to set
+    one column held the write lock, and the GIL, for 70-95 ms of CPU with 2,000 widgets open (4.5-5.5
+    ms this way, SQLite), every ``grace / HEARTBEATS_PER_GRACE`` seconds: messages stored meanwhile
+    waited behind it (docs/scaling.md, the delivery pass)."""
+    ids = sorted(conversation_ids)
+    for start in range(0, len(ids), SEEN_CHUNK):
+        session.execute(update(VisitorPresence)
+                        .where(col(VisitorPresence.conversation_id).in_(ids[start:start + SEEN_CHUNK]))
+                        .values(seen_at=now).execution_options(synchronize_session=False))
 
 
 async def viewing(ctx: ServiceContext, conversation_id: int, operator_id: int, on: bool) -> None:
