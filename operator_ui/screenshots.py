@@ -74,8 +74,9 @@ def _account_shot(http: httpx.Client, browser: Any, base_url: str, out: Path, em
 
     name, address, lines = VISITORS[0]
     started = _visitor(http, name, address, lines)
-    view = http.get(f"/api/operator/conversations/{started['conversation_id']}/account",
-                    headers=_bearer(_login(http, email, password))).json()
+    operator = _bearer(_login(http, email, password))
+    base = f"/api/operator/conversations/{started['conversation_id']}"
+    view = http.get(f"{base}/account", headers=operator).json()
     if view.get("status") == "unconfigured":  # an engine without the sample shop: no account to show
         print("console-account.png skipped: the engine has no account integration")
         return None
@@ -100,9 +101,10 @@ def _account_shot(http: httpx.Client, browser: Any, base_url: str, out: Path, em
     console.wait_for_timeout(500)
     path = _save(console, out, "console-account.png")
     context.close()
+    # refunded, so resolved: the shift's inbox shows the shift's conversations, not this one twice over
+    http.post(f"{base}/resolve", headers=operator).raise_for_status()
     # signing in went online: away again, so the shift's widget visitor waits in the queue as a new one would
-    http.post("/api/operator/presence", json={"status": "away"},
-              headers=_bearer(_login(http, email, password)))
+    http.post("/api/operator/presence", json={"status": "away"}, headers=operator)
     return path
 
 
