@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Table, bindparam, exists, insert, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.bus import OPERATORS, conversation_stream
@@ -31,8 +34,10 @@ from engine.events import ConversationChanged, MessageCreated, QueueInfo, Read
 from engine.models import (
     Attachment,
     AuditEntry,
+    ChannelDelivery,
     Contact,
     Conversation,
+    Direction,
     HandoffEvent,
     Message,
     MessagePublic,
@@ -46,7 +51,7 @@ from engine.models import (
 )
 from engine.service import attachments, deliveries, routing_inputs, schedule, turns
 from engine.service.bot import BotOutcome, TurnInput
-from engine.service.channel_rules import Unroutable
+from engine.service.channel_rules import WEB, Unroutable
 from engine.service.errors import Conflict, Invalid, NotFound
 from engine.service.hours import HoursState, closed_notice, when
 from engine.service.policy import HANDOFF_NOTICE, available, derive_skills, reopen_to, wait_notice
@@ -135,16 +140,23 @@ def transition(session: Session, outbox: Outbox, conversation: Conversation, to_
 
 def announce(session: Session, outbox: Outbox, conversation: Conversation, *, from_state: State, actor: str,
              reason: str) -> None:
+    _announce(outbox, conversation.id, conversation.last_seq, State(conversation.state), from_state,
+              conversation.assignee_id, conversation.team_id, list(conversation.tags), actor=actor,
+              reason=reason)
+
+
+def _announce(outbox: Outbox, conversation_id: int, seq: int, state: State, from_state: State,
+              assignee_id: int | None, team_id: int | None, tags: list[str], *, actor: str,
+              reason: str) -> None:
     kinds = {State.queued: "conversation.queued", State.assigned: "conversation.assigned",
              State.resolved: "conversation.resolved"}
-    kind = kinds.get(State(conversation.state), "conversation.updated")
-    if from_state == conversation.state and kind != "conversation.assigned":
+    kind = kinds.get(state, "conversation.updated")
+    if from_state == state and kind != "conversation.assigned":
         kind = "conversation.updated"
-    event = ConversationChanged(type=kind, conversation_id=conversation.id, seq=conversation.last_seq,
-                                state=conversation.state, from_state=from_state,
-                                assignee_id=conversation.assignee_id, team_id=conversation.team_id,
-                                tags=list(conversation.tags), actor=actor, reason=reason)
-    outbox.add(conversation_stream(conversation.id), event)
+    event = ConversationChanged(type=kind, conversation_id=conversation_id, seq=seq, state=state,
+                                from_state=from_state, assignee_id=assignee_id, team_id=team_id, tags=tags,
+                                actor=actor, reason=reason)
+    outbox.add(conversation_stream(conversation_id), event)
     outbox.add(OPERATORS, event)
 
 
@@ -174,6 +186,82 @@ def existing(session: Session, conversation_id: int, client_id: str | None) -> M
         return None
     return session.exec(select(Message).where(Message.conversation_id == conversation_id,
                                               Message.client_id == client_id)).first()
+
+
+# --- the bot turn's statements (SQLAlchemy Core) --------------------------------------------------
+# A visitor message with its pending turn, and the bot's answer, are written on every turn's path:
+# as statements built (and compiled) once and run on the session's connection, rather than ORM
+# objects flushed by the unit of work (docs/scaling.md, the profile: the two ORM transactions were a
+# third of the worker's GIL). The straight path of each is written here; what it does not cover (a
+# resend, a resolved conversation, files, an escalation, a route to an outside channel) takes the
+# general path, written with the ORM helpers above.
+
+_CONVERSATION: Table = Conversation.__table__
+_MESSAGE: Table = Message.__table__
+_CONTACT: Table = Contact.__table__
+_DELIVERY: Table = ChannelDelivery.__table__
+# bind names differ from every column name: an UPDATE takes a parameter named like a column as SET
+_TAKE_SEQ = (update(_CONVERSATION).where(_CONVERSATION.c.id == bindparam("conversation"))
+             .values(last_seq=_CONVERSATION.c.last_seq + 1)
+             .returning(_CONVERSATION.c.last_seq, _CONVERSATION.c.state, _CONVERSATION.c.tags,
+                        _CONVERSATION.c.channel, _CONVERSATION.c.offered,
+                        select(_CONTACT.c.vip).where(_CONTACT.c.id == _CONVERSATION.c.contact_id)
+                        .scalar_subquery()))
+_LOCK_FOR_ANSWER = (select(_CONVERSATION.c.state, _CONVERSATION.c.last_seq, _CONVERSATION.c.channel,
+                           exists().where(_DELIVERY.c.conversation_id == _CONVERSATION.c.id,
+                                          _DELIVERY.c.direction == Direction.inbound.value),
+                           _CONVERSATION.c.assignee_id, _CONVERSATION.c.team_id, _CONVERSATION.c.tags)
+                    .where(_CONVERSATION.c.id == bindparam("conversation")).with_for_update(of=_CONVERSATION))
+_SET_SEQ = update(_CONVERSATION).where(_CONVERSATION.c.id == bindparam("conversation")) \
+    .values(last_seq=bindparam("seq"))
+# the answer that offers a person (bot -> offered) or goes on after an offer (offered -> bot): in
+# either state the conversation has no assignee and is not held, so only the state changes
+_SET_SEQ_STATE = update(_CONVERSATION).where(_CONVERSATION.c.id == bindparam("conversation")) \
+    .values(last_seq=bindparam("seq"), state=bindparam("to_state"),
+            offered=_CONVERSATION.c.offered | bindparam("offer"))
+_TRANSITION = insert(Transition.__table__)
+_ADD_MESSAGE = insert(_MESSAGE).returning(_MESSAGE.c.id)
+_HISTORY = (select(_MESSAGE.c.role, _MESSAGE.c.text, _MESSAGE.c.confidence, _MESSAGE.c.created_at)
+            .where(_MESSAGE.c.conversation_id == bindparam("conversation"),
+                   _MESSAGE.c.visibility == Visibility.public.value,
+                   _MESSAGE.c.text != "",  # a message of files only: nothing for the bot to read
+                   _MESSAGE.c.seq <= bindparam("upto"))
+            .order_by(_MESSAGE.c.seq.desc()).limit(bindparam("limit")))
+_DECIDED = insert(HandoffEvent.__table__)
+
+
+class _NotStraight(Exception):
+    """The straight path does not apply: its writes are rolled back and the general path runs."""
+
+
+def _add_message(connection: Connection, outbox: Outbox, conversation_id: int, seq: int, role: Role,
+                 text: str, *, client_id: str | None = None, citations: list[dict[str, Any]] | None = None,
+                 quick_replies: list[str] | None = None, confidence: float | None = None) -> Message:
+    """Insert a public message with no files at ``seq`` (the caller took it) and queue its event."""
+    values: dict[str, Any] = {"conversation_id": conversation_id, "seq": seq, "role": role.value,
+                              "visibility": Visibility.public.value, "text": text, "client_id": client_id,
+                              "author_id": None, "citations": citations or [],
+                              "quick_replies": quick_replies or [], "confidence": confidence,
+                              "created_at": utcnow(), "draft_id": None, "attachments": []}
+    message_id = connection.execute(_ADD_MESSAGE, values).scalar_one()
+    message = Message(id=message_id, **values)
+    outbox.add(conversation_stream(conversation_id),
+               MessageCreated(conversation_id=conversation_id, seq=seq, message=public(message)))
+    return message
+
+
+def _history(connection: Connection, conversation_id: int, upto: int,
+             limit: int) -> list[tuple[str, str, float | None, datetime]]:
+    """The recent public messages with words, up to seq ``upto``, oldest first."""
+    rows = connection.execute(_HISTORY, {"conversation": conversation_id, "upto": upto, "limit": limit}).all()
+    return [(role, text, confidence, at) for role, text, confidence, at in reversed(rows)]
+
+
+def _decided(connection: Connection, claim: TurnClaim, outcome: BotOutcome) -> None:
+    """Store the detector's decision on the turn (``continue`` too: the metrics count them)."""
+    connection.execute(_DECIDED, {"conversation_id": claim.conversation_id, "message_id": claim.message_id,
+                                  "action": outcome.action, "reasons": outcome.reasons,
+                                  "scores": outcome.scores, "packet": outcome.packet, "created_at": utcnow()})
 
 
 # --- visitor actions ------------------------------------------------------------------------------
@@ -274,6 +362,11 @@ async def accept(ctx: ServiceContext, conversation_id: int, text: str, client_id
     a message of files and no words has no bot turn: the bot answers words."""
     text = check_text(ctx, text, files=bool(attachment_ids))
     limit = ctx.settings.history_turns
+    if not attachment_ids:
+        try:
+            return await ctx.act(_accept_new, conversation_id, text, client_id, limit, _lease(ctx))
+        except (_NotStraight, IntegrityError):  # resolved, or a resend (its client id is taken)
+            pass
 
     def work(session: Session, outbox: Outbox) -> Accepted:
         conversation = lock(session, conversation_id)
@@ -299,6 +392,31 @@ async def accept(ctx: ServiceContext, conversation_id: int, text: str, client_id
     return await ctx.act(work)
 
 
+def _accept_new(session: Session, outbox: Outbox, conversation_id: int, text: str, client_id: str | None,
+                limit: int, lease: timedelta) -> Accepted:
+    """:func:`accept`'s straight path: a new message of words in a conversation that is not resolved.
+    One UPDATE locks the row, takes the next seq and reads what the turn needs; a resend is found by
+    the unique (conversation, client id) index, whose error rolls this back for the general path."""
+    connection = session.connection()
+    row = connection.execute(_TAKE_SEQ, {"conversation": conversation_id}).first()
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    seq, state, tags, channel, offered, vip = row
+    if state == State.resolved:
+        raise _NotStraight  # it reopens first (the general path)
+    message = _add_message(connection, outbox, conversation_id, seq, Role.visitor, text, client_id=client_id)
+    if state not in BOT_STATES:
+        return Accepted(message)
+    history = _history(connection, conversation_id, seq, limit)
+    snapshot = TurnInput(conversation_id=conversation_id, state=State(state),
+                         history=[(role, words, confidence) for role, words, confidence, _ in history],
+                         times=[at for *_, at in history], vip=bool(vip), tags=list(tags), channel=channel,
+                         offered=offered)
+    accepted_offer = state == State.offered and text.casefold() == TALK_TO_PERSON.casefold()
+    return Accepted(message, accepted_offer=accepted_offer, snapshot=snapshot,
+                    turn=turns.record(session, message, message.created_at, lease))
+
+
 async def resume(ctx: ServiceContext, claim: TurnClaim) -> Accepted:
     """A pending turn a sweep claimed: the snapshot the bot reads, as of its message."""
     def work(session: Session, _outbox: Outbox) -> Accepted:
@@ -314,15 +432,11 @@ def turn_input(session: Session, conversation: Conversation, limit: int,
     """What the bot reads for one turn: the recent public messages (up to seq ``upto``, for a turn
     resumed later) and who the visitor is."""
     vip = session.exec(select(Contact.vip).where(Contact.id == conversation.contact_id)).first()
-    query = select(Message.role, Message.text, Message.confidence, Message.created_at).where(  # columns
-        Message.conversation_id == conversation.id, Message.visibility == Visibility.public,
-        Message.text != "")  # a message of files only: nothing for the bot to read
-    if upto is not None:
-        query = query.where(col(Message.seq) <= upto)
-    rows = session.exec(query.order_by(col(Message.seq).desc()).limit(limit)).all()
+    history = _history(session.connection(), conversation.id,
+                       conversation.last_seq if upto is None else upto, limit)
     return TurnInput(conversation_id=conversation.id, state=State(conversation.state),
-                     history=[(role, text, confidence) for role, text, confidence, _ in reversed(rows)],
-                     times=[at for *_, at in reversed(rows)], vip=bool(vip), tags=list(conversation.tags),
+                     history=[(role, text, confidence) for role, text, confidence, _ in history],
+                     times=[at for *_, at in history], vip=bool(vip), tags=list(conversation.tags),
                      channel=conversation.channel, offered=conversation.offered)
 
 
@@ -333,31 +447,63 @@ def apply_bot_turn(session: Session, outbox: Outbox, claim: TurnClaim, outcome: 
     ran out and another worker answered): a question is answered once. The escalation notice says
     a person is coming; where the visitor stands is told after routing (``tell_wait``). After hours
     (``closed``: the conversation's hours as of ``at``) it is queued all the same, with its packet,
-    but held for the opening, and the notice says when that is instead."""
+    but held for the opening, and the notice says when that is instead.
+
+    An answer (``continue``, ``offer``) is written as Core statements: one SELECT locks the row and
+    reads the state, the seq and whether anything reached the conversation by another channel (the
+    bot's answer in a web chat nothing else reached stays in the chat, as ``reply_routes.decide``
+    has it, so it needs no route); the ORM loads the conversation only for a route to decide."""
+    if outcome.action == "escalate":
+        return _escalate(session, outbox, claim, outcome, closed, at)
+    connection = session.connection()
+    row = connection.execute(_LOCK_FOR_ANSWER, {"conversation": claim.conversation_id}).first()
+    if row is None:
+        raise NotFound(f"conversation {claim.conversation_id} does not exist")
+    state, seq, channel, reached_elsewhere, assignee_id, team_id, tags = row
+    if not turns.finish(session, claim):
+        return []
+    _decided(connection, claim, outcome)
+    if state not in BOT_STATES:
+        return []  # a person took over while the bot was thinking: it says nothing
+    seq += 1
+    offer = outcome.action == "offer"
+    to_state = State.offered if offer and state == State.bot else \
+        State.bot if not offer and state == State.offered else None
+    if to_state is None:
+        connection.execute(_SET_SEQ, {"conversation": claim.conversation_id, "seq": seq})
+    else:
+        connection.execute(_SET_SEQ_STATE, {"conversation": claim.conversation_id, "seq": seq,
+                                            "to_state": to_state.value, "offer": offer})
+    reply = _add_message(connection, outbox, claim.conversation_id, seq, Role.bot, outcome.text,
+                         citations=outcome.citations, confidence=outcome.confidence,
+                         quick_replies=[TALK_TO_PERSON] if offer else [])
+    if channel != WEB or reached_elsewhere:
+        deliveries.route(session, outbox, session.get(Conversation, claim.conversation_id), reply)
+    if to_state is not None:  # what transition() records and announces, as statements
+        actor, reason = ("bot", outcome.explanation) if offer else \
+            ("visitor", "the visitor went on with the bot")
+        connection.execute(_TRANSITION, {"conversation_id": claim.conversation_id, "from_state": state,
+                                         "to_state": to_state.value, "actor": actor, "reason": reason,
+                                         "created_at": utcnow()})
+        _announce(outbox, claim.conversation_id, seq, to_state, State(state), assignee_id, team_id,
+                  list(tags), actor=actor, reason=reason)
+    return [reply]
+
+
+def _escalate(session: Session, outbox: Outbox, claim: TurnClaim, outcome: BotOutcome,
+              closed: HoursState | None, at: datetime | None) -> list[Message]:
+    """:func:`apply_bot_turn` for an escalation: queued (or held after hours) with the notice."""
     conversation = lock(session, claim.conversation_id)
     if not turns.finish(session, claim):
         return []
-    session.add(HandoffEvent(conversation_id=claim.conversation_id, message_id=claim.message_id,
-                             action=outcome.action, reasons=outcome.reasons, scores=outcome.scores,
-                             packet=outcome.packet))
+    _decided(session.connection(), claim, outcome)
     if conversation.state not in BOT_STATES:
-        return []  # a person took over while the bot was thinking: it says nothing
-    if outcome.action == "escalate" and closed is not None:
+        return []
+    if closed is not None:
         return [hold(session, outbox, conversation, closed, at or utcnow(), actor="bot",
                      reason=f"{outcome.explanation}; after hours, queued for the opening")]
-    if outcome.action == "escalate":
-        transition(session, outbox, conversation, State.queued, actor="bot", reason=outcome.explanation)
-        return [append(session, outbox, conversation, Role.system, HANDOFF_NOTICE)]
-    quick_replies = [TALK_TO_PERSON] if outcome.action == "offer" else []
-    reply = append(session, outbox, conversation, Role.bot, outcome.text, citations=outcome.citations,
-                   confidence=outcome.confidence, quick_replies=quick_replies)
-    if outcome.action == "offer" and conversation.state == State.bot:
-        conversation.offered = True
-        transition(session, outbox, conversation, State.offered, actor="bot", reason=outcome.explanation)
-    elif outcome.action == "continue" and conversation.state == State.offered:
-        transition(session, outbox, conversation, State.bot, actor="visitor",
-                   reason="the visitor went on with the bot")
-    return [reply]
+    transition(session, outbox, conversation, State.queued, actor="bot", reason=outcome.explanation)
+    return [append(session, outbox, conversation, Role.system, HANDOFF_NOTICE)]
 
 
 async def tell_wait(ctx: ServiceContext, conversation_id: int, queue: QueueInfo) -> Message | None:

@@ -19,11 +19,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, insert, or_, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, insert, or_, update
 from sqlmodel import Session, col, select
 
 from engine.models import Message
 from engine.models.conversation import PendingTurn
+
+_PENDING: Table = PendingTurn.__table__
+# the two statements on every bot turn's path, built (and compiled) once and run on the session's
+# connection: no unit-of-work flush, no statement rebuilt per call (docs/scaling.md, the profile)
+_RECORD = insert(_PENDING)
+_FINISH = delete(_PENDING).where(_PENDING.c.message_id == bindparam("message"),
+                                 _PENDING.c.claim == bindparam("token"))
 
 
 @dataclass(frozen=True)
@@ -47,11 +54,9 @@ def _due(now: datetime) -> ColumnElement[bool]:
 def record(session: Session, message: Message, now: datetime, lease: timedelta) -> TurnClaim:
     """The turn ``message`` needs, claimed by the caller (inside the transaction storing it)."""
     claim = TurnClaim(message.conversation_id, message.id, _token())
-    # one INSERT statement rather than an ORM object flushed at commit: the row is never read back
-    # in this transaction, and this is on every bot turn's path (docs/scaling.md, the profile)
-    session.execute(insert(PendingTurn).values(message_id=message.id, conversation_id=message.conversation_id,
-                                               claim=claim.token, lease_until=now + lease, attempts=1,
-                                               created_at=now))
+    session.connection().execute(_RECORD, {"message_id": message.id,
+                                           "conversation_id": message.conversation_id, "claim": claim.token,
+                                           "lease_until": now + lease, "attempts": 1, "created_at": now})
     return claim
 
 
@@ -111,8 +116,7 @@ def finish(session: Session, claim: TurnClaim) -> bool:
     """Remove the pending turn if ``claim`` still holds it (in the transaction that answers it). One
     DELETE on the claim's token: it locks the row like ``SELECT ... FOR UPDATE`` did, and a worker
     that took the turn over meanwhile changed the token, so nothing is deleted and False comes back."""
-    result = session.execute(delete(PendingTurn).where(col(PendingTurn.message_id) == claim.message_id,
-                                                       col(PendingTurn.claim) == claim.token))
+    result = session.connection().execute(_FINISH, {"message": claim.message_id, "token": claim.token})
     return result.rowcount == 1
 
 
