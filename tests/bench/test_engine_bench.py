@@ -6,7 +6,8 @@
 * 16 visitors x 3 questions at once, from a load generator in its own process: turns per second
   against the bare model's batch-encode throughput of the same 48 questions measured here just
   before and after (``concurrent_turns_over_batch_encode``), and the mean retrieval batch the bot
-  ran (``concurrent_mean_batch``).
+  ran (``concurrent_mean_batch``), and the mean number of writes per transaction the server's group
+  commit ran meanwhile (``concurrent_mean_write_group``).
 
 Run: ``make bench`` or
 ``.venv/bin/pytest -q -s tests/bench/test_engine_bench.py -m bench -p no:cacheprovider``
@@ -116,20 +117,21 @@ def _batch_encode_rate(embedder: Any, texts: list[str], repeats: int = 5) -> tup
 
 
 def test_concurrent_turns_share_embedding_batches(engine_server: Server, embedder: Any) -> None:
-    bot = engine_server.app.state.ctx.bot
+    bot, writes = engine_server.app.state.ctx.bot, engine_server.app.state.ctx.writes
     spec = load.Spec(kind="turns", base_url=engine_server.base_url, conversations=VISITORS, rounds=ROUNDS,
                      questions=QUESTIONS)
     asked = [QUESTIONS[(n + r) % len(QUESTIONS)] for n in range(VISITORS) for r in range(ROUNDS)]
     load.run(spec)  # warm-up
-    runs, cpu_ratios = [], []
+    runs, cpu_ratios, write_groups = [], [], []
     for _ in range(3):
-        before = len(bot.retrieve.batches)
+        before, groups_before = len(bot.retrieve.batches), len(writes.groups)
         rate_before, cpu_rate_before = _batch_encode_rate(embedder, asked)
         used = time.process_time()  # the server's CPU: the load generator is another process
         result = load.run(spec)
         server_cpu = time.process_time() - used
         rate_after, cpu_rate_after = _batch_encode_rate(embedder, asked)
         runs.append((result, bot.retrieve.batches[before:], (rate_before + rate_after) / 2))
+        write_groups.append(statistics.fmean(writes.groups[groups_before:]))
         cpu_ratios.append(len(result["turns"]) / server_cpu / ((cpu_rate_before + cpu_rate_after) / 2))
     suffix = backend_suffix(engine_server)
     print(f"\n{VISITORS} visitors x {ROUNDS} questions at once ({backend_name(engine_server)}; "
@@ -153,4 +155,6 @@ def test_concurrent_turns_share_embedding_batches(engine_server: Server, embedde
     bench(f"concurrent_mean_batch{suffix}", statistics.median(means), "questions per batch",
           "median of 3 runs; target > 4")
     bench(f"concurrent_turn_p99_ms{suffix}", statistics.median(p99s), "ms", "median of 3 runs")
+    bench(f"concurrent_mean_write_group{suffix}", statistics.median(write_groups), "writes per transaction",
+          "median of 3 runs (engine.writes: group commit)")
     assert all(len(result["turns"]) >= VISITORS for result, _, _ in runs)
