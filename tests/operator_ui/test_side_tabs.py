@@ -117,3 +117,24 @@ def test_the_account_panel_and_its_action_are_one_tab_away_beside_a_long_thread(
     expect(console.locator(".conv-head h1")).to_have_text("Eli Shaw")
     expect(console.get_by_role("tabpanel", name="Account").locator("#action-box summary")).to_be_in_viewport()
     assert selected(console) == ["false", "false", "true"]
+
+
+def test_on_a_narrow_laptop_window_the_conversation_keeps_the_height_and_the_side_follows_below(
+        server: Server, pages: Pages) -> None:
+    """Below 1,100 px the side column goes under the conversation: the transcript keeps the window's
+    height (squeezed beside the side column it had a few lines) and the side is a scroll away, the
+    list staying where it is."""
+    kim = server.new_operator(name="Kim Lee", capacity=2)
+    first = waiting_customer(server, "Dana Fox", "dana@example.org", "LG-20500")
+    console = pages.open(f"{server.base_url}/operator#/conversation/{first}",
+                         viewport={"width": 900, "height": 800})
+    sign_in(console, kim["operator"]["email"])
+    expect(console.locator(".conv-head h1")).to_have_text("Dana Fox")
+    transcript = console.locator(".transcript").bounding_box()
+    assert transcript is not None and transcript["height"] > 300, transcript
+    expect(console.get_by_label("Reply to the visitor")).to_be_in_viewport()
+    tabs = console.get_by_role("tablist", name="Beside the conversation")
+    expect(tabs).not_to_be_in_viewport()
+    tabs.get_by_role("tab", name="Customer").scroll_into_view_if_needed()
+    expect(tabs).to_be_in_viewport()
+    expect(console.locator(".inbox .row").first).to_be_in_viewport()  # the list did not scroll away
