@@ -79,9 +79,13 @@ def public(message: Message) -> MessagePublic:
 
 
 def lock(session: Session, conversation_id: int) -> Conversation:
-    """The conversation row, locked for this transaction (SQLite already holds the write lock)."""
+    """The conversation row, locked for this transaction (SQLite already holds the write lock).
+    ``FOR NO KEY UPDATE`` on PostgreSQL, the lock an ``UPDATE`` of the row takes (the turn's
+    statements lock it that way): every lock of the row is then of one strength, so a group commit
+    never upgrades one it holds, which would wait behind another worker's foreign-key check (a draft
+    or a message inserted for the conversation) while that one waits for it: a deadlock."""
     conversation = session.exec(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update(key_share=True)
     ).first()
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
@@ -211,7 +215,8 @@ _LOCK_FOR_ANSWER = (select(_CONVERSATION.c.state, _CONVERSATION.c.last_seq, _CON
                            exists().where(_DELIVERY.c.conversation_id == _CONVERSATION.c.id,
                                           _DELIVERY.c.direction == Direction.inbound.value),
                            _CONVERSATION.c.assignee_id, _CONVERSATION.c.team_id, _CONVERSATION.c.tags)
-                    .where(_CONVERSATION.c.id == bindparam("conversation")).with_for_update(of=_CONVERSATION))
+                    .where(_CONVERSATION.c.id == bindparam("conversation"))
+                    .with_for_update(of=_CONVERSATION, key_share=True))  # as lock() takes it
 _SET_SEQ = update(_CONVERSATION).where(_CONVERSATION.c.id == bindparam("conversation")) \
     .values(last_seq=bindparam("seq"))
 # the answer that offers a person (bot -> offered) or goes on after an offer (offered -> bot): in
