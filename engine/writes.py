@@ -12,10 +12,11 @@ commit rather than 16, and their answers are published together.
 Each unit starts from an empty identity map (what it returns is never changed by the units after
 it), and a unit is re-run alone if the shared commit itself fails, so it is atomic and isolated as
 if it had its own transaction. On PostgreSQL the units of a group take their row locks in one
-transaction: a group that deadlocks with another worker's transaction is aborted by the server and
-each of its units is re-run alone, like any failed shared commit. Without the grouping, concurrent
-turns on PostgreSQL shared retrieval batches only as far as their writes happened to line up
-(docs/scaling.md).
+transaction: a group that deadlocks with another worker's transaction (an ``OperationalError`` in
+any of its units: the transaction is at fault, not the unit's work) is abandoned and each of its
+units is re-run alone, like any failed shared commit; a unit alone that deadlocks is run again.
+Without the grouping, concurrent turns on PostgreSQL shared retrieval batches only as far as their
+writes happened to line up (docs/scaling.md).
 
 The writer is one thread of its own holding one connection, since the writes of a worker run one
 transaction at a time anyway: a unit costs one hand-off to it (a ``SimpleQueue`` put) and one back
@@ -37,12 +38,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_GROUP = 64  # units per transaction: bounds how long one commit holds the write lock
 LINGER_SECONDS = 5.0  # the writer thread and its connection stay this long after the last write
+ATTEMPTS = 3  # a unit's tries when its transaction is lost (a deadlock with another worker, say)
 
 
 @dataclass
@@ -111,6 +114,8 @@ class GroupCommit:
                     try:
                         with session.begin_nested():
                             unit.outcome = (True, unit.work(session))
+                    except OperationalError:
+                        raise  # a deadlock, a busy or lost database: the group is lost, each re-runs alone
                     except BaseException as exc:  # this unit only: its savepoint is rolled back
                         unit.outcome = (False, exc)
                     session.expunge_all()  # the next unit loads fresh objects; this one's stay as returned
@@ -122,13 +127,23 @@ class GroupCommit:
                 self._alone(unit)
 
     def _alone(self, unit: _Unit) -> None:
-        try:
-            with self._session() as session:
-                result = unit.work(session)
-                session.commit()
-            unit.outcome = (True, result)
-        except BaseException as exc:  # raised in the caller's task, as a thread hop would
-            unit.outcome = (False, exc)
+        """One unit in its own transaction; one that another worker's transaction deadlocked (or
+        that met a busy or lost database) is lost as a transaction, not as work: it runs again, up
+        to :data:`ATTEMPTS` times (its outbox is made afresh on each attempt)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self._session() as session:
+                    result = unit.work(session)
+                    session.commit()
+                unit.outcome = (True, result)
+                return
+            except OperationalError as exc:
+                unit.outcome = (False, exc)
+                if attempt < ATTEMPTS:
+                    log.warning("a write failed (%s); running it again", exc.orig.__class__.__name__)
+            except BaseException as exc:  # raised in the caller's task, as a thread hop would
+                unit.outcome = (False, exc)
+                return
 
     def _session(self) -> Session:
         """A session on the writer's connection (a new connection if it has none, or a broken one).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from engine.bus import conversation_stream
@@ -62,3 +63,26 @@ async def test_what_a_write_returns_is_not_changed_by_the_writes_after_it(ctx: S
     assert ctx.writes.groups[-1] == 2
     assert (one.name, two.name) == ("one", "two")  # the same row, as each write left it
     assert await ctx.read(names) == ["two"]
+
+
+async def test_a_write_whose_transaction_is_lost_runs_again_and_its_group_still_commits(
+        ctx: ServiceContext) -> None:
+    """A deadlock with another worker (PostgreSQL), a busy database: an ``OperationalError`` is the
+    transaction's fault, not the write's, so the write is run again rather than failing its caller,
+    and its group's other writes are stored. SQLite's own error stands in for the deadlock (a table
+    missing on the first attempt only)."""
+    attempts: list[int] = []
+
+    def unlucky(session: Session, outbox: Outbox) -> Contact:
+        attempts.append(len(attempts))
+        if len(attempts) == 1:
+            session.execute(text("SELECT * FROM no_such_table"))  # a real OperationalError, from SQLite
+        return add_contact(session, outbox, "unlucky")
+
+    results = await asyncio.gather(*(ctx.act(add_contact, f"visitor {n}") for n in range(6)),
+                                   ctx.act(unlucky), *(ctx.act(add_contact, f"later {n}") for n in range(6)))
+    assert max(ctx.writes.groups) > 1, ctx.writes.groups
+    assert len(attempts) == 2 and all(isinstance(r, Contact) for r in results)
+    stored = await ctx.read(names)
+    wanted = [*(f"visitor {n}" for n in range(6)), "unlucky", *(f"later {n}" for n in range(6))]
+    assert sorted(stored) == sorted(wanted)
