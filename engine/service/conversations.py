@@ -17,6 +17,7 @@ Invariants held here and nowhere else:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -367,11 +368,10 @@ async def accept(ctx: ServiceContext, conversation_id: int, text: str, client_id
     a message of files and no words has no bot turn: the bot answers words."""
     text = check_text(ctx, text, files=bool(attachment_ids))
     limit = ctx.settings.history_turns
-    if not attachment_ids:
-        try:
+    if not attachment_ids:  # the straight path; a resolved conversation or a resend (its client id
+        # is taken) falls through to the general one below
+        with contextlib.suppress(_NotStraight, IntegrityError):
             return await ctx.act(_accept_new, conversation_id, text, client_id, limit, _lease(ctx))
-        except (_NotStraight, IntegrityError):  # resolved, or a resend (its client id is taken)
-            pass
 
     def work(session: Session, outbox: Outbox) -> Accepted:
         conversation = lock(session, conversation_id)
