@@ -5,9 +5,10 @@ target asking for more people, and a bad time zone refused with the reason."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.engine.conftest import Server
 from tests.engine.staffing.desk import seeded_week, store
@@ -22,27 +23,28 @@ def a_week_ago() -> datetime:
     return datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=169)
 
 
-def week_window() -> dict[str, str]:
-    end = datetime.now(UTC)
-    return {"start": (end - timedelta(days=7)).isoformat(), "end": end.isoformat(), "tz": "UTC"}
+def forecast_asked(page: Page, server: Server, token: str) -> dict:
+    """Submit the form and return what GET /api/staffing says for the query the page sent."""
+    with page.expect_request(lambda r: "/api/staffing?" in r.url) as asked:
+        page.click("#staffing-form button[type=submit]")
+    query = dict(parse_qsl(urlsplit(asked.value.url).query))
+    with server.http() as http:
+        return http.get("/api/staffing", params=query, headers={"Authorization": f"Bearer {token}"}).json()
 
 
 def test_heat_map_and_table_show_the_forecast(server: Server, pages: Pages) -> None:
     store(server.settings.database_url, seeded_week(start=a_week_ago()))
     lead = server.new_operator(role="supervisor", name="Lee Lead")
-    with server.http() as http:
-        api = http.get("/api/staffing", params=week_window(),
-                       headers={"Authorization": f"Bearer {lead['token']}"}).json()
-    peak = max(c["operators"] for c in api["cells"])
-    assert peak >= 4
-
     page = pages.open(f"{server.base_url}/supervisor", init_script="Object.defineProperty(Intl.DateTimeFormat"
                       ".prototype, 'resolvedOptions', {value: () => ({timeZone: 'UTC'})});")
     sign_in(page, lead["operator"]["email"])
     summary = page.locator("#staffing-summary")
     expect(summary).to_contain_text("Peak")  # the default window (4 weeks) first
     page.select_option("#staffing-form select[name=weeks]", "1")
-    page.click("#staffing-form button[type=submit]")
+    api = forecast_asked(page, server, lead["token"])
+    peak = max(c["operators"] for c in api["cells"])
+    assert peak >= 4
+    assert api["arrivals"] > 3000  # the whole seeded week but its first hour
     expect(summary).to_contain_text(f"Peak {peak} operators")
     expect(summary).to_contain_text(f"{api['arrivals']} conversations for people")
     tuesday_11 = api["cells"][1 * 24 + 11]["operators"]
@@ -55,10 +57,7 @@ def test_heat_map_and_table_show_the_forecast(server: Server, pages: Pages) -> N
     expect(page.locator("#staffing-table")).to_contain_text("Desk 1")
 
     page.fill("#staffing-form input[name=level]", "95")
-    page.click("#staffing-form button[type=submit]")
-    with server.http() as http:
-        strict = http.get("/api/staffing", params={**week_window(), "service_level": "0.95"},
-                          headers={"Authorization": f"Bearer {lead['token']}"}).json()
+    strict = forecast_asked(page, server, lead["token"])
     strict_peak = max(c["operators"] for c in strict["cells"])
     assert strict_peak > peak
     expect(summary).to_contain_text(f"Peak {strict_peak} operators")

@@ -23,6 +23,7 @@ export class StaffingPanel {
   query() {
     const f = this.form.elements;
     const end = new Date();
+    end.setUTCMinutes(0, 0, 0); // whole hours only: a partial hour would skew its hour of the week
     const start = new Date(end.getTime() - Number(f.weeks.value) * WEEK_MS);
     const params = new URLSearchParams({start: start.toISOString(), end: end.toISOString(),
       service_level: String(Number(f.level.value) / 100), answer_seconds: f.answer.value, tz: f.tz.value.trim()});
