@@ -113,38 +113,41 @@ class TwilioTransport:
         self.settings, self.client = settings, client
 
     async def send(self, message: OutgoingMessage) -> SendResult:
-        sid, token = self.settings.sms_account_sid, self.settings.sms_auth_token
-        if not sid or not token:
-            raise DeliveryError("SMS is not configured: set BATON_SMS_ACCOUNT_SID and BATON_SMS_AUTH_TOKEN",
-                                retryable=False)
-        sender = message.sender or self.settings.sms_from
-        if not sender:
-            raise DeliveryError("no number to send SMS from: set BATON_SMS_FROM", retryable=False)
-        url = f"{self.settings.sms_provider_url.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
         media, links = mms_split(message.files)
         text = "\n\n".join(part for part in (message.text, *(f.link_line() for f in links)) if part)
-        parts = split_text(text, SMS_LIMIT) or [""]
-        provider_id = None
-        for number, part in enumerate(parts, start=1):
-            data: dict[str, str | list[str]] = {"To": message.to, "From": sender, "Body": part}
-            if number == len(parts) and media:  # the pictures go with the last part
-                data["MediaUrl"] = [file.link() for file in media]
-            answer = await post_to_provider(self.client, "SMS provider", url, auth=(sid, token), data=data)
-            provider_id = provider_id or answer.get("sid")
-        return SendResult(provider_id=provider_id)
+        return SendResult(provider_id=await self._post(message.to, message.sender, text, media))
 
     async def send_notice(self, to: str, subject: str, text: str) -> str:
         """One SMS of our own from ``sms_from`` (a phone confirmation code, not a reply in a
         conversation; ``subject`` is a mail's, SMS has none); returns the provider's id.
         Undeliverable (503) when SMS is not configured or the provider does not take it: the caller
         is a request waiting for the answer, not the retrying outbound dispatcher."""
-        notice = OutgoingMessage(channel=Channel.sms, message_id=0, conversation_id=0, to=to, text=text,
-                                 automatic=True)
         try:
-            result = await self.send(notice)
+            provider_id = await self._post(to, None, text, [])
         except DeliveryError as exc:
             raise Undeliverable(f"the SMS could not be sent ({exc}); try again later") from exc
-        return result.provider_id or ""
+        return provider_id or ""
+
+    async def _post(self, to: str, sender: str | None, text: str, media: list[OutgoingFile]) -> str | None:
+        """Post ``text`` to the Messages resource (several messages when it is long, the pictures
+        with the last); the provider's id of the first."""
+        sid, token = self.settings.sms_account_sid, self.settings.sms_auth_token
+        if not sid or not token:
+            raise DeliveryError("SMS is not configured: set BATON_SMS_ACCOUNT_SID and BATON_SMS_AUTH_TOKEN",
+                                retryable=False)
+        sender = sender or self.settings.sms_from
+        if not sender:
+            raise DeliveryError("no number to send SMS from: set BATON_SMS_FROM", retryable=False)
+        url = f"{self.settings.sms_provider_url.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
+        parts = split_text(text, SMS_LIMIT) or [""]
+        provider_id = None
+        for number, part in enumerate(parts, start=1):
+            data: dict[str, str | list[str]] = {"To": to, "From": sender, "Body": part}
+            if number == len(parts) and media:  # the pictures go with the last part
+                data["MediaUrl"] = [file.link() for file in media]
+            answer = await post_to_provider(self.client, "SMS provider", url, auth=(sid, token), data=data)
+            provider_id = provider_id or answer.get("sid")
+        return provider_id
 
 
 MMS_TYPES = ("image/jpeg", "image/png", "image/gif")  # what MMS shows on every phone
