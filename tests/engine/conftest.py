@@ -168,7 +168,7 @@ def run_server(settings: Settings, bot: Bot | None, port: int | None = None) -> 
                                            ws="websockets-sansio", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # start-up imports and the index: slow on a loaded machine
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")

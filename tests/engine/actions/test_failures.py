@@ -70,13 +70,13 @@ def test_shop_stopped_lookup_says_so_and_a_retry_after_it_is_back_works(
 def test_shop_slower_than_the_timeout_then_retried_is_performed_once(shop_server: Server, shop: Shop) -> None:
     kim = shop_server.new_operator()
     cid = visitor_says(shop_server, LAMP)["conversation_id"]
-    shop.faults(delay_seconds=2.5)  # the engine waits 1 s
+    shop.faults(delay_seconds=4)  # the engine waits 1 s
     started = time.monotonic()
     view = _account(shop_server, kim, cid)
     assert (
         view["status"] == "unavailable" and view["detail"] == "the account system did not answer within 1 s"
     )
-    assert time.monotonic() - started < 2.5  # the console is answered without waiting for the shop
+    assert time.monotonic() - started < 4  # the console is answered without waiting for the shop
     failed = _act(shop_server, kim, cid, refund("LG-20417", "20.00", "Lamp base cracked"))
     assert failed["status"] == "failed" and "may or may not have gone through" in failed["error"]
     # the slow shop did perform it after the engine gave up: wait until it has recorded it
