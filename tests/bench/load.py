@@ -14,6 +14,11 @@ It talks to the server only as clients do (REST and WebSockets). Three kinds of 
 * ``sustained``: the same sockets; ``rate`` visitor messages a second for ``seconds``, sent on a
   fixed schedule (open loop: a slow server does not slow the sender), each timed to its owner's
   console; what has not arrived ``drain_seconds`` after the last send is reported as missing.
+
+One visitor driven question by question from the benchmark's process (:class:`Visitor`, which runs
+``python -m tests.bench.load visitor BASE_URL``): each line the parent writes is a command, each
+line the child writes back its result, so the parent can measure something of its own between two
+turns while the server is otherwise idle, and stay idle itself during a turn.
 """
 
 from __future__ import annotations
@@ -244,7 +249,76 @@ def run(spec: Spec, timeout: float = 900) -> dict[str, Any]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+class Visitor:
+    """One visitor in a process of its own, asked by this process (``open`` a conversation, ``ask``
+    a question and wait for the answer): a client whose framing and JSON never take the server's
+    interpreter when the server runs in this process."""
+
+    def __init__(self, base_url: str, timeout: float = 60) -> None:
+        self.timeout = timeout
+        self._child = subprocess.Popen([sys.executable, "-m", "tests.bench.load", "visitor", base_url],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+
+    def _call(self, command: dict[str, Any]) -> dict[str, Any]:
+        assert self._child.stdin is not None and self._child.stdout is not None
+        self._child.stdin.write(json.dumps(command) + "\n")
+        self._child.stdin.flush()
+        line = self._child.stdout.readline()  # blocks without the GIL: the server runs meanwhile
+        if not line:
+            raise RuntimeError(f"the visitor process stopped (exit code {self._child.wait(self.timeout)})")
+        return json.loads(line)
+
+    def open(self) -> None:
+        """A new conversation with its socket open (its first ``state`` frame read); the last one closed."""
+        self._call({"do": "open"})
+
+    def ask(self, question: str) -> tuple[float, str]:
+        """Send ``question`` and wait for the answer: seconds from the send to the answer frame, as the
+        visitor saw them, and the answer's role (``system`` when a person takes over)."""
+        done = self._call({"do": "ask", "text": question})
+        return done["seconds"], done["role"]
+
+    def close(self) -> None:
+        assert self._child.stdin is not None
+        self._child.stdin.close()
+        self._child.wait(self.timeout)
+
+    def __enter__(self) -> Visitor:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+async def serve_visitor(base_url: str) -> None:
+    """The child side of :class:`Visitor`: one JSON command a line on stdin, one JSON result a line on
+    stdout, until stdin closes."""
+    loop = asyncio.get_running_loop()
+    spec = Spec(kind="turns", base_url=base_url, conversations=1)
+    socket: ClientConnection | None = None
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            command = json.loads(line)
+            if command["do"] == "open":
+                if socket is not None:
+                    await socket.close()
+                _conversations, [socket] = await open_visitors(spec, http, claim=False)
+                result: dict[str, Any] = {"opened": True}
+            else:
+                assert socket is not None, "ask before open"
+                started = time.perf_counter()
+                await send(socket, command["text"], uuid.uuid4().hex)
+                frame = await frames_until(socket, answered)
+                result = {"seconds": time.perf_counter() - started, "role": frame["message"]["role"]}
+            print(json.dumps(result), flush=True)
+        if socket is not None:
+            await socket.close()
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["visitor"]:
+        asyncio.run(serve_visitor(sys.argv[2]))
+        return
     spec = Spec.model_validate_json(sys.stdin.read())
     result = asyncio.run(RUNS[spec.kind](spec))
     print(json.dumps(result))
