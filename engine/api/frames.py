@@ -56,6 +56,15 @@ class Subscribe(_In):
     after: Id = 0
 
 
+class Unsubscribe(_In):
+    """Stop following a conversation (the console closed it, or it left the lists shown), so a
+    long-lived console's socket does not follow every conversation it ever listed. The operator's own
+    conversations are always followed: an ``unsubscribe`` of one changes nothing."""
+
+    type: Literal["unsubscribe"]
+    conversation_id: Id
+
+
 class OperatorTyping(_In):
     type: Literal["typing"]
     on: bool
@@ -69,7 +78,8 @@ class OperatorRead(_In):
 
 
 VisitorFrame = Annotated[VisitorMessage | VisitorTyping | VisitorRead, Field(discriminator="type")]
-OperatorFrame = Annotated[Subscribe | OperatorTyping | OperatorRead, Field(discriminator="type")]
+OperatorFrame = Annotated[Subscribe | Unsubscribe | OperatorTyping | OperatorRead,
+                          Field(discriminator="type")]
 VISITOR_FRAMES: TypeAdapter[VisitorFrame] = TypeAdapter(VisitorFrame)
 OPERATOR_FRAMES: TypeAdapter[OperatorFrame] = TypeAdapter(OperatorFrame)
 

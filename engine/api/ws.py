@@ -43,6 +43,7 @@ from engine.api.frames import (
     Subscribe,
     TypingFrame,
     UnknownFrame,
+    Unsubscribe,
     VisitorMessage,
     VisitorRead,
     VisitorTyping,
@@ -248,16 +249,17 @@ async def visitor_socket(websocket: WebSocket, token: str = "", after: int = 0) 
 
 # --- operator -----------------------------------------------------------------------------------
 
-def _followed(session: Session, operator_id: int, resumed: list[int]) -> dict[int, int]:
+def _followed(session: Session, operator_id: int, resumed: list[int]) -> tuple[dict[int, int], set[int]]:
     """Conversation id -> last seq of those the socket follows from the start: the operator's own
-    (assigned), and those the console resumes (that exist)."""
+    (assigned), and those the console resumes (that exist); and which are the operator's own."""
     owned = select(Conversation.id, Conversation.last_seq).where(
         Conversation.assignee_id == operator_id, Conversation.state == State.assigned)
     found = {conversation_id: last_seq for conversation_id, last_seq in session.exec(owned).all()}
+    own = set(found)
     if resumed:
         named = select(Conversation.id, Conversation.last_seq).where(col(Conversation.id).in_(resumed))
         found.update(session.exec(named).all())
-    return found
+    return found, own
 
 
 def _conversation_of(stream: str) -> int | None:
@@ -290,6 +292,7 @@ async def operator_socket(websocket: WebSocket, token: str = "", resume: str = "
         return
     subscription = ctx.bus.subscribe(OPERATORS, operator_stream(operator_id))
     watched: dict[int, int] = {}  # conversation id -> last message seq sent (or to start after)
+    own: set[int] = set()  # the operator's own conversations: followed whatever the console asks
     started: set[int] = set()  # conversations this socket has sent a message of
     last_ids: dict[str, int] = {}  # stream -> id of the last bus event relayed, or followed from
     sending = asyncio.Lock()  # the replay and the live relay take turns, so seqs only go up
@@ -317,6 +320,15 @@ async def operator_socket(websocket: WebSocket, token: str = "", resume: str = "
                 relayed = MessageCreated(conversation_id=conversation_id, seq=message.seq, message=message)
             await websocket.send_text(frames.stamped(relayed, stream, event_id))
 
+    async def unwatch(conversation_id: int) -> None:
+        if conversation_id in own:  # always followed (a console may ask before its lists show it)
+            return
+        async with sending:  # not while a replay of it is being sent
+            watched.pop(conversation_id, None)
+            started.discard(conversation_id)
+            subscription.remove(conversation_stream(conversation_id))
+            subscription.remove(conversation_stream(conversation_id, internal=True))
+
     async def replay(conversation_id: int, after: int) -> None:
         """Everything after ``after`` this socket has not sent yet, then live events from there on.
         (What it did send, the client has: a lower ``after`` gets it from REST, not twice here.)"""
@@ -336,6 +348,10 @@ async def operator_socket(websocket: WebSocket, token: str = "", resume: str = "
                 return  # the same change also comes by the operators stream
             if event.assignee_id == operator_id and event.conversation_id not in watched:
                 watch(event.conversation_id, event.seq)
+            if event.assignee_id == operator_id and event.state == State.assigned:
+                own.add(event.conversation_id)
+            else:  # passed on or resolved: the console may stop following it now
+                own.discard(event.conversation_id)
         if isinstance(event, MessageCreated):
             async with sending:
                 last = watched.get(event.conversation_id, 0)
@@ -353,7 +369,8 @@ async def operator_socket(websocket: WebSocket, token: str = "", resume: str = "
         """Follow the operator's streams and conversations, send ``hello``, then what each resumed
         stream missed (or a ``resync`` naming those whose gap the bus no longer holds)."""
         resumed_ids = {c for c in map(_conversation_of, resumed) if c is not None}
-        followed = await ctx.read(_followed, operator_id, sorted(resumed_ids))
+        followed, owned = await ctx.read(_followed, operator_id, sorted(resumed_ids))
+        own.update(owned)
         for conversation_id, last_seq in followed.items():
             watch(conversation_id, last_seq)
         streams = [OPERATORS, operator_stream(operator_id)] + [
@@ -394,10 +411,12 @@ async def operator_socket(websocket: WebSocket, token: str = "", resume: str = "
             except (ServiceError, UnknownFrame) as exc:
                 await _error(websocket, str(getattr(exc, "message", exc)))
 
-    async def handle(frame: Subscribe | OperatorTyping | OperatorRead) -> None:
+    async def handle(frame: Subscribe | Unsubscribe | OperatorTyping | OperatorRead) -> None:
         match frame:
             case Subscribe():
                 await replay(frame.conversation_id, frame.after)
+            case Unsubscribe():
+                await unwatch(frame.conversation_id)
             case OperatorTyping():
                 await ctx.bus.publish(conversation_stream(frame.conversation_id),
                                       Typing(conversation_id=frame.conversation_id, role="operator",

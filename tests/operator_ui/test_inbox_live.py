@@ -102,3 +102,22 @@ def test_a_message_written_while_the_socket_was_down_reaches_the_row_on_reconnec
     expect(row.locator(".preview")).to_have_text("are you still there?")
     expect(row.locator(".unread-count")).to_have_text("2")
     assert len(routes) == 2 and "resume=" in routes[1].url  # it resumed; no list could be fetched
+
+
+def test_a_row_that_left_the_lists_is_unsubscribed(server: Server, pages: Pages) -> None:
+    """Bob's row was followed for its preview; a colleague claims him, the lists no longer show him,
+    and the console tells the socket to stop following him (``unsubscribe``)."""
+    console = pages.open(f"{server.base_url}/operator")
+    with console.expect_websocket(lambda ws: "/ws/operator" in ws.url) as opened:
+        bob, conversation_id = busy_operator_with_bob_queued(server, console)
+    socket = opened.value
+    sam = server.new_operator(name="Sam Rivera")
+
+    def unsubscribed(payload: str | bytes) -> bool:
+        frame = json.loads(payload)
+        return frame.get("type") == "unsubscribe" and frame.get("conversation_id") == conversation_id
+
+    with socket.expect_event("framesent", predicate=unsubscribed), server.http() as http:
+        http.post(f"/api/operator/conversations/{conversation_id}/claim",
+                  headers={"Authorization": f"Bearer {sam['token']}"}).raise_for_status()
+    expect(console.locator(".row", has_text="Bob")).to_have_count(0)

@@ -7,7 +7,8 @@
 // between them; a message or a read changes the row it belongs to in place. The socket sends the
 // messages of the conversations it follows (the operator's own and those opened), so the console
 // follows the rest of what it lists too (``subscribe`` from the seq the row was fetched at, the rows
-// of the queue and of the tab shown, up to FOLLOWS). What no event announces is looked for by a slow
+// of the queue and of the tab shown, up to FOLLOWS, and ``unsubscribe`` from those that left the
+// lists). What no event announces is looked for by a slow
 // fallback fetch: a conversation starting with the bot reaches the operators stream only once it is
 // offered or queued, and a search matches messages anywhere; so while the All tab, a search or a
 // filter is shown (or a row is not followed), the lists are fetched again every FALLBACK_MS.
@@ -104,7 +105,8 @@ export class Inbox {
     const results = await Promise.allSettled([...wanted].map(async (which) => {
       fetched[which] = await this.app.api.get(this.query(which));
     }));
-    if (results.some((r) => r.status === "rejected")) this.app.connectionProblem();
+    const complete = results.every((r) => r.status === "fulfilled");
+    if (!complete) this.app.connectionProblem();
     Object.assign(this.rows, fetched);
     this.counts = {queued: this.rows.queued.length, mine: this.rows.mine.length};
     const filtered = this.tab !== "all" && this.searching();
@@ -112,6 +114,7 @@ export class Inbox {
     document.getElementById("count-queued").textContent = String(this.counts.queued);
     document.getElementById("count-mine").textContent = String(this.counts.mine);
     this.render();
+    if (complete) this.release();
     this.follow();
   }
 
@@ -169,6 +172,22 @@ export class Inbox {
       if (!socket.send({type: "subscribe", conversation_id: id, after: this.lastSeq(id)})) return;
       this.followed.add(id);
       this.forPreview.add(id);
+    }
+  }
+
+  /** Stop following what left the lists (resolved, taken by a colleague, out of the tab shown), so
+   * the socket's FOLLOWS slots go to the rows shown; the open conversation and the operator's own
+   * stay followed (the engine refuses to drop those). Called only with every list fetched. */
+  release() {
+    const socket = this.app.socket;
+    if (this.followed === null || !socket?.isOpen) return;
+    const shown = new Set([...this.rows.queued, ...this.rows.mine, ...this.rows[this.tab]]
+      .filter((row) => row.conversation.state !== "resolved").map((row) => row.conversation.id));
+    for (const id of [...this.followed]) {
+      if (shown.has(id) || id === this.app.currentId) continue;
+      if (!socket.send({type: "unsubscribe", conversation_id: id})) return;
+      this.followed.delete(id);
+      this.forPreview.delete(id);
     }
   }
 
