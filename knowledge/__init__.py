@@ -26,6 +26,8 @@ _LAZY = {
     "Citation": "knowledge.answers",
     "compose": "knowledge.answers",
     "draft": "knowledge.answers",
+    "draft_builtin": "knowledge.answers",
+    "is_builtin": "knowledge.answers",
     "BUILTIN_MODEL": "knowledge.extractive",
     "register_builtin_provider": "knowledge.extractive",
     "NO_ANSWER": "knowledge.prompts",

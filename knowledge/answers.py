@@ -26,7 +26,7 @@ from typing import Any
 from knowledge.extractive import BUILTIN_MODEL, extractive_reply, register_builtin_provider
 from knowledge.promises import promises, promises_person, remove_promises
 from knowledge.prompts import NO_ANSWER, Task, build_messages, passage_heading
-from knowledge.retrieval import Retrieval
+from knowledge.retrieval import Hit, Retrieval
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +79,35 @@ async def draft(kind: Task, question: str, retrieval: Retrieval, history: Iterab
     ``kind="continuation"`` follows on from the whole conversation (``question`` is the
     visitor's last message; it may be empty when ``history`` already ends with it).
     ``for_operator=False`` is the bot's own answer (what ``compose`` sends)."""
+    hits, messages = _prompt(kind, question, retrieval, history, for_operator)
+    text, used = await _generate(messages, model or BUILTIN_MODEL, timeout, litellm_kwargs)
+    return _shaped(kind, text, used, hits, retrieval, for_operator)
+
+
+def is_builtin(model: str | None, litellm_kwargs: dict[str, Any]) -> bool:
+    """Whether :func:`draft` would answer with the built-in provider, in-process."""
+    return (model or BUILTIN_MODEL) == BUILTIN_MODEL and not litellm_kwargs
+
+
+def draft_builtin(kind: Task, question: str, retrieval: Retrieval, history: Iterable[Any] = (), *,
+                  for_operator: bool = True) -> Answer:
+    """:func:`draft` through the built-in provider as a plain call: CPU only, for a caller that runs
+    it in a worker thread rather than on its event loop (the operator's drafts)."""
+    hits, messages = _prompt(kind, question, retrieval, history, for_operator)
+    return _shaped(kind, extractive_reply(messages), BUILTIN_MODEL, hits, retrieval, for_operator)
+
+
+def _prompt(kind: Task, question: str, retrieval: Retrieval, history: Iterable[Any],
+            for_operator: bool) -> tuple[list[Hit], list[dict[str, str]]]:
     hits = retrieval.hits[:MAX_PASSAGES]
     passages = [(passage_heading(hit.chunk.title, hit.chunk.heading_path), hit.chunk.text) for hit in hits]
-    messages = build_messages(question, passages, history, task=kind, for_operator=for_operator)
-    model = model or BUILTIN_MODEL
-    text, used = await _generate(messages, model, timeout, litellm_kwargs)
+    return hits, build_messages(question, passages, history, task=kind, for_operator=for_operator)
+
+
+def _shaped(kind: Task, text: str, used: str, hits: list[Hit], retrieval: Retrieval,
+            for_operator: bool) -> Answer:
+    """The model's ``text`` as an :class:`Answer`: its citations, the false-promise guard, and the
+    confidence."""
     no_answer = text.strip().startswith(NO_ANSWER) or not text.strip()
     cited = sorted({int(n) for n in CITATION.findall(text) if 1 <= int(n) <= len(hits)})
     if not cited and not no_answer and hits:
@@ -111,7 +135,7 @@ async def draft(kind: Task, question: str, retrieval: Retrieval, history: Iterab
 async def _generate(messages: list[dict[str, str]], model: str, timeout: float,
                     litellm_kwargs: dict[str, Any]) -> tuple[str, str]:
     """(text, model that produced it); any failure of a real model falls back to the built-in."""
-    if model == BUILTIN_MODEL and not litellm_kwargs:
+    if is_builtin(model, litellm_kwargs):
         return extractive_reply(messages), BUILTIN_MODEL
     import litellm
 

@@ -12,7 +12,11 @@ import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
 
+from sqlalchemy import Row
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from engine.models import CannedResponse, Contact, Conversation, Message, Operator, Role, Visibility
@@ -104,11 +108,16 @@ def values_for(session: Session, conversation_id: int, operator_id: int | None) 
                                                    Message.role == Role.visitor,
                                                    Message.visibility == Visibility.public)
                         .order_by(col(Message.seq))).all()
+    return values(conversation_id, contact.name if contact else None, contact.email if contact else None,
+                  operator.name if operator else None, said)
+
+
+def values(conversation_id: int, contact_name: str | None, contact_email: str | None,
+           operator_name: str | None, said: Iterable[str]) -> dict[str, str | None]:
+    """The placeholders' values from what was read (``said``: the visitor's public words, in order)."""
     orders = order_numbers(said)
-    return {"contact.name": contact.name if contact else None,
-            "contact.email": contact.email if contact else None,
-            "operator.name": operator.name if operator else None, "conversation.id": str(conversation_id),
-            "order.number": orders[-1] if orders else None}
+    return {"contact.name": contact_name, "contact.email": contact_email, "operator.name": operator_name,
+            "conversation.id": str(conversation_id), "order.number": orders[-1] if orders else None}
 
 
 def render(session: Session, canned_id: int, conversation_id: int, operator_id: int | None) -> str:
@@ -132,9 +141,22 @@ def _tokens(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text) if len(w) > 2}
 
 
+class Reply(Protocol):
+    """What matching reads of a canned reply: a ``CannedResponse``, or its row as :func:`replies` reads it."""
+
+    @property
+    def shortcut(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def tags(self) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class Match:
-    canned: CannedResponse
+    canned: Reply
     score: float
 
 
@@ -168,20 +190,36 @@ def search(session: Session, query: str = "", limit: int = 20) -> list[CannedRes
     return [m.canned for m in rank(session.exec(select(CannedResponse)).all(), query)[:limit]]
 
 
-def _share(said: set[str], words: set[str]) -> float:
+_CANNED = CannedResponse.__table__  # type: ignore[attr-defined]
+_REPLIES = core_select(_CANNED.c.shortcut, _CANNED.c.title, _CANNED.c.text, _CANNED.c.tags)
+
+
+def replies(session: Session) -> list[Row[tuple[str, str, str, list[str]]]]:
+    """Every canned reply as a plain row (what :func:`best_for` reads), without ORM objects: drafting
+    reads them for every visitor message."""
+    return list(session.connection().execute(_REPLIES).all())
+
+
+def _share(said: frozenset[str], words: frozenset[str]) -> float:
     return len(said & words) / len(words) if words else 0.0
 
 
-def best_for(items: Sequence[CannedResponse], visitor_text: str, minimum: float = 0.2) -> Match | None:
+@lru_cache(maxsize=4096)
+def _reply_words(title: str, tags: tuple[str, ...], text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A canned reply's (title and tags, text) words: read once per version of the reply and
+    process, not once per visitor message times every reply."""
+    return frozenset(_tokens(f"{title} {' '.join(tags)}")), frozenset(_tokens(text))
+
+
+def best_for(items: Sequence[Reply], visitor_text: str, minimum: float = 0.2) -> Match | None:
     """The canned reply whose words overlap most with what the visitor said (share of the canned
     title and tags words present, weighted with the text's, 0..1), or None below ``minimum``."""
-    said = _tokens(visitor_text)
+    said = frozenset(_tokens(visitor_text))
     if not said:
         return None
     best, best_score = None, 0.0
     for item in items:
-        key = _tokens(f"{item.title} {' '.join(item.tags)}")
-        body = _tokens(item.text)
+        key, body = _reply_words(item.title, tuple(item.tags), item.text)
         if not key and not body:
             continue
         score = 0.7 * _share(said, key) + 0.3 * _share(said, body)

@@ -35,17 +35,31 @@ import difflib
 import importlib
 import logging
 import re
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import func
+from sqlalchemy import Table, bindparam, func, insert
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.bus import conversation_stream
 from engine.events import DraftCreated
-from engine.models import CannedResponse, Conversation, Draft, DraftKind, Message, Role, State, Visibility
+from engine.models import (
+    Contact,
+    Conversation,
+    Draft,
+    DraftKind,
+    Message,
+    Operator,
+    Role,
+    State,
+    Visibility,
+    utcnow,
+)
 from engine.service import account as account_context
 from engine.service import canned
 from engine.service.runtime import Outbox, ServiceContext
@@ -67,7 +81,7 @@ class DraftInput:
     question: str
     history: list[dict[str, str]]  # public turns before the message, oldest first
     values: dict[str, str | None]  # canned placeholders for this conversation and its owner
-    canned: list[CannedResponse] = field(default_factory=list)
+    canned: Sequence[canned.Reply] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -80,27 +94,54 @@ class Suggestion:
     weak: bool = False  # the bot judged it too weak to send on its own
 
 
+# --- what drafting reads and writes, as SQLAlchemy Core statements ---------------------------------
+# Every visitor message in a conversation a person has is drafted for, on the same worker as its
+# delivery: as statements built once, without ORM objects (docs/scaling.md, the fourth pass: the
+# drafts' ORM reads and writes were a quarter of the worker's GIL, and the message writes waited
+# behind them).
+
+_CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
+_MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
+_CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
+_OPERATOR: Table = Operator.__table__  # type: ignore[attr-defined]
+_DRAFT: Table = Draft.__table__  # type: ignore[attr-defined]
+# the conversation's state, and whom the canned placeholders name (the contact, the owner)
+_HEAD = (core_select(_CONVERSATION.c.state, _CONTACT.c.name.label("contact_name"),
+                     _CONTACT.c.email.label("contact_email"), _OPERATOR.c.name.label("operator_name"))
+         .select_from(_CONVERSATION.outerjoin(_CONTACT, _CONTACT.c.id == _CONVERSATION.c.contact_id)
+                      .outerjoin(_OPERATOR, _OPERATOR.c.id == _CONVERSATION.c.assignee_id))
+         .where(_CONVERSATION.c.id == bindparam("conversation")))
+# the public turns, oldest first: the message drafted for, its history, and the visitor's words
+# (the order numbers they gave)
+_TURNS = (core_select(_MESSAGE.c.id, _MESSAGE.c.seq, _MESSAGE.c.role, _MESSAGE.c.text)
+          .where(_MESSAGE.c.conversation_id == bindparam("conversation"),
+                 _MESSAGE.c.visibility == Visibility.public.value,
+                 _MESSAGE.c.role.in_([role.value for role in TURN_ROLES]))
+          .order_by(_MESSAGE.c.seq))
+_KINDS = core_select(_DRAFT.c.kind).where(_DRAFT.c.message_id == bindparam("message"))
+_ADD_DRAFTS = insert(_DRAFT).returning(_DRAFT.c.id, sort_by_parameter_order=True)
+
+
 def draft_input(session: Session, conversation_id: int, message_id: int | None,
                 history_turns: int) -> DraftInput | None:
     """None when there is nothing to draft: a person does not have the conversation, there is no
-    visitor message, or this one already has drafts."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.state not in HUMAN_STATES:
+    visitor message, or this one already has drafts. Four statements (the conversation with its
+    contact and owner, its public turns, the message's drafts, the canned replies)."""
+    connection = session.connection()
+    head = connection.execute(_HEAD, {"conversation": conversation_id}).first()
+    if head is None or head.state not in HUMAN_STATES:
         return None
-    public = (Message.conversation_id == conversation_id, Message.visibility == Visibility.public)
-    query = select(Message).where(*public, Message.role == Role.visitor)
-    query = query.where(Message.id == message_id) if message_id is not None else \
-        query.order_by(col(Message.seq).desc())
-    message = session.exec(query).first()
-    if message is None or session.exec(select(Draft.id).where(Draft.message_id == message.id)).first():
+    turns = connection.execute(_TURNS, {"conversation": conversation_id}).all()
+    said = [turn for turn in turns if turn.role == Role.visitor]
+    chosen = said[-1] if message_id is None and said else next((t for t in said if t.id == message_id), None)
+    if chosen is None or connection.execute(_KINDS, {"message": chosen.id}).first() is not None:
         return None
-    earlier = session.exec(select(Message).where(*public, col(Message.seq) < message.seq,
-                                                 col(Message.role).in_(list(TURN_ROLES)))
-                           .order_by(col(Message.seq).desc()).limit(history_turns)).all()
-    history = [{"role": TURN_ROLES[Role(m.role)], "text": m.text} for m in reversed(earlier)]
-    return DraftInput(conversation_id, message.id, message.text, history,
-                      canned.values_for(session, conversation_id, conversation.assignee_id),
-                      list(session.exec(select(CannedResponse)).all()))
+    before = [turn for turn in turns if turn.seq < chosen.seq]
+    history = [{"role": TURN_ROLES[Role(turn.role)], "text": turn.text}
+               for turn in before[max(0, len(before) - history_turns):]] if history_turns > 0 else []
+    values = canned.values(conversation_id, head.contact_name, head.contact_email, head.operator_name,
+                           [turn.text for turn in said])
+    return DraftInput(conversation_id, chosen.id, chosen.text, history, values, canned.replies(session))
 
 
 def _citations(answer: Any) -> list[dict[str, Any]]:
@@ -111,22 +152,52 @@ def _citations(answer: Any) -> list[dict[str, Any]]:
 async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = None,
                   **litellm_kwargs: Any) -> list[Suggestion]:
     """The drafts for one visitor message (an answer only when the knowledge base has one; a
-    canned reply only when one matches and all its placeholders have values)."""
+    canned reply only when one matches and all its placeholders have values). With the built-in
+    provider everything after the retrieval is CPU, done in one worker thread rather than on the
+    event loop: the thread yields the GIL every switch interval, so the deliveries of other
+    messages are not held behind a composition."""
     import knowledge
 
-    # The answer path imports litellm (seconds): do that once in a thread, never on the event loop.
-    await anyio.to_thread.run_sync(importlib.import_module, "knowledge.answers")
+    if "knowledge.answers" not in sys.modules:  # it imports litellm (seconds): never on the event loop
+        await anyio.to_thread.run_sync(importlib.import_module, "knowledge.answers")
     model = model or ctx.settings.llm_model
-    timeout = ctx.settings.llm_timeout_seconds
+    vector = None
     if ctx.bot is not None:  # retrieved once, as the message came in (Bot.prefetch), else batched now
-        retrieval, _vector = await ctx.bot.retrieved(data.question)
+        retrieval, vector = await ctx.bot.retrieved(data.question)
     else:
         retrieval = knowledge.Retrieval(query=data.question, hits=[], confidence=0.0)
+    history = [*data.history, {"role": "user", "text": data.question}]
+    if knowledge.is_builtin(model, litellm_kwargs):
+        def composed() -> list[Suggestion]:
+            answer = knowledge.draft_builtin("answer", data.question, retrieval, data.history)
+            follow = knowledge.draft_builtin("continuation", "", retrieval, history)
+            return _suggestions(ctx, data, answer, follow, vector)
+
+        suggestions = await anyio.to_thread.run_sync(composed)
+    else:
+        timeout = ctx.settings.llm_timeout_seconds
+        answer = await knowledge.draft("answer", data.question, retrieval, data.history, model, timeout,
+                                       **litellm_kwargs)
+        follow = await knowledge.draft("continuation", "", retrieval, history, model, timeout,
+                                       **litellm_kwargs)
+        suggestions = await anyio.to_thread.run_sync(_suggestions, ctx, data, answer, follow, vector)
+    # Account context (engine.service.account): the order's real status and dates from the shop's
+    # integration, as a draft of its own; none without an integration or when it does not answer.
+    order_status = await account_context.draft_text(ctx, data.conversation_id)
+    if order_status:
+        suggestions.append(Suggestion(DraftKind.account, order_status, [], "integration"))
+    return suggestions
+
+
+def _suggestions(ctx: ServiceContext, data: DraftInput, answer: Any, follow: Any,
+                 vector: Any) -> list[Suggestion]:
+    """The answer, the canned reply and the follow-up as drafts, each judged by the bot's detector
+    (blocking: run in a worker thread). ``vector``: the question's embedding from its retrieval."""
+    import knowledge
+
     suggestions = []
-    answer = await knowledge.draft("answer", data.question, retrieval, data.history, model, timeout,
-                                   **litellm_kwargs)
     if not answer.no_answer:
-        weak = await anyio.to_thread.run_sync(too_weak_to_send, ctx, data, answer.text, answer.confidence)
+        weak = too_weak_to_send(ctx, data, answer.text, answer.confidence, vector)
         suggestions.append(Suggestion(DraftKind.answer, answer.text, _citations(answer), answer.model,
                                       round(answer.confidence, 4), weak))
     match = canned.best_for(data.canned, data.question)
@@ -141,34 +212,28 @@ async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = Non
                 suggestions.append(Suggestion(
                     DraftKind.canned, text, [{"canned": best.shortcut, "title": best.title}],
                     f"canned:{best.shortcut}", round(match.score, 4)))
-    history = [*data.history, {"role": "user", "text": data.question}]
-    follow = await knowledge.draft("continuation", "", retrieval, history, model, timeout, **litellm_kwargs)
     if follow.text:  # a follow-up that passes on a passage is as weak as that passage's answer
-        weak = bool(follow.citations) and await anyio.to_thread.run_sync(
-            too_weak_to_send, ctx, data, follow.text, follow.confidence)
+        weak = bool(follow.citations) and too_weak_to_send(ctx, data, follow.text, follow.confidence, vector)
         suggestions.append(Suggestion(DraftKind.continuation, follow.text, _citations(follow), follow.model,
                                       round(follow.confidence, 4), weak))
-    # Account context (engine.service.account): the order's real status and dates from the shop's
-    # integration, as a draft of its own; none without an integration or when it does not answer.
-    order_status = await account_context.draft_text(ctx, data.conversation_id)
-    if order_status:
-        suggestions.append(Suggestion(DraftKind.account, order_status, [], "integration"))
     return suggestions
 
 
 def store(session: Session, outbox: Outbox, data: DraftInput, suggestions: list[Suggestion]) -> list[Draft]:
-    """Keep the drafts (once per message and kind) and announce them to operators only."""
-    taken = set(session.exec(select(Draft.kind).where(Draft.message_id == data.message_id)).all())
-    stored = []
-    for s in suggestions:
-        if s.kind in taken:
-            continue
-        draft = Draft(conversation_id=data.conversation_id, message_id=data.message_id, kind=s.kind,
-                      text=s.text, citations=s.citations, model=s.model, confidence=s.confidence,
-                      weak=s.weak)
-        session.add(draft)
-        session.flush()
-        stored.append(draft)
+    """Keep the drafts (once per message and kind: one INSERT for them all) and announce them to
+    operators only."""
+    connection = session.connection()
+    taken = set(connection.execute(_KINDS, {"message": data.message_id}).scalars())
+    now = utcnow()
+    rows = [{"conversation_id": data.conversation_id, "message_id": data.message_id, "kind": s.kind.value,
+             "text": s.text, "citations": s.citations, "model": s.model, "confidence": s.confidence,
+             "weak": s.weak, "created_at": now, "used_message_id": None, "edit_ratio": None, "used": False}
+            for s in suggestions if s.kind not in taken]
+    if not rows:
+        return []
+    ids = connection.execute(_ADD_DRAFTS, rows).scalars().all()
+    stored = [Draft(id=draft_id, **row) for draft_id, row in zip(ids, rows, strict=True)]
+    for draft in stored:
         outbox.add(conversation_stream(data.conversation_id, internal=True), DraftCreated(
             conversation_id=data.conversation_id, draft_id=draft.id, text=draft.text,
             meta={"kind": draft.kind, "message_id": data.message_id, "citations": draft.citations,
@@ -240,9 +305,11 @@ def edit_ratio(draft: str, sent: str) -> float:
     return 1.0 - difflib.SequenceMatcher(None, *words, autojunk=False).ratio()
 
 
-def too_weak_to_send(ctx: ServiceContext, data: DraftInput, text: str, confidence: float) -> bool:
+def too_weak_to_send(ctx: ServiceContext, data: DraftInput, text: str, confidence: float,
+                     vector: Any = None) -> bool:
     """The bot's own judgement of an answer: its detector's low-confidence score at the threshold
-    where it would hand over rather than send it (blocking: the detector embeds the question)."""
+    where it would hand over rather than send it (blocking: the detector analyses the question, and
+    embeds it unless ``vector``, its embedding from the retrieval, is given)."""
     if ctx.bot is None:
         return False
     import handoff
@@ -250,7 +317,7 @@ def too_weak_to_send(ctx: ServiceContext, data: DraftInput, text: str, confidenc
     turns = [handoff.Turn(role=t["role"], text=t["text"]) for t in data.history]  # type: ignore[arg-type]
     turns += [handoff.Turn(role="user", text=data.question), handoff.Turn(role="bot", text=text,
                                                                           confidence=confidence)]
-    decision = ctx.bot.detector.decide(handoff.Transcript(turns=turns))
+    decision = ctx.bot.detector.decide(handoff.Transcript(turns=turns), vector)
     return decision.scores.get("low_confidence", 0.0) >= ctx.bot.detector.config.low_confidence.escalate_at
 
 
