@@ -1,11 +1,13 @@
 // The admin page: operators (invite, role, skills and languages, capacity, team, deactivate), teams
 // (skills, overflow target and timeout) and canned replies (create, edit, search by any part of the
 // shortcut), each change sent with PATCH and audited by the engine. Another admin's change arrives
-// as roster.updated on the operator WebSocket and redraws the tables.
+// as roster.updated on the operator WebSocket and redraws the tables; what an admin has changed and
+// not saved survives the redraw (unsaved.js), and a Save sends only the fields they changed.
 import {Api, LiveSocket, showConnection} from "./api.js";
 import {clearSession, loadSession, signIn} from "./auth.js";
 import {dateTime, fill, h} from "./dom.js";
 import {renderHours} from "./hours-admin.js";
+import {changes, pending, redraw, settle, show} from "./unsaved.js";
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const idOrNull = (value) => (value === "" ? null : Number(value));
@@ -15,6 +17,9 @@ class Admin {
     this.session = session;
     this.api = new Api("", session.token, () => this.signOut());
     this.teams = [];
+    this.refreshing = null;  // the refresh running now, if any
+    this.again = false;  // another was asked for while it ran
+    this.cannedAsked = 0;  // the latest canned list asked for: an older answer is not drawn over it
   }
 
   async start() {
@@ -40,7 +45,27 @@ class Admin {
     }).start();
   }
 
-  async refresh() {
+  /** Redraw everything from the engine. Calls while one runs coalesce into one more run after it,
+   * so the last drawing always comes from data fetched after the last call, and two refreshes
+   * never interleave their drawing. */
+  refresh() {
+    this.again = true;
+    if (!this.refreshing) {
+      this.refreshing = (async () => {
+        try {
+          while (this.again) {
+            this.again = false;
+            await this.load();
+          }
+        } finally {
+          this.refreshing = null;
+        }
+      })();
+    }
+    return this.refreshing;
+  }
+
+  async load() {
     const [operators, teams, audit] = await Promise.all([this.api.get("/api/admin/operators"),
       this.api.get("/api/admin/teams"), this.api.get("/api/admin/audit?limit=15")]);
     this.teams = teams;
@@ -55,22 +80,25 @@ class Admin {
   renderHandoff(settings) {
     const f = document.getElementById("handoff-form").elements;
     for (const signal of ["low_confidence", "explicit_request", "frustration"]) {
-      f[`${signal}.offer_at`].value = settings[signal].offer_at;
-      f[`${signal}.escalate_at`].value = settings[signal].escalate_at;
+      show(f[`${signal}.offer_at`], settings[signal].offer_at);
+      show(f[`${signal}.escalate_at`], settings[signal].escalate_at);
     }
-    f.vip_escalate.checked = settings.vip_escalate;
-    f.topics.value = settings.always_human_topics.join(", ");
+    show(f.vip_escalate, settings.vip_escalate);
+    show(f.topics, settings.always_human_topics.join(", "));
     document.getElementById("handoff-saved").textContent = settings.saved_to
       ? `Kept in ${settings.saved_to}.` : "Applied to this server until it restarts (set BATON_HANDOFF_CONFIG to keep them).";
   }
 
-  /** PATCH ``path`` with ``body``; errors (the engine says what is wrong) go to ``errorId``. */
-  async save(path, body, errorId, row) {
+  /** PATCH ``path`` with the fields of ``row`` the admin changed (``encode``: see unsaved.changes);
+   * errors (the engine says what is wrong) go to ``errorId`` and the edits stay for a retry. */
+  async save(path, row, encode, errorId) {
     const error = document.getElementById(errorId);
     error.textContent = "";
+    const sent = pending(row);
     try {
-      await this.api.request("PATCH", path, body);
-      row?.classList.add("saved");
+      await this.api.request("PATCH", path, {...changes(row, encode), reason: "admin page"});
+      settle(sent);
+      row.classList.add("saved");
       await this.refresh();
       return true;
     } catch (failure) {
@@ -86,62 +114,66 @@ class Admin {
   }
 
   renderOperators(operators) {
-    fill(document.getElementById("operator-rows"), operators.map((o) => {
-      const role = h("select", {"aria-label": `Role of ${o.name}`}, ["operator", "supervisor", "admin"].map((r) =>
-        h("option", {value: r, text: r, selected: r === o.role})));
-      const skills = h("input", {value: o.skills.join(", "), "aria-label": `Skills of ${o.name}`});
-      const capacity = h("input", {type: "number", min: 0, max: 100, value: String(o.capacity), "aria-label": `Capacity of ${o.name}`});
+    redraw(document.getElementById("operator-rows"), operators.map((o) => {
+      const role = h("select", {name: "role", "aria-label": `Role of ${o.name}`}, ["operator", "supervisor", "admin"]
+        .map((r) => h("option", {value: r, text: r, selected: r === o.role})));
       const team = this.teamSelect(o.team_id);
+      team.name = "team";
       team.setAttribute("aria-label", `Team of ${o.name}`);
-      const active = h("input", {type: "checkbox", checked: o.active, "aria-label": `${o.name} is active`});
       const row = h("tr", {dataset: {operatorId: String(o.id)}},
         h("td", {}, h("strong", {text: o.name}), h("div", {class: "muted", text: o.email})),
-        h("td", {}, role), h("td", {}, skills), h("td", {}, capacity), h("td", {}, team), h("td", {}, active),
-        h("td", {}, h("button", {type: "button", class: "secondary", text: "Save", onclick: () => {
-          const teamId = idOrNull(team.value);
-          this.save(`/api/admin/operators/${o.id}`, {role: role.value, skills: list(skills.value),
-            capacity: capacity.value === "" ? null : Number(capacity.value), active: active.checked,
-            ...(teamId === null ? {clear_team: true} : {team_id: teamId}), reason: "admin page"}, "operator-error", row);
-        }})));
+        h("td", {}, role), h("td", {}, h("input", {name: "skills", value: o.skills.join(", "), "aria-label": `Skills of ${o.name}`})),
+        h("td", {}, h("input", {name: "capacity", type: "number", min: 0, max: 100, value: String(o.capacity),
+          "aria-label": `Capacity of ${o.name}`})),
+        h("td", {}, team),
+        h("td", {}, h("input", {name: "active", type: "checkbox", checked: o.active, "aria-label": `${o.name} is active`})),
+        h("td", {}, h("button", {type: "button", class: "secondary", text: "Save", onclick: () =>
+          this.save(`/api/admin/operators/${o.id}`, row, {role: (f) => ({role: f.value}),
+            skills: (f) => ({skills: list(f.value)}),
+            capacity: (f) => ({capacity: f.value === "" ? null : Number(f.value)}),
+            team: (f) => (idOrNull(f.value) === null ? {clear_team: true} : {team_id: idOrNull(f.value)}),
+            active: (f) => ({active: f.checked})}, "operator-error")})));
       return row;
-    }));
+    }), (row) => row.dataset.operatorId);
   }
 
   renderTeams(teams) {
-    fill(document.getElementById("team-rows"), teams.length ? teams.map((t) => {
-      const skills = h("input", {value: t.skills.join(", "), "aria-label": `Skills of ${t.name}`});
+    redraw(document.getElementById("team-rows"), teams.length ? teams.map((t) => {
       const backup = this.teamSelect(t.backup_team_id, {none: "Nobody", exclude: t.id});
+      backup.name = "backup";
       backup.setAttribute("aria-label", `${t.name} overflows to`);
-      const after = h("input", {type: "number", min: 0, max: 86400, value: t.overflow_after_seconds ?? "",
-        "aria-label": `${t.name} overflows after seconds`});
-      const row = h("tr", {dataset: {teamId: String(t.id)}}, h("td", {text: t.name}), h("td", {}, skills),
-        h("td", {}, backup), h("td", {}, after),
-        h("td", {}, h("button", {type: "button", class: "secondary", text: "Save", onclick: () => {
-          const backupId = idOrNull(backup.value);
-          this.save(`/api/admin/teams/${t.id}`, {skills: list(skills.value),
-            ...(backupId === null ? {clear_backup: true} : {backup_team_id: backupId}),
-            ...(after.value === "" ? {} : {overflow_after_seconds: Number(after.value)}), reason: "admin page"},
-          "team-error", row);
-        }})));
+      const row = h("tr", {dataset: {teamId: String(t.id)}}, h("td", {text: t.name}),
+        h("td", {}, h("input", {name: "skills", value: t.skills.join(", "), "aria-label": `Skills of ${t.name}`})),
+        h("td", {}, backup),
+        h("td", {}, h("input", {name: "after", type: "number", min: 0, max: 86400, value: t.overflow_after_seconds ?? "",
+          "aria-label": `${t.name} overflows after seconds`})),
+        h("td", {}, h("button", {type: "button", class: "secondary", text: "Save", onclick: () =>
+          this.save(`/api/admin/teams/${t.id}`, row, {skills: (f) => ({skills: list(f.value)}),
+            backup: (f) => (idOrNull(f.value) === null ? {clear_backup: true} : {backup_team_id: idOrNull(f.value)}),
+            after: (f) => (f.value === "" ? {} : {overflow_after_seconds: Number(f.value)})}, "team-error")})));
       return row;
-    }) : h("tr", {}, h("td", {colspan: 5, class: "muted", text: "No teams yet."})));
+    }) : [h("tr", {}, h("td", {colspan: 5, class: "muted", text: "No teams yet."}))], (row) => row.dataset.teamId);
   }
 
   async renderCanned() {
+    const asked = ++this.cannedAsked;
     const q = document.getElementById("canned-search").value.trim();
     const replies = q ? await this.api.get(`/api/operator/canned?q=${encodeURIComponent(q)}`)
       : await this.api.get("/api/admin/canned");
-    fill(document.getElementById("canned-rows"), replies.length ? replies.map((c) => {
-      const shortcut = h("input", {value: c.shortcut, "aria-label": `Shortcut of ${c.title}`});
-      const title = h("input", {value: c.title, "aria-label": `Title of ${c.shortcut}`});
-      const text = h("textarea", {"aria-label": `Text of ${c.shortcut}`});
+    if (asked !== this.cannedAsked) return;  // a newer search or refresh asked since: its answer is drawn
+    redraw(document.getElementById("canned-rows"), replies.length ? replies.map((c) => {
+      const text = h("textarea", {name: "text", "aria-label": `Text of ${c.shortcut}`});
       text.value = c.text;
-      const row = h("tr", {dataset: {cannedId: String(c.id)}}, h("td", {}, shortcut), h("td", {}, title), h("td", {}, text),
+      const row = h("tr", {dataset: {cannedId: String(c.id)}},
+        h("td", {}, h("input", {name: "shortcut", value: c.shortcut, "aria-label": `Shortcut of ${c.title}`})),
+        h("td", {}, h("input", {name: "title", value: c.title, "aria-label": `Title of ${c.shortcut}`})),
+        h("td", {}, text),
         h("td", {}, h("button", {type: "button", class: "secondary", text: "Save", onclick: () =>
-          this.save(`/api/admin/canned/${c.id}`, {shortcut: shortcut.value.trim(), title: title.value.trim(),
-            text: text.value, reason: "admin page"}, "canned-error", row)})));
+          this.save(`/api/admin/canned/${c.id}`, row, {shortcut: (f) => ({shortcut: f.value.trim()}),
+            title: (f) => ({title: f.value.trim()}), text: (f) => ({text: f.value})}, "canned-error")})));
       return row;
-    }) : h("tr", {}, h("td", {colspan: 4, class: "muted", text: q ? `No reply matches ${q}.` : "No canned replies yet."})));
+    }) : [h("tr", {}, h("td", {colspan: 4, class: "muted", text: q ? `No reply matches ${q}.` : "No canned replies yet."}))],
+    (row) => row.dataset.cannedId);
   }
 
   renderAudit(entries, operators) {
@@ -180,10 +212,13 @@ class Admin {
       const pair = (signal) => ({offer_at: Number(f[`${signal}.offer_at`].value), escalate_at: Number(f[`${signal}.escalate_at`].value)});
       const error = document.getElementById("handoff-error");
       error.textContent = "";
+      const sent = pending(event.target);
       try {
-        this.renderHandoff(await this.api.request("PUT", "/api/admin/handoff", {low_confidence: pair("low_confidence"),
+        const stored = await this.api.request("PUT", "/api/admin/handoff", {low_confidence: pair("low_confidence"),
           explicit_request: pair("explicit_request"), frustration: pair("frustration"), vip_escalate: f.vip_escalate.checked,
-          always_human_topics: list(f.topics.value), reason: "admin page"}));
+          always_human_topics: list(f.topics.value), reason: "admin page"});
+        settle(sent);
+        this.renderHandoff(stored);
         await this.refresh();
       } catch (failure) {
         error.textContent = failure.message;

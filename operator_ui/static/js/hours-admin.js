@@ -3,8 +3,11 @@
 // break; a day with none is closed), and the public-holiday calendar
 // (country and subdivision of the `holidays` package). Saved with PUT /api/admin/teams/{id}/hours,
 // which refuses an unknown zone, a bad time or calendar with a message naming it; audited. A time
-// input cannot hold 24:00 (open until midnight): 23:59 stands for it, both ways.
+// input cannot hold 24:00 (open until midnight): 23:59 stands for it, both ways. Each team's form is
+// redrawn when anything changes; a day, zone or calendar being edited and not saved stays as it is
+// (unsaved.js), and saving reads the form as it stands.
 import {fill, h} from "./dom.js";
+import {field, pending, redraw, settle} from "./unsaved.js";
 
 const DAYS = [["mon", "Mon"], ["tue", "Tue"], ["wed", "Wed"], ["thu", "Thu"], ["fri", "Fri"], ["sat", "Sat"],
   ["sun", "Sun"]];
@@ -18,12 +21,12 @@ function describe(now) {
   return now.opens_at ? `${why}: opens ${at(now.opens_at)}` : `${why}: no opening scheduled`;
 }
 
-/** One weekday's intervals: a row of opening and closing time per interval, "Add hours" for
- * another (the first row's labels are "Berlin opens on Mon", the next "Berlin opens on Mon (2)"),
- * "Remove" on each; ``intervals()`` reads what is filled in, as the API takes it. */
+/** One weekday's intervals, a field named for the day: a row of opening and closing time per
+ * interval, "Add hours" for another (the first row's labels are "Berlin opens on Mon", the next
+ * "Berlin opens on Mon (2)"), "Remove" on each. */
 function weekday(team, label, day, saved) {
   const rows = h("div", {class: "hours-rows"});
-  const fieldset = h("fieldset", {}, h("legend", {text: label}), rows);
+  const fieldset = h("fieldset", {name: day}, h("legend", {text: label}), rows);
   const relabel = () => [...rows.children].forEach((row, i) => {
     const n = i ? ` (${i + 1})` : "";
     row.querySelector(".opens").setAttribute("aria-label", `${team} opens on ${label}${n}`);
@@ -46,11 +49,13 @@ function weekday(team, label, day, saved) {
   (saved.length ? saved : [undefined]).forEach(add);
   fieldset.append(h("button", {type: "button", class: "quiet", text: "Add hours",
     "aria-label": `Add hours to ${team} on ${label}`, onclick: () => add().querySelector(".opens").focus()}));
-  const intervals = () => [...rows.children].map((row) => [row.querySelector(".opens").value,
-    row.querySelector(".closes").value]).filter(([opens, closes]) => opens || closes)
-    .map(([opens, closes]) => ({day, opens, closes: closes === "23:59" ? "24:00" : closes}));
-  return {fieldset, intervals};
+  return fieldset;
 }
+
+/** What a day's field has filled in, as the API takes it. */
+const intervals = (fieldset) => [...fieldset.querySelectorAll(".hours-interval")].map((row) =>
+  [row.querySelector(".opens").value, row.querySelector(".closes").value]).filter(([opens, closes]) => opens || closes)
+  .map(([opens, closes]) => ({day: fieldset.name, opens, closes: closes === "23:59" ? "24:00" : closes}));
 
 export async function renderHours(api, teams, onSaved) {
   const container = document.getElementById("hours-teams");
@@ -59,11 +64,10 @@ export async function renderHours(api, teams, onSaved) {
     return;
   }
   const views = await Promise.all(teams.map((t) => api.get(`/api/admin/teams/${t.id}/hours`)));
-  fill(container, views.map(({team, now, holidays}) => {
+  redraw(container, views.map(({team, now, holidays}) => {
     const zone = h("input", {name: "timezone", value: team.timezone || "", placeholder: "Europe/Berlin",
       "aria-label": `Time zone of ${team.name}`});
-    const days = DAYS.map(([day, label]) => weekday(team.name, label, day,
-      team.hours.filter((o) => o.day === day)));
+    const days = DAYS.map(([day, label]) => weekday(team.name, label, day, team.hours.filter((o) => o.day === day)));
     const country = h("input", {name: "country", value: team.holiday_country || "", maxlength: 8, placeholder: "DE",
       "aria-label": `Holiday country of ${team.name}`});
     const subdivision = h("input", {name: "subdivision", value: team.holiday_subdivision || "", maxlength: 16,
@@ -72,24 +76,26 @@ export async function renderHours(api, teams, onSaved) {
     const form = h("form", {class: "hours-form", dataset: {teamId: String(team.id)}},
       h("h3", {text: team.name}), h("p", {class: "hours-now", role: "status", text: describe(now)}),
       h("label", {}, "Time zone ", zone),
-      h("div", {class: "hours-week"}, days.map((d) => d.fieldset)),
+      h("div", {class: "hours-week"}, days),
       h("label", {}, "Holidays of (country) ", country), h("label", {}, "subdivision ", subdivision),
       h("button", {type: "submit", text: "Save hours"}), error,
       holidays.length ? h("p", {class: "muted", text: `Closed on: ${holidays.map(([day, name]) => `${day} ${name}`).join(", ")}`}) : null);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       error.textContent = "";
-      const weekly = days.flatMap((d) => d.intervals());
+      const text = (name) => field(form, name).value.trim() || null;
+      const sent = pending(form);
       try {
-        await api.request("PUT", `/api/admin/teams/${team.id}/hours`, {timezone: zone.value.trim() || null, weekly,
-          holiday_country: country.value.trim() || null, holiday_subdivision: subdivision.value.trim() || null,
-          reason: "admin page"});
+        await api.request("PUT", `/api/admin/teams/${team.id}/hours`, {timezone: text("timezone"),
+          weekly: DAYS.flatMap(([day]) => intervals(field(form, day))), holiday_country: text("country"),
+          holiday_subdivision: text("subdivision"), reason: "admin page"});
       } catch (failure) {
         error.textContent = failure.message;
         return;
       }
+      settle(sent);
       await onSaved();
     });
     return form;
-  }));
+  }), (form) => form.dataset.teamId);
 }

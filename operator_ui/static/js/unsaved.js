@@ -1,0 +1,169 @@
+// Unsaved edits survive live redraws. A page that redraws its editable rows whenever the engine says
+// something changed (another admin saved, the socket reconnected) would otherwise replace the very
+// input someone is typing into: their text lost, focus and caret gone, and a Save that then sends
+// the old value back. Here every redraw goes through ``redraw`` (rows rebuilt from the engine's data)
+// or ``show`` (a static form's control set to the engine's value), and both keep what the person
+// changed and has not saved.
+//
+// A field is an element with a ``name`` attribute inside a row: a control (input, select, textarea)
+// or a named fieldset whose controls edit one value together (a day's opening hours, with rows added
+// and removed). A field is *changed* while what it shows differs from the value the engine last gave
+// it (its baseline). On a redraw a changed field moves, element and all, into the rebuilt row in
+// place of its fresh copy (so value, caret, added rows and focus stay), while every other field shows
+// the new stored value; a row that is being edited and no longer listed is kept too. After a save,
+// ``settle`` makes what was sent the baseline, so the next redraw shows the stored value (the engine
+// may normalise it) unless the person typed on since. Handlers read fields from their row at the
+// moment they run (``field``), never from elements captured when the row was built.
+
+const CONTROLS = "input, select, textarea";
+const FOCUSABLE = "input, select, textarea, button";
+const baselines = new WeakMap();  // field element -> the snapshot of the value the engine gave it
+
+/** What can hold focus in ``scope``, ``scope`` itself first when it is a control. */
+const focusables = (scope) => [...(scope.matches(FOCUSABLE) ? [scope] : []), ...scope.querySelectorAll(FOCUSABLE)];
+
+const valueOf = (control) => (control.type === "checkbox" || control.type === "radio"
+  ? control.checked : control.value);
+
+/** What a field shows now: a control's value, or every control's value in a fieldset (in order, so
+ * a row added or removed counts as a change). */
+function snapshot(element) {
+  if (element.matches(CONTROLS)) return valueOf(element);
+  return JSON.stringify([...element.querySelectorAll(CONTROLS)].map(valueOf));
+}
+
+/** The outermost named elements of ``root`` (a named fieldset's own controls belong to it). */
+export function fields(root) {
+  return [...root.querySelectorAll("[name]")].filter((element) => {
+    const outer = element.parentElement.closest("[name]");
+    return !outer || !root.contains(outer);
+  });
+}
+
+/** The field ``name`` of ``row`` as it is now in the page. */
+export function field(row, name) {
+  return fields(row).find((element) => element.getAttribute("name") === name) || null;
+}
+
+/** Whether the person changed ``element`` since the engine last gave it a value (never shown: no). */
+export function changed(element) {
+  return baselines.has(element) && snapshot(element) !== baselines.get(element);
+}
+
+/** ``encode[name](element)`` merged for each field of ``row`` that was changed: a PATCH body that
+ * carries only what this person edited, so it never writes back a value another admin just saved. */
+export function changes(row, encode) {
+  return Object.assign({}, ...Object.entries(encode).map(([name, part]) => {
+    const element = field(row, name);
+    return element && changed(element) ? part(element) : {};
+  }));
+}
+
+/** What ``root``'s changed fields show now, to hand to ``settle`` once the engine has stored it. */
+export function pending(root) {
+  return new Map(fields(root).filter(changed).map((element) => [element, snapshot(element)]));
+}
+
+/** The engine stored what ``pending`` took: that becomes each field's baseline, so a redraw shows the
+ * stored value, except in a field the person has gone on editing since. */
+export function settle(sent) {
+  for (const [element, value] of sent) baselines.set(element, value);
+}
+
+/** A redraw found the engine's value of an edited field changed (``stored``: what it is now, for a
+ * control): say so on the field, since saving will replace it. */
+function flagConflict(element, stored) {
+  const what = stored === null ? "other values" : (stored === "" ? "an empty value" : `"${stored}"`);
+  element.classList.add("changed-elsewhere");
+  element.title = `Someone else saved ${what} here while you were editing; Save keeps yours.`;
+}
+
+function unflag(element) {
+  element.classList.remove("changed-elsewhere");
+  element.removeAttribute("title");
+}
+
+/** Set a static form's ``control`` to the engine's ``value`` unless it holds a change not yet saved. */
+export function show(control, value) {
+  if (!changed(control)) {
+    if (control.type === "checkbox") control.checked = Boolean(value);
+    else control.value = value;
+    baselines.set(control, snapshot(control));
+    unflag(control);
+    return;
+  }
+  const stored = typeof value === "boolean" ? value : String(value);
+  rebase(control, stored, String(value));
+}
+
+/** ``element`` holds an edit and the engine's value is now ``stored`` (``shown``: it as text, null
+ * for a fieldset): the edit stays, flagged if someone else saved another value meanwhile, and is
+ * no edit any more where it equals the stored value. */
+function rebase(element, stored, shown) {
+  const elsewhere = stored !== baselines.get(element);
+  baselines.set(element, stored);
+  if (!changed(element)) unflag(element);
+  else if (elsewhere) flagConflict(element, shown);
+}
+
+/** Where focus is in ``container``: its row's key, its field and its place there, and the caret. */
+function focusOf(container, keyOf) {
+  const active = document.activeElement;
+  const row = active && active !== document.body && container.contains(active)
+    ? [...container.children].find((child) => child.contains(active)) : null;
+  if (!row) return null;
+  const owner = fields(row).find((element) => element.contains(active)) || null;
+  const scope = owner || row;
+  const caret = typeof active.selectionStart === "number"  // null where the type has no caret (number)
+    ? {start: active.selectionStart, end: active.selectionEnd, direction: active.selectionDirection} : null;
+  return {active, key: keyOf(row), name: owner?.getAttribute("name") ?? null, caret, scrollTop: active.scrollTop,
+    index: focusables(scope).indexOf(active)};
+}
+
+/** Focus back where it was: the same element if it was kept, else its counterpart in the new row. */
+function restoreFocus(container, keyOf, was) {
+  if (!was || document.activeElement === was.active) return;
+  let target = was.active.isConnected && container.contains(was.active) ? was.active : null;
+  if (!target) {
+    const row = [...container.children].find((child) => keyOf(child) === was.key);
+    const scope = row && (was.name === null ? row : field(row, was.name));
+    target = scope ? focusables(scope)[was.index] ?? null : null;
+  }
+  if (!target) return;
+  target.focus({preventScroll: true});
+  if (target === was.active) target.scrollTop = was.scrollTop;
+  if (was.caret && typeof target.selectionStart === "number") {
+    target.setSelectionRange(was.caret.start, was.caret.end, was.caret.direction);
+  }
+}
+
+/** Replace ``container``'s rows with ``rows`` (built fresh from the engine's data; ``keyOf(row)``
+ * names which record a row shows, null for a placeholder) and keep every change not yet saved:
+ * changed fields move into the new row of the same key, a row being edited that is no longer
+ * listed stays where it was, and focus and caret stay with the person. */
+export function redraw(container, rows, keyOf) {
+  const was = focusOf(container, keyOf);
+  const fresh = rows.flat().filter(Boolean);
+  for (const row of fresh) for (const element of fields(row)) baselines.set(element, snapshot(element));
+  const before = [...container.children];
+  const previous = new Map(before.map((row) => [keyOf(row), row]).filter(([key]) => key != null));
+  const listed = new Set(fresh.map(keyOf));
+  for (const row of fresh) {
+    const old = previous.get(keyOf(row));
+    if (!old) continue;
+    for (const edited of fields(old).filter(changed)) {
+      const copy = field(row, edited.getAttribute("name"));
+      if (!copy) continue;
+      rebase(edited, baselines.get(copy), copy.matches(CONTROLS) ? String(valueOf(copy)) : null);
+      if (copy.hasAttribute("aria-label")) edited.setAttribute("aria-label", copy.getAttribute("aria-label"));
+      copy.replaceWith(edited);
+    }
+  }
+  const result = [...fresh];
+  before.forEach((row, index) => {
+    const key = keyOf(row);
+    if (key != null && !listed.has(key) && fields(row).some(changed)) result.splice(Math.min(index, result.length), 0, row);
+  });
+  container.replaceChildren(...result);
+  restoreFocus(container, keyOf, was);
+}
