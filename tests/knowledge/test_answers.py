@@ -19,6 +19,8 @@ from knowledge import (
     Retrieval,
     compose,
     draft,
+    draft_builtin,
+    is_builtin,
     register_builtin_provider,
 )
 from knowledge.extractive import extractive_reply
@@ -202,6 +204,19 @@ def test_drafts_for_an_operator_never_promise_a_person(sample_kb) -> None:
         assert "a member of our team will review it and arrange a replacement or refund." in reply.text
         assert reply.removed and "so we will pass you to a person" in reply.removed[0]
     assert mocked.text == "Sorry about that [1]." and not mocked.handoff
+
+
+def test_the_builtin_draft_as_a_plain_call_is_the_draft(sample_kb) -> None:
+    """Operators' drafts compose in a worker thread through ``draft_builtin``: the same reply, guard
+    and confidence as ``draft`` gives with the built-in provider."""
+    retrieval = sample_kb.retrieve(DAMAGED)
+    history = [{"role": "user", "text": DAMAGED}]
+    for kind, question, turns in (("answer", DAMAGED, []), ("continuation", "", history)):
+        plain = draft_builtin(kind, question, retrieval, turns)
+        assert plain == asyncio.run(draft(kind, question, retrieval, turns))
+        assert plain.removed  # the hand-over clause went, as in every operator draft
+    assert is_builtin(None, {}) and is_builtin(BUILTIN_MODEL, {})
+    assert not is_builtin("openai/gpt-4o-mini", {}) and not is_builtin(None, {"mock_response": "Hi."})
 
 
 def test_the_prompt_tells_who_is_writing() -> None:

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from engine.bus import conversation_stream
 from engine.events import DraftCreated
-from engine.models import CannedResponseCreate, Draft, OperatorCreate
+from engine.models import CannedResponse, CannedResponseCreate, Draft, OperatorCreate
 from engine.service import conversations, drafts, metrics, workflow
 from engine.service.bot import BotOutcome
 from engine.service.operators import create_canned, create_operator
@@ -121,6 +121,55 @@ async def test_new_visitor_messages_get_drafts_while_a_person_has_it(bot_ctx: Se
     await drafts.settle(bot_ctx, conversation_id)
     caught = await bot_ctx.read(drafts.drafts_for, conversation_id)
     assert {d.message_id for d in caught} == {missed.message.id}
+
+
+async def test_draft_input_reads_the_recent_turns_and_the_placeholders(bot_ctx: ServiceContext) -> None:
+    """What a draft is made from: the latest visitor message (or the one asked for), the public turns
+    before it up to the history limit, oldest first (no internal note), and the placeholders' values
+    (the owner, the contact, the last order number the visitor gave); nothing for a drafted message."""
+    operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
+        email="lee@example.com", name="Lee", password="correct-horse")))
+    conversation_id, first = await escalated(bot_ctx)
+    await conversations.claim(bot_ctx, conversation_id, operator.id)
+    await drafts.settle(bot_ctx, conversation_id)
+    await conversations.reply(bot_ctx, conversation_id, operator.id, "Let me look at that order.")
+    await conversations.note(bot_ctx, conversation_id, operator.id, "warehouse says crushed box")
+    later = await conversations.accept(bot_ctx, conversation_id, "sorry, it was order #112233")
+    data = await bot_ctx.read(drafts.draft_input, conversation_id, None, 1)
+    assert (data.message_id, data.question) == (later.message.id, "sorry, it was order #112233")
+    assert data.history == [{"role": "agent", "text": "Let me look at that order."}]
+    assert data.values == {"contact.name": "Ann Lee", "contact.email": "ann@example.com",
+                           "operator.name": "Lee", "conversation.id": str(conversation_id),
+                           "order.number": "112233"}
+    everything = await bot_ctx.read(drafts.draft_input, conversation_id, None, 50)
+    assert everything.history[0] == {"role": "user", "text": QUESTION}
+    assert everything.history[-1] == data.history[0]
+    assert "warehouse says crushed box" not in {turn["text"] for turn in everything.history}
+    assert (await bot_ctx.read(drafts.draft_input, conversation_id, None, 0)).history == []
+    assert await bot_ctx.read(drafts.draft_input, conversation_id, first, 5) is None  # drafted already
+
+
+async def test_an_edited_canned_reply_is_drafted_as_it_reads_now(bot_ctx: ServiceContext) -> None:
+    """The canned replies' words are kept per process by their text: an edit (here straight in the
+    store, as another worker's would be) is what the next draft offers."""
+    await seed_canned(bot_ctx)
+    operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
+        email="max@example.com", name="Max", password="correct-horse")))
+    conversation_id, _ = await escalated(bot_ctx)
+    await conversations.claim(bot_ctx, conversation_id, operator.id)
+    await drafts.settle(bot_ctx, conversation_id)
+    assert {d.kind: d for d in stored(bot_ctx, conversation_id)}["canned"].text.startswith("Hi Ann Lee, I'm")
+    with Session(bot_ctx.engine) as session:
+        row = session.exec(select(CannedResponse).where(CannedResponse.shortcut == "refund")).one()
+        row.title, row.tags = "Parcel tracking", ["parcel", "tracking"]
+        row.text = "Hello {contact.name}, your parcel for order {order.number} is tracked here."
+        session.add(row)
+        session.commit()
+    turn = await workflow.receive(bot_ctx, conversation_id, "can you track my parcel?")  # the new words only
+    await drafts.settle(bot_ctx, conversation_id)
+    latest = {d.kind: d for d in await bot_ctx.read(drafts.drafts_for, conversation_id)}
+    assert latest["canned"].message_id == turn.message.id
+    assert latest["canned"].text == "Hello Ann Lee, your parcel for order 778899 is tracked here."
 
 
 async def test_a_draft_counts_as_used_only_when_the_reply_stays_close(bot_ctx: ServiceContext) -> None:
