@@ -63,8 +63,8 @@ def test_typing_in_a_canned_reply_survives_another_admins_changes(server: Server
     expect(text).to_be_focused()
     assert caret(page, "Text of /hello") == [0, 0]
     expect(text).to_have_class("changed-elsewhere")  # Otto saved this field meanwhile: said
-    expect(text).to_have_attribute("title", "Someone else saved \"Otto's greeting\" here while you were "
-                                            "editing; Save keeps yours.")
+    expect(text).to_have_accessible_description(
+        "Someone else saved \"Otto's greeting\" here while you were editing; Save keeps yours.")
     page.keyboard.type("Sorry! ")  # the keys still go where the caret was
     mine = "Sorry! " + typed
     expect(text).to_have_value(mine)
@@ -75,6 +75,7 @@ def test_typing_in_a_canned_reply_survives_another_admins_changes(server: Server
     assert (stored["title"], stored["text"]) == ("Hello there", mine)  # only the text was sent
     expect(text).to_have_value(mine)
     expect(text).not_to_have_class("changed-elsewhere")
+    expect(text).to_have_accessible_description("")
     # saved, so no longer kept: the next change of this row by someone else shows at once
     otto.send("PATCH", f"/api/admin/canned/{hello['id']}", {"text": "Otto again"})
     expect(text).to_have_value("Otto again")
@@ -164,3 +165,24 @@ def test_every_editable_list_keeps_unsaved_edits(server: Server, pages: Pages) -
         ("mon", "09:00", "12:00"), ("mon", "13:00", "17:00"), ("tue", "08:00", "16:00")]
     saved = otto.send("GET", "/api/admin/handoff")
     assert (saved["always_human_topics"], saved["frustration"]["offer_at"]) == (["legal"], 0.5)
+
+
+def test_a_row_being_edited_stays_when_it_no_longer_matches_the_search(server: Server, pages: Pages) -> None:
+    otto = OtherAdmin(server)
+    hello = otto.send("POST", "/api/admin/canned", {"shortcut": "/hello", "title": "Greeting", "text": "Hi!"})
+    helps = otto.send("POST", "/api/admin/canned", {"shortcut": "/help", "title": "Help", "text": "Help?"})
+    page, _ = admin_page(server, pages, "Ada Admin")
+    page.fill("#canned-search", "/hel")
+    expect(page.locator("#canned-rows tr")).to_have_count(2)
+    page.get_by_label("Text of /hello").fill("Hi, I am on it.")
+
+    otto.send("PATCH", f"/api/admin/canned/{hello['id']}", {"shortcut": "/hi"})  # /hel no longer finds it
+    otto.send("PATCH", f"/api/admin/canned/{helps['id']}", {"title": "Help desk"})
+    expect(page.get_by_label("Title of /help", exact=True)).to_have_value("Help desk")  # the redraw ran
+    expect(page.get_by_label("Text of /hello")).to_have_value("Hi, I am on it.")  # kept, unsaved
+    expect(page.locator("#canned-rows tr")).to_have_count(2)
+    row = page.locator("#canned-rows tr", has=page.get_by_label("Text of /hello"))
+    row.get_by_role("button", name="Save").click()
+    expect(page.locator("#canned-rows tr")).to_have_count(1)  # saved: the search's own matches again
+    stored = next(c for c in otto.send("GET", "/api/admin/canned") if c["id"] == hello["id"])
+    assert (stored["shortcut"], stored["text"]) == ("/hi", "Hi, I am on it.")

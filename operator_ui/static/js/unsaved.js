@@ -10,7 +10,8 @@
 // and removed). A field is *changed* while what it shows differs from the value the engine last gave
 // it (its baseline). On a redraw a changed field moves, element and all, into the rebuilt row in
 // place of its fresh copy (so value, caret, added rows and focus stay), while every other field shows
-// the new stored value; a row that is being edited and no longer listed is kept too. After a save,
+// the new stored value (focus stays on a field focused but not typed in yet); a field someone else
+// saved meanwhile is flagged; a row that is being edited and no longer listed is kept too. After a save,
 // ``settle`` makes what was sent the baseline, so the next redraw shows the stored value (the engine
 // may normalise it) unless the person typed on since. Handlers read fields from their row at the
 // moment they run (``field``), never from elements captured when the row was built.
@@ -74,13 +75,16 @@ export function settle(sent) {
  * control): say so on the field, since saving will replace it. */
 function flagConflict(element, stored) {
   const what = stored === null ? "other values" : (stored === "" ? "an empty value" : `"${stored}"`);
+  const note = `Someone else saved ${what} here while you were editing; Save keeps yours.`;
   element.classList.add("changed-elsewhere");
-  element.title = `Someone else saved ${what} here while you were editing; Save keeps yours.`;
+  element.title = note;  // on hover
+  element.setAttribute("aria-description", note);  // read with the field
 }
 
 function unflag(element) {
   element.classList.remove("changed-elsewhere");
   element.removeAttribute("title");
+  element.removeAttribute("aria-description");
 }
 
 /** Set a static form's ``control`` to the engine's ``value`` unless it holds a change not yet saved. */
