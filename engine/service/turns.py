@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Table, bindparam, delete, insert, or_, update
 from sqlmodel import Session, col, select
 
-from engine.models import Message
+from engine.models import Message, MessagePublic
 from engine.models.conversation import PendingTurn
 
 _PENDING: Table = PendingTurn.__table__
@@ -51,7 +51,7 @@ def _due(now: datetime) -> ColumnElement[bool]:
     return or_(col(PendingTurn.lease_until).is_(None), col(PendingTurn.lease_until) < now)
 
 
-def record(session: Session, message: Message, now: datetime, lease: timedelta) -> TurnClaim:
+def record(session: Session, message: Message | MessagePublic, now: datetime, lease: timedelta) -> TurnClaim:
     """The turn ``message`` needs, claimed by the caller (inside the transaction storing it)."""
     claim = TurnClaim(message.conversation_id, message.id, _token())
     session.connection().execute(_RECORD, {"message_id": message.id,

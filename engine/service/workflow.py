@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from engine.bus import OPERATORS, EventBus
 from engine.events import ConversationChanged, PresenceUpdated, QueueInfo
-from engine.models import Conversation, Message, utcnow
+from engine.models import Conversation, Message, MessagePublic, utcnow
 from engine.service import (
     actions,
     attachments,
@@ -120,8 +120,8 @@ async def hand_back(ctx: ServiceContext, operator_id: int, reason: str) -> list[
 class VisitorTurn:
     """What a visitor's message produced: the stored message and what was said back."""
 
-    message: Message
-    replies: list[Message] = field(default_factory=list)
+    message: Message | MessagePublic
+    replies: list[Message | MessagePublic] = field(default_factory=list)
     duplicate: bool = False
 
 
@@ -141,7 +141,7 @@ async def take(ctx: ServiceContext, conversation_id: int, text: str, client_id: 
     return accepted
 
 
-async def answer(ctx: ServiceContext, accepted: Accepted) -> list[Message]:
+async def answer(ctx: ServiceContext, accepted: Accepted) -> list[Message | MessagePublic]:
     """The bot's turn for a stored message, if this worker holds it; what was said back."""
     if accepted.turn is None or accepted.snapshot is None:
         return []
