@@ -175,14 +175,20 @@ def test_a_row_being_edited_stays_when_it_no_longer_matches_the_search(server: S
     page.fill("#canned-search", "/hel")
     expect(page.locator("#canned-rows tr")).to_have_count(2)
     page.get_by_label("Text of /hello").fill("Hi, I am on it.")
+    mine = page.locator("#canned-rows tr", has=page.get_by_label("Text of /hello"))
+    mine.evaluate("(tr) => { tr.dataset.probe = 1; }")
 
-    otto.send("PATCH", f"/api/admin/canned/{hello['id']}", {"shortcut": "/hi"})  # /hel no longer finds it
+    # another row changes: Ada's row is not rebuilt at all (the same element, still focused)
     otto.send("PATCH", f"/api/admin/canned/{helps['id']}", {"title": "Help desk"})
     expect(page.get_by_label("Title of /help", exact=True)).to_have_value("Help desk")  # the redraw ran
+    expect(page.locator("#canned-rows tr[data-probe]").get_by_label("Text of /hello")).to_be_focused()
+
+    otto.send("PATCH", f"/api/admin/canned/{hello['id']}", {"shortcut": "/hi"})  # /hel no longer finds it
+    otto.send("PATCH", f"/api/admin/canned/{helps['id']}", {"title": "Help pages"})
+    expect(page.get_by_label("Title of /help", exact=True)).to_have_value("Help pages")  # the redraw ran
     expect(page.get_by_label("Text of /hello")).to_have_value("Hi, I am on it.")  # kept, unsaved
     expect(page.locator("#canned-rows tr")).to_have_count(2)
-    row = page.locator("#canned-rows tr", has=page.get_by_label("Text of /hello"))
-    row.get_by_role("button", name="Save").click()
+    mine.get_by_role("button", name="Save").click()
     expect(page.locator("#canned-rows tr")).to_have_count(1)  # saved: the search's own matches again
     stored = next(c for c in otto.send("GET", "/api/admin/canned") if c["id"] == hello["id"])
     assert (stored["shortcut"], stored["text"]) == ("/hi", "Hi, I am on it.")

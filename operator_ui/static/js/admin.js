@@ -11,6 +11,7 @@ import {changes, pending, redraw, settle, show} from "./unsaved.js";
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const idOrNull = (value) => (value === "" ? null : Number(value));
+const SAVED_MS = 1500;
 
 class Admin {
   constructor(session) {
@@ -98,7 +99,8 @@ class Admin {
     try {
       await this.api.request("PATCH", path, {...changes(row, encode), reason: "admin page"});
       settle(sent);
-      row.classList.add("saved");
+      row.classList.add("saved");  // a moment of green: the row may stay in the page after the redraw
+      setTimeout(() => row.classList.remove("saved"), SAVED_MS);
       await this.refresh();
       return true;
     } catch (failure) {

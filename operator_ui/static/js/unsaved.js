@@ -8,10 +8,11 @@
 // A field is an element with a ``name`` attribute inside a row: a control (input, select, textarea)
 // or a named fieldset whose controls edit one value together (a day's opening hours, with rows added
 // and removed). A field is *changed* while what it shows differs from the value the engine last gave
-// it (its baseline). On a redraw a changed field moves, element and all, into the rebuilt row in
-// place of its fresh copy (so value, caret, added rows and focus stay), while every other field shows
-// the new stored value (focus stays on a field focused but not typed in yet); a field someone else
-// saved meanwhile is flagged; a row that is being edited and no longer listed is kept too. After a save,
+// it (its baseline). On a redraw a row drawn from the same stored data as before stays as it is. In
+// a row whose data changed, a changed field moves, element and all, into the rebuilt row in place of
+// its fresh copy (value, caret, added rows and focus stay; it is flagged if someone else saved that
+// field meanwhile), while every other field shows the new stored value and a field focused but not
+// typed in keeps the focus. A row being edited that is no longer listed is kept too. After a save,
 // ``settle`` makes what was sent the baseline, so the next redraw shows the stored value (the engine
 // may normalise it) unless the person typed on since. Handlers read fields from their row at the
 // moment they run (``field``), never from elements captured when the row was built.
@@ -68,7 +69,10 @@ export function pending(root) {
 /** The engine stored what ``pending`` took: that becomes each field's baseline, so a redraw shows the
  * stored value, except in a field the person has gone on editing since. */
 export function settle(sent) {
-  for (const [element, value] of sent) baselines.set(element, value);
+  for (const [element, value] of sent) {
+    baselines.set(element, value);
+    if (!changed(element)) unflag(element);
+  }
 }
 
 /** A redraw found the engine's value of an edited field changed (``stored``: what it is now, for a
@@ -141,10 +145,28 @@ function restoreFocus(container, keyOf, was) {
   }
 }
 
+/** What a row was drawn from: its text and each field's stored value and label (not what is typed). */
+const drawnFrom = (row) => JSON.stringify([row.textContent,
+  fields(row).map((element) => [element.getAttribute("name"), baselines.get(element), element.getAttribute("aria-label")])]);
+
+/** Move the edits of ``old`` into ``row``, its rebuilt copy: each changed field replaces its fresh
+ * twin, its baseline now the new stored value. */
+function transplant(old, row) {
+  for (const edited of fields(old).filter(changed)) {
+    const copy = field(row, edited.getAttribute("name"));
+    if (!copy) continue;
+    rebase(edited, baselines.get(copy), copy.matches(CONTROLS) ? String(valueOf(copy)) : null);
+    if (copy.hasAttribute("aria-label")) edited.setAttribute("aria-label", copy.getAttribute("aria-label"));
+    copy.replaceWith(edited);
+  }
+}
+
 /** Replace ``container``'s rows with ``rows`` (built fresh from the engine's data; ``keyOf(row)``
- * names which record a row shows, null for a placeholder) and keep every change not yet saved:
- * changed fields move into the new row of the same key, a row being edited that is no longer
- * listed stays where it was, and focus and caret stay with the person. */
+ * names which record a row shows, null for a placeholder) and keep every change not yet saved. A
+ * row drawn from the same data as before stays untouched in the page (typing, an input method's
+ * composition and scroll go on undisturbed); a changed row takes the edits of the old one
+ * (``transplant``); a row being edited that is no longer listed stays where it was; focus and caret
+ * stay with the person. */
 export function redraw(container, rows, keyOf) {
   const was = focusOf(container, keyOf);
   const fresh = rows.flat().filter(Boolean);
@@ -152,22 +174,22 @@ export function redraw(container, rows, keyOf) {
   const before = [...container.children];
   const previous = new Map(before.map((row) => [keyOf(row), row]).filter(([key]) => key != null));
   const listed = new Set(fresh.map(keyOf));
-  for (const row of fresh) {
+  const result = fresh.map((row) => {
     const old = previous.get(keyOf(row));
-    if (!old) continue;
-    for (const edited of fields(old).filter(changed)) {
-      const copy = field(row, edited.getAttribute("name"));
-      if (!copy) continue;
-      rebase(edited, baselines.get(copy), copy.matches(CONTROLS) ? String(valueOf(copy)) : null);
-      if (copy.hasAttribute("aria-label")) edited.setAttribute("aria-label", copy.getAttribute("aria-label"));
-      copy.replaceWith(edited);
-    }
-  }
-  const result = [...fresh];
+    if (!old) return row;
+    if (drawnFrom(old) === drawnFrom(row)) return old;
+    transplant(old, row);
+    return row;
+  });
   before.forEach((row, index) => {
     const key = keyOf(row);
     if (key != null && !listed.has(key) && fields(row).some(changed)) result.splice(Math.min(index, result.length), 0, row);
   });
-  container.replaceChildren(...result);
+  // rows that stay are never taken out of the page (that would blur them): the others go, the new come in around them
+  const staying = new Set(result);
+  for (const row of before) if (!staying.has(row)) row.remove();
+  result.forEach((row, index) => {
+    if (container.children[index] !== row) container.insertBefore(row, container.children[index] ?? null);
+  });
   restoreFocus(container, keyOf, was);
 }
