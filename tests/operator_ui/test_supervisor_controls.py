@@ -56,3 +56,30 @@ def test_priority_and_vip_reorder_the_queue_live(server: Server, pages: Pages) -
         agent = server.new_operator(name="Sam Rivera")
         refused = http.post(path, json={"priority": 1}, headers={"Authorization": f"Bearer {agent['token']}"})
         assert refused.status_code == 403
+
+
+def test_a_capacity_being_typed_survives_a_live_redraw(server: Server, pages: Pages) -> None:
+    """Every presence, queue or roster event redraws the supervisor's tables; a capacity typed and
+    not yet committed (no Enter, no blur) stays there with the focus, and is saved once committed."""
+    lee = server.new_operator(role="supervisor", name="Lee Lead")
+    sam, kim = server.new_operator(name="Sam Typing"), server.new_operator(name="Kim Elsewhere")
+    page = pages.open(f"{server.base_url}/supervisor")
+    sign_in(page, lee["operator"]["email"])
+    expect(page.locator("#connection")).to_have_text("Live")
+    capacity = page.get_by_label("Capacity of Sam Typing")
+    capacity.fill("7")  # typed, not committed: no change event yet
+    with server.http() as http:  # another supervisor changes another row: a roster event, a redraw
+        http.patch(f"/api/supervisor/operators/{kim['operator']['id']}", json={"capacity": 5,
+                   "reason": "cover"}, headers={"Authorization": f"Bearer {lee['token']}"}).raise_for_status()
+    expect(page.get_by_label("Capacity of Kim Elsewhere")).to_have_value("5")  # the redraw ran
+    expect(capacity).to_have_value("7")
+    expect(capacity).to_be_focused()
+    sam_id = sam["operator"]["id"]
+    with page.expect_response(lambda r: r.url.endswith(f"/api/supervisor/operators/{sam_id}")
+                              and r.request.method == "PATCH") as saved:
+        capacity.press("Enter")
+    assert saved.value.ok
+    with server.http() as http:
+        roster = http.get("/api/operators", headers={"Authorization": f"Bearer {lee['token']}"}).json()
+    assert next(o["capacity"] for o in roster["operators"] if o["id"] == sam_id) == 7
+    expect(page.get_by_label("Capacity of Sam Typing")).to_have_value("7")

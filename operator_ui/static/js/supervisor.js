@@ -6,6 +6,7 @@ import {DEMO_HINT, clearSession, loadSession, signIn} from "./auth.js";
 import {bars, legend, stacked} from "./charts.js";
 import {duration, fill, h, reasonLabel, since} from "./dom.js";
 import {StaffingPanel} from "./staffing.js";
+import {redraw} from "./unsaved.js";
 
 const DAY_MS = 86400000;
 /** Charts are drawn at their box's width, so that text keeps its size on every screen. */
@@ -15,6 +16,8 @@ const expected = (seconds) => {
   return seconds < 60 ? "< 1 min" : duration(seconds);
 };
 const pct = (rate) => (rate === null || rate === undefined ? "–" : `${Math.round(rate * 100)}%`);
+/** Which record a live table's row shows (``data-key``), for ``redraw``; null for a placeholder row. */
+const keyOf = (row) => row.dataset.key ?? null;
 
 class Supervisor {
   constructor(session) {
@@ -60,33 +63,37 @@ class Supervisor {
     this.queued = queued.map((row) => ({row, estimate: estimates.get(row.conversation.id)}))
       .sort((a, b) => (a.estimate?.position ?? 1e9) - (b.estimate?.position ?? 1e9));
     document.getElementById("queue-count").textContent = String(queue.queued);
-    fill(document.getElementById("queue-rows"), this.queued.length ? this.queued.map(({row, estimate}) => {
+    // Every queue, presence or roster event redraws these tables: through ``redraw``, so a capacity
+    // being typed, or any control changed and not yet saved, stays as it is (unsaved.js).
+    redraw(document.getElementById("queue-rows"), this.queued.length ? this.queued.map(({row, estimate}) => {
       const c = row.contact;
-      return h("tr", {dataset: {queuedAt: row.conversation.queued_at || ""}},
+      const waited = since(row.conversation.queued_at);
+      return h("tr", {dataset: {key: String(row.conversation.id), queuedAt: row.conversation.queued_at || ""}},
         h("td", {text: estimate?.position ?? "–"}),
         h("td", {text: c.name || c.email || `Visitor #${c.id}`}),
         h("td", {}, row.reasons.map((r) => h("span", {class: "badge reason", text: reasonLabel(r)}))),
-        h("td", {class: "waited"}),
+        h("td", {class: "waited", text: waited === null ? "" : duration(waited)}),
         h("td", {text: expected(estimate?.wait_seconds)}),
         h("td", {}, this.priorityControl(row.conversation, c)),
         h("td", {}, this.vipControl(c)),
         h("td", {}, this.reassignControl(row.conversation, c, roster.operators)));
-    }) : h("tr", {}, h("td", {colspan: 8, class: "muted", text: "Nobody is waiting."})));
-    fill(document.getElementById("operator-rows"), roster.operators.map((o) => h("tr", {},
+    }) : [h("tr", {}, h("td", {colspan: 8, class: "muted", text: "Nobody is waiting."}))], keyOf);
+    redraw(document.getElementById("operator-rows"), roster.operators.map((o) => h("tr", {dataset: {key: String(o.id)}},
       h("td", {text: o.name}),
       h("td", {}, h("span", {class: `badge presence-${o.status}`, text: o.status})),
       h("td", {}, h("span", {class: "load"}, h("meter", {min: 0, max: Math.max(1, o.capacity), value: o.open,
         "aria-label": `${o.name}: ${o.open} of ${o.capacity} open`}), ` ${o.open} / ${o.capacity}`)),
       h("td", {}, this.teamControl(o, roster.teams)),
-      h("td", {}, this.capacityControl(o)))));
+      h("td", {}, this.capacityControl(o)))), keyOf);
     const names = new Map(roster.operators.map((o) => [o.id, o.name]));
-    fill(document.getElementById("assigned-rows"), assigned.length ? assigned.map((row) => h("tr", {},
+    redraw(document.getElementById("assigned-rows"), assigned.length ? assigned.map((row) => h("tr",
+      {dataset: {key: String(row.conversation.id)}},
       h("td", {text: this.who(row.contact)}),
       h("td", {text: names.get(row.conversation.assignee_id) || `#${row.conversation.assignee_id}`}),
       h("td", {}, this.reassignControl(row.conversation, row.contact, roster.operators))))
-      : h("tr", {}, h("td", {colspan: 3, class: "muted", text: "No conversation is with an operator."})));
-    fill(document.getElementById("team-rows"), roster.teams.map((t) => h("tr", {},
-      h("td", {text: t.name}), h("td", {}, this.overflowControl(t, roster.teams)))));
+      : [h("tr", {}, h("td", {colspan: 3, class: "muted", text: "No conversation is with an operator."}))], keyOf);
+    redraw(document.getElementById("team-rows"), roster.teams.map((t) => h("tr", {dataset: {key: String(t.id)}},
+      h("td", {text: t.name}), h("td", {}, this.overflowControl(t, roster.teams)))), keyOf);
     this.tick();
   }
 
@@ -94,7 +101,7 @@ class Supervisor {
 
   /** Runtime staffing (audited, live): an operator's team and capacity, a team's overflow, a reassignment. */
   teamControl(operator, teams) {
-    const select = h("select", {"aria-label": `Team of ${operator.name}`, onchange: () => this.control(
+    const select = h("select", {name: "team", "aria-label": `Team of ${operator.name}`, onchange: () => this.control(
       `/api/supervisor/operators/${operator.id}`, select.value ? {team_id: Number(select.value), reason: "supervisor view"}
         : {clear_team: true, reason: "supervisor view"}, "PATCH")},
     h("option", {value: "", text: "no team", selected: operator.team_id === null}),
@@ -103,14 +110,14 @@ class Supervisor {
   }
 
   capacityControl(operator) {
-    const input = h("input", {type: "number", min: 0, max: 100, step: 1, value: String(operator.capacity), class: "narrow",
+    const input = h("input", {name: "capacity", type: "number", min: 0, max: 100, step: 1, value: String(operator.capacity), class: "narrow",
       "aria-label": `Capacity of ${operator.name}`, onchange: () => this.control(`/api/supervisor/operators/${operator.id}`,
         {capacity: Number(input.value), reason: "supervisor view"}, "PATCH")});
     return input;
   }
 
   overflowControl(team, teams) {
-    const select = h("select", {"aria-label": `Overflow of ${team.name}`, onchange: () => this.control(
+    const select = h("select", {name: "overflow", "aria-label": `Overflow of ${team.name}`, onchange: () => this.control(
       `/api/supervisor/teams/${team.id}/overflow`, select.value ? {backup_team_id: Number(select.value), reason: "supervisor view"}
         : {close: true, reason: "supervisor view"}, "PATCH")},
     h("option", {value: "", text: "closed", selected: team.backup_team_id === null}),
@@ -121,7 +128,7 @@ class Supervisor {
 
   /** Every operator is listed (the engine refuses one who is not available, and says so). */
   reassignControl(conversation, contact, operators) {
-    const select = h("select", {"aria-label": `Reassign ${this.who(contact)}`, onchange: () => {
+    const select = h("select", {name: "reassign", "aria-label": `Reassign ${this.who(contact)}`, onchange: () => {
       if (select.value) this.control(`/api/supervisor/conversations/${conversation.id}/reassign`, {operator_id: Number(select.value), reason: "supervisor view"});
     }},
     h("option", {value: "", text: "reassign to…"}),
@@ -133,7 +140,7 @@ class Supervisor {
   /** Supervisor controls (audited by the engine, pushed to every page): priority and VIP. */
   priorityControl(conversation, contact) {
     const who = contact.name || contact.email || `Visitor #${contact.id}`;
-    const select = h("select", {"aria-label": `Priority of ${who}`, onchange: () => this.control(
+    const select = h("select", {name: "priority", "aria-label": `Priority of ${who}`, onchange: () => this.control(
       `/api/supervisor/conversations/${conversation.id}/priority`, {priority: Number(select.value), reason: "supervisor view"})},
     [0, 1, 2, 3, 4, 5].map((p) => h("option", {value: String(p), text: p ? `+${p}` : "normal", selected: p === conversation.priority})));
     return select;
