@@ -127,7 +127,7 @@ class RosterUpdated(_Event):
 
     type: Literal["roster.updated"] = "roster.updated"
     entity: Literal["operator", "team", "canned", "contact", "handoff"]
-    id: int
+    target_id: int  # not ``id``: a frame's ``id`` is its event id on the stream (frames.Stamp)
     actor_id: int
     fields: list[str] = []
 

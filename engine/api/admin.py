@@ -48,7 +48,7 @@ async def list_operators(ctx: Ctx, admin: CurrentAdmin) -> list[OperatorPublic]:
 
 @router.post("/operators", status_code=status.HTTP_201_CREATED)
 async def add_operator(ctx: Ctx, admin: CurrentAdmin, body: NewOperator) -> OperatorPublic:
-    return await operators.add(ctx, operators.create_operator, body, OperatorPublic)
+    return await staff.create(ctx, admin.id, "operator", operators.create_operator, body, OperatorPublic)
 
 
 @router.get("/teams")
@@ -58,7 +58,7 @@ async def list_teams(ctx: Ctx, admin: CurrentAdmin) -> list[TeamPublic]:
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED)
 async def add_team(ctx: Ctx, admin: CurrentAdmin, body: NewTeam) -> TeamPublic:
-    return await operators.add(ctx, operators.create_team, body, TeamPublic)
+    return await staff.create(ctx, admin.id, "team", operators.create_team, body, TeamPublic)
 
 
 @router.get("/canned")
@@ -68,7 +68,7 @@ async def list_canned(ctx: Ctx, admin: CurrentAdmin) -> list[CannedResponsePubli
 
 @router.post("/canned", status_code=status.HTTP_201_CREATED)
 async def add_canned(ctx: Ctx, admin: CurrentAdmin, body: NewCanned) -> CannedResponsePublic:
-    return await operators.add(ctx, operators.create_canned, body, CannedResponsePublic)
+    return await staff.create(ctx, admin.id, "canned", operators.create_canned, body, CannedResponsePublic)
 
 
 @router.patch("/operators/{operator_id}")

@@ -1,21 +1,23 @@
 """What admins and supervisors change on the desk while it runs, each change audited.
 
 An operator's role, skills and languages, capacity, team and whether the account is active; a
-team's skills, overflow target and timeout; a canned reply's text. Every change runs in one
-transaction with its ``AuditEntry`` (who, when, what before and after, why) and emits
-``roster.updated`` to every operator's page after the commit, so open supervisor and admin pages
-redraw at once. Deactivating an operator also takes them offline, which hands their open
-conversations back to the queue (``presence``).
+team's skills, overflow target and timeout; a canned reply's text; and the creation of each (an
+operator invited, a team, a canned reply). Every change runs in one transaction with its
+``AuditEntry`` (who, when, what before and after, why) and emits ``roster.updated`` to every
+operator's page after the commit, so open supervisor and admin pages redraw at once. Deactivating
+an operator also takes them offline, which hands their open conversations back to the queue
+(``presence``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from engine.bus import OPERATORS, WORKERS
 from engine.events import HandoffChanged, RosterUpdated
@@ -84,11 +86,32 @@ def _apply(row: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def _audit(session: Session, outbox: Outbox, actor_id: int, entity: str, target_id: int,
-           changes: dict[str, list[Any]], reason: str) -> None:
-    session.add(AuditEntry(actor_id=actor_id, action=f"{entity}.updated", target=f"{entity}:{target_id}",
+           changes: dict[str, list[Any]], reason: str, action: str = "updated") -> None:
+    session.add(AuditEntry(actor_id=actor_id, action=f"{entity}.{action}", target=f"{entity}:{target_id}",
                            changes=changes, reason=reason.strip()))
-    outbox.add(OPERATORS, RosterUpdated(entity=entity, id=target_id, actor_id=actor_id,
+    outbox.add(OPERATORS, RosterUpdated(entity=entity, target_id=target_id, actor_id=actor_id,
                                         fields=sorted(changes)))
+
+
+Entity = Literal["operator", "team", "canned"]  # what an admin creates
+NAMED_BY: dict[Entity, tuple[str, ...]] = {"operator": ("email", "name", "role"), "team": ("name",),
+                                        "canned": ("shortcut", "title")}
+P = TypeVar("P", bound=SQLModel)
+
+
+async def create(ctx: ServiceContext, actor_id: int, entity: Entity, make: Callable[[Session, Any], SQLModel],
+                 data: SQLModel, public: type[P]) -> P:
+    """An admin's create (``operators.create_operator``, ``create_team``, ``create_canned``) in one
+    transaction with its audit entry (``<entity>.created``, the fields that name it), announced as
+    ``roster.updated`` like a change, so other open pages list it at once."""
+    def work(session: Session, outbox: Outbox) -> P:
+        row = make(session, data)
+        shown = public.model_validate(row, from_attributes=True)
+        named = {name: [None, getattr(shown, name)] for name in NAMED_BY[entity]}
+        _audit(session, outbox, actor_id, entity, shown.id, named, "", action="created")  # type: ignore[attr-defined]
+        return shown
+
+    return await ctx.act(work)
 
 
 def _check_team(session: Session, team_id: int | None, what: str) -> None:
@@ -300,7 +323,7 @@ async def update_handoff(ctx: ServiceContext, actor_id: int, change: HandoffSett
         if changes:
             session.add(AuditEntry(actor_id=actor_id, action="handoff.updated", target="handoff:settings",
                                    changes=changes, reason=change.reason.strip()))
-            outbox.add(OPERATORS, RosterUpdated(entity="handoff", id=0, actor_id=actor_id,
+            outbox.add(OPERATORS, RosterUpdated(entity="handoff", target_id=0, actor_id=actor_id,
                                                 fields=sorted(changes)))
             outbox.add(WORKERS, HandoffChanged(settings=now))  # the other workers' detectors
 

@@ -10,8 +10,7 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,7 +27,6 @@ from engine.models import (
 )
 from engine.service import canned as canned_replies
 from engine.service.errors import Conflict, NotFound
-from engine.service.runtime import Outbox, ServiceContext
 
 _HASHER = PasswordHasher()
 DEMO_ACCOUNTS = (
@@ -131,12 +129,3 @@ def listing(session: Session, table: type[SQLModel], public: type[P]) -> list[P]
     rows = session.exec(select(table).order_by(col(table.id))).all()  # type: ignore[attr-defined]
     return [public.model_validate(row, from_attributes=True) for row in rows]
 
-
-async def add(ctx: ServiceContext, create: Callable[[Session, Any], SQLModel], data: SQLModel,
-              public: type[P]) -> P:
-    """An admin's create (``create_operator``, ``create_team``, ``create_canned``) in one transaction,
-    returned as its public shape."""
-    def work(session: Session, _outbox: Outbox) -> P:
-        return public.model_validate(create(session, data), from_attributes=True)
-
-    return await ctx.act(work)

@@ -145,7 +145,7 @@ async def set_hours(ctx: ServiceContext, actor_id: int, team_id: int, change: Ho
             session.add(team)
             session.add(AuditEntry(actor_id=actor_id, action="team.hours", target=f"team:{team_id}",
                                    changes=changes, reason=change.reason.strip()))
-            outbox.add(OPERATORS, RosterUpdated(entity="team", id=team_id, actor_id=actor_id,
+            outbox.add(OPERATORS, RosterUpdated(entity="team", target_id=team_id, actor_id=actor_id,
                                                 fields=sorted(changes)))
         return team
 

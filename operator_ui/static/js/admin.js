@@ -182,7 +182,7 @@ class Admin {
     const names = new Map(operators.map((o) => [o.id, o.name]));
     fill(document.getElementById("audit"), entries.length ? entries.map((e) => h("li", {},
       h("span", {class: "when", text: dateTime(e.created_at)}),
-      `${names.get(e.actor_id) || `#${e.actor_id}`} changed ${e.target}: `,
+      `${names.get(e.actor_id) || `#${e.actor_id}`} ${e.action.endsWith(".created") ? "created" : "changed"} ${e.target}: `,
       Object.entries(e.changes).map(([field, [before, after]]) => `${field} ${JSON.stringify(before)} → ${JSON.stringify(after)}`).join(", "),
       e.reason ? ` (${e.reason})` : "")) : h("li", {class: "muted", text: "Nothing changed yet."}));
   }

@@ -66,7 +66,8 @@ def test_admin_sets_hours_and_wrong_ones_are_refused_naming_the_field(desk: Desk
         unchanged = http.get(f"/api/admin/teams/{berlin}/hours", headers=desk.auth()).json()
         assert unchanged["team"]["hours"] == view["team"]["hours"]  # nothing refused was stored
         audit = http.get("/api/admin/audit", params={"target": f"team:{berlin}"}, headers=desk.auth()).json()
-        assert audit[-1]["action"] == "team.hours" and audit[-1]["reason"] == "after-hours tests"
+        assert [e["action"] for e in audit] == ["team.hours", "team.created"]  # newest first
+        assert audit[0]["reason"] == "after-hours tests"
 
 
 def wait_until(read: Callable[[], Any], timeout: float = 15) -> Any:
