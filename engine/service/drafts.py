@@ -256,9 +256,11 @@ async def generate(ctx: ServiceContext, conversation_id: int, message_id: int | 
 
 def schedule(ctx: ServiceContext, conversation_id: int) -> None:
     """Draft in the background for the conversation's latest visitor message; returns at once. One
-    task at a time per conversation in this worker (``ctx.worker.drafting``)."""
+    task at a time per conversation in this worker (``ctx.worker.drafting``); a message that comes
+    while it runs (it may have read the one before) is drafted as soon as it ends, not at the tick."""
     running = ctx.worker.drafting.get(conversation_id)
     if running is not None and not running.done():
+        ctx.worker.redraft.add(conversation_id)
         return
     task = asyncio.create_task(_in_turn(ctx, conversation_id))
     ctx.worker.drafting[conversation_id] = task
@@ -275,14 +277,20 @@ async def _in_turn(ctx: ServiceContext, conversation_id: int) -> list[Draft]:
 def _finished(ctx: ServiceContext, conversation_id: int, task: asyncio.Task[list[Draft]]) -> None:
     if ctx.worker.drafting.get(conversation_id) is task:
         del ctx.worker.drafting[conversation_id]
-    if not task.cancelled() and task.exception() is not None:
+    again = conversation_id in ctx.worker.redraft
+    ctx.worker.redraft.discard(conversation_id)
+    if task.cancelled():
+        return
+    if task.exception() is not None:  # not again at once: the tick retries
         log.error("drafting failed for conversation %s", conversation_id, exc_info=task.exception())
+    elif again:  # nothing to do when the task had read the newest message after all
+        schedule(ctx, conversation_id)
 
 
 async def settle(ctx: ServiceContext, conversation_id: int) -> None:
-    """Wait for the conversation's draft task, if one runs (for tests and shutdown)."""
-    task = ctx.worker.drafting.get(conversation_id)
-    if task is not None:
+    """Wait until no draft task runs for the conversation, one drafted again included (for tests and
+    shutdown)."""
+    while (task := ctx.worker.drafting.get(conversation_id)) is not None:
         await asyncio.wait([task])
 
 

@@ -87,6 +87,8 @@ class Worker:
     # conversation: what its visitor was last told (position and minutes, or position and the opening)
     told: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     drafting: dict[int, asyncio.Task[Any]] = field(default_factory=dict)  # conversation -> its draft task
+    # conversations whose visitor wrote again while their draft task ran: drafted again when it ends
+    redraft: set[int] = field(default_factory=set)
     # drafts generated at once (the rest wait for a slot): drafting never crowds out delivery
     draft_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DRAFTS_AT_ONCE))
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)  # bot turns and reactions in the background
@@ -106,6 +108,7 @@ class Worker:
 
     async def stop(self) -> None:
         """Cancel what still runs (a bot turn cut short stays pending in the store and is resumed)."""
+        self.redraft.clear()  # nothing is drafted again once stopping
         running = [*self.tasks, *self.drafting.values()]
         for task in running:
             task.cancel()

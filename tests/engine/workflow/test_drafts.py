@@ -6,6 +6,7 @@ only."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -236,3 +237,38 @@ async def test_without_a_knowledge_base_only_the_follow_up_is_drafted(ctx: Servi
     conversation_id, _ = await escalated(ctx, "hello, anyone there?")
     await drafts.settle(ctx, conversation_id)
     assert [d.kind for d in stored(ctx, conversation_id)] == ["continuation"]
+
+
+async def test_a_message_written_while_its_drafts_are_made_is_drafted_when_they_end(
+        bot_ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The draft task read message 1 and is still composing when message 2 comes: message 2 is
+    drafted as soon as that task ends, with no tick (it waited for the next one, up to 5 s)."""
+    operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
+        email="kim@example.com", name="Kim", password="correct-horse")))
+    conversation_id, _ = await escalated(bot_ctx)
+    await conversations.claim(bot_ctx, conversation_id, operator.id)
+    await drafts.settle(bot_ctx, conversation_id)
+    has_read, go = threading.Event(), threading.Event()
+    real = drafts.draft_input
+
+    def read_then_hold(*args: Any) -> Any:  # the real read, then the task is held past it
+        data = real(*args)
+        if not has_read.is_set():
+            has_read.set()
+            go.wait(30)
+        return data
+
+    monkeypatch.setattr(drafts, "draft_input", read_then_hold)
+    subscription = bot_ctx.bus.subscribe(conversation_stream(conversation_id, internal=True))
+    first = await workflow.take(bot_ctx, conversation_id, "where is my parcel?")
+    await asyncio.to_thread(has_read.wait, 30)
+    second = await workflow.take(bot_ctx, conversation_id, "how long does shipping take?")
+    go.set()
+    drafted: set[int] = set()
+    async with asyncio.timeout(30):  # fails only if message 2 is never drafted
+        while second.message.id not in drafted:
+            _, event = await subscription.get()
+            if isinstance(event, DraftCreated):
+                drafted.add(event.meta["message_id"])
+    assert first.message.id in drafted
+    await drafts.settle(bot_ctx, conversation_id)
