@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from engine.service.bot import Bot
 from engine.settings import Settings
@@ -26,6 +26,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct-horse"  # what Server.new_operator gives every account
+# A shared, often loaded 2-core machine: an expectation waits up to 20 s for the engine's work (a bot
+# turn can take seconds under load), not Playwright's 5 s; set once here for every browser test (a
+# module setting it for itself would change it for the modules run after it too).
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ And when the shop is down the console says so and the operator carries on."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,15 +17,6 @@ from tests.operator_ui.conftest import Pages, sign_in
 
 pytestmark = pytest.mark.browser
 KETTLE = "My copper kettle arrived dented, order LG-20500. I want a refund."
-
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """The machine is shared and often loaded: assertions wait up to 20 s (as actions do) for the
-    engine's work, rather than Playwright's 5 s; restored after each test."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 
 def visitor_with_kettle(server: Server, pages: Pages) -> Page:

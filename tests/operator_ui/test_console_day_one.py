@@ -19,7 +19,6 @@ from tests.engine.conftest import Server
 from tests.operator_ui.conftest import Pages, add_canned, sign_in
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=15_000)  # a shared 2-core machine: a bot turn can take seconds under load
 
 
 def visitor_waiting(server: Server, pages: Pages, name: str | None = None, **viewport: Any) -> Page:

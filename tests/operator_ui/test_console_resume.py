@@ -17,8 +17,6 @@ from playwright.sync_api import WebSocketRoute, expect
 from tests.engine.conftest import Server
 from tests.operator_ui.conftest import Pages, sign_in
 
-expect.set_options(timeout=15_000)
-
 
 def test_a_dropped_console_socket_reconnects_with_its_last_ids_and_gets_what_it_missed(
         server: Server, pages: Pages) -> None:

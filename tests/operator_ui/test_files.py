@@ -22,7 +22,6 @@ from tests.operator_ui.test_console_day_one import console_with_it_open, visitor
 from tests.operator_ui.test_screenshots import png_size
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=15_000)
 
 
 def loaded(page: Page, selector: str) -> None:

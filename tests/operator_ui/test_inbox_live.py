@@ -16,7 +16,6 @@ from tests.engine.conftest import Server
 from tests.operator_ui.conftest import Pages, sign_in
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=15_000)
 LISTS = re.compile(r"/api/operator/conversations\?")
 
 

@@ -6,7 +6,6 @@ tab chosen stays chosen on the next conversation and after a reload."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,14 +17,6 @@ from tests.operator_ui.conftest import Pages, sign_in
 pytestmark = pytest.mark.browser
 # a customer who has said a lot: the thread is taller than the side column
 LINES = [f"Message {n} about my order: the kettle is still not right." for n in range(1, 9)]
-
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """A shared, often loaded machine: wait up to 20 s for the engine's work; restored after."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 
 def waiting_customer(server: Server, name: str, email: str, order: str) -> int:
