@@ -18,9 +18,9 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from engine.integrations import Account, IntegrationError, LookupQuery, Order
-from engine.models import Contact, Conversation, HandoffEvent, Message, Role, Visibility
+from engine.models import Contact, Conversation, HandoffEvent
 from engine.service import action_rules as rules
-from engine.service.canned import order_numbers
+from engine.service.canned import order_numbers, recent_words
 from engine.service.errors import NotFound
 from engine.service.runtime import ServiceContext
 
@@ -72,22 +72,13 @@ def parse_search(text: str) -> LookupQuery:
 
 def lookup_input(session: Session, conversation_id: int) -> LookupInput:
     """The contact's email and phone, and the latest order number (else email, phone) the visitor
-    gave in the conversation or that the handoff packet found."""
+    gave in the conversation's recent turns (``canned.recent_words``) or that the handoff packet
+    found."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
     contact = session.get(Contact, conversation.contact_id)
-    texts = list(
-        session.exec(
-            select(Message.text)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.role == Role.visitor,
-                Message.visibility == Visibility.public,
-            )
-            .order_by(col(Message.seq))
-        ).all()
-    )
+    texts = recent_words(session, conversation_id)
     packet = (
         session.exec(
             select(HandoffEvent.packet)

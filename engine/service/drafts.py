@@ -111,13 +111,14 @@ _HEAD = (core_select(_CONVERSATION.c.state, _CONTACT.c.name.label("contact_name"
          .select_from(_CONVERSATION.outerjoin(_CONTACT, _CONTACT.c.id == _CONVERSATION.c.contact_id)
                       .outerjoin(_OPERATOR, _OPERATOR.c.id == _CONVERSATION.c.assignee_id))
          .where(_CONVERSATION.c.id == bindparam("conversation")))
-# the public turns, oldest first: the message drafted for, its history, and the visitor's words
-# (the order numbers they gave)
+# the latest public turns, newest first: the message drafted for, its history, and the visitor's
+# words (the order numbers they gave), bounded however long the conversation is
 _TURNS = (core_select(_MESSAGE.c.id, _MESSAGE.c.seq, _MESSAGE.c.role, _MESSAGE.c.text)
           .where(_MESSAGE.c.conversation_id == bindparam("conversation"),
                  _MESSAGE.c.visibility == Visibility.public.value,
                  _MESSAGE.c.role.in_([role.value for role in TURN_ROLES]))
-          .order_by(_MESSAGE.c.seq))
+          .order_by(_MESSAGE.c.seq.desc())
+          .limit(bindparam("window")))
 _KINDS = core_select(_DRAFT.c.kind).where(_DRAFT.c.message_id == bindparam("message"))
 _ADD_DRAFTS = insert(_DRAFT).returning(_DRAFT.c.id, sort_by_parameter_order=True)
 
@@ -125,13 +126,16 @@ _ADD_DRAFTS = insert(_DRAFT).returning(_DRAFT.c.id, sort_by_parameter_order=True
 def draft_input(session: Session, conversation_id: int, message_id: int | None,
                 history_turns: int) -> DraftInput | None:
     """None when there is nothing to draft: a person does not have the conversation, there is no
-    visitor message, or this one already has drafts. Four statements (the conversation with its
-    contact and owner, its public turns, the message's drafts, the canned replies)."""
+    visitor message, this one already has drafts, or it is older than the latest
+    ``canned.RECENT_TURNS`` public turns (a draft for it would answer a conversation long moved
+    on). Four statements (the conversation with its contact and owner, its latest public turns,
+    the message's drafts, the canned replies), each bounded however long the conversation is."""
     connection = session.connection()
     head = connection.execute(_HEAD, {"conversation": conversation_id}).first()
     if head is None or head.state not in HUMAN_STATES:
         return None
-    turns = connection.execute(_TURNS, {"conversation": conversation_id}).all()
+    window = max(canned.RECENT_TURNS, history_turns + 1)
+    turns = connection.execute(_TURNS, {"conversation": conversation_id, "window": window}).all()[::-1]
     said = [turn for turn in turns if turn.role == Role.visitor]
     chosen = said[-1] if message_id is None and said else next((t for t in said if t.id == message_id), None)
     if chosen is None or connection.execute(_KINDS, {"message": chosen.id}).first() is not None:

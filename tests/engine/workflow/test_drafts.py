@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from engine.bus import conversation_stream
 from engine.events import DraftCreated
 from engine.models import CannedResponse, CannedResponseCreate, Draft, OperatorCreate
-from engine.service import conversations, drafts, metrics, workflow
+from engine.service import canned, conversations, drafts, metrics, workflow
 from engine.service.bot import BotOutcome
 from engine.service.operators import create_canned, create_operator
 from engine.service.runtime import ServiceContext
@@ -148,6 +148,37 @@ async def test_draft_input_reads_the_recent_turns_and_the_placeholders(bot_ctx: 
     assert "warehouse says crushed box" not in {turn["text"] for turn in everything.history}
     assert (await bot_ctx.read(drafts.draft_input, conversation_id, None, 0)).history == []
     assert await bot_ctx.read(drafts.draft_input, conversation_id, first, 5) is None  # drafted already
+
+
+async def test_a_long_conversation_is_read_only_as_far_back_as_its_recent_turns(
+        bot_ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However long a conversation, drafting reads its latest ``RECENT_TURNS`` public turns (here 4):
+    the order number given before them is no longer the one filled in, by the drafts as by an
+    inserted canned reply, and a message older than them is not drafted."""
+    monkeypatch.setattr(canned, "RECENT_TURNS", 4)
+    operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
+        email="kim@example.com", name="Kim", password="correct-horse")))
+    conversation_id, first = await escalated(bot_ctx)  # the question names order #778899
+    await conversations.claim(bot_ctx, conversation_id, operator.id)
+    await drafts.settle(bot_ctx, conversation_id)
+
+    def placeholders(session: Session) -> dict[str, str | None]:
+        return canned.values_for(session, conversation_id, operator.id)
+
+    assert (await bot_ctx.read(placeholders))["order.number"] == "778899"
+    said = [(await conversations.accept(bot_ctx, conversation_id, f"still waiting, day {day}")).message.id
+            for day in range(1, 5)]
+    data = await bot_ctx.read(drafts.draft_input, conversation_id, None, 2)
+    assert data.message_id == said[-1]
+    assert [turn["text"] for turn in data.history] == ["still waiting, day 2", "still waiting, day 3"]
+    assert data.values["order.number"] is None
+    assert (await bot_ctx.read(placeholders))["order.number"] is None
+    assert await bot_ctx.read(drafts.draft_input, conversation_id, said[0], 2) is not None
+    await conversations.accept(bot_ctx, conversation_id, "order AB-4455 then")
+    assert await bot_ctx.read(drafts.draft_input, conversation_id, said[0], 2) is None  # out of the window
+    assert (await bot_ctx.read(placeholders))["order.number"] == "AB-4455"
+    latest = await bot_ctx.read(drafts.draft_input, conversation_id, None, 2)
+    assert latest.values["order.number"] == "AB-4455"
 
 
 async def test_an_edited_canned_reply_is_drafted_as_it_reads_now(bot_ctx: ServiceContext) -> None:
