@@ -2,12 +2,13 @@
 // (skills, overflow target and timeout) and canned replies (create, edit, search by any part of the
 // shortcut), each change sent with PATCH and audited by the engine. Another admin's change arrives
 // as roster.updated on the operator WebSocket and redraws the tables; what an admin has changed and
-// not saved survives the redraw (unsaved.js), and a Save sends only the fields they changed.
+// not saved survives the redraw (unsaved.js), and a Save sends only the fields they changed; leaving
+// the page (closing, reloading, a link, Sign out) with such a change asks first.
 import {Api, LiveSocket, showConnection} from "./api.js";
 import {clearSession, loadSession, signIn} from "./auth.js";
 import {dateTime, fill, h} from "./dom.js";
 import {renderHours} from "./hours-admin.js";
-import {changes, pending, redraw, settle, show} from "./unsaved.js";
+import {changes, guardLeaving, mayLeave, pending, redraw, settle, show} from "./unsaved.js";
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const idOrNull = (value) => (value === "" ? null : Number(value));
@@ -26,7 +27,10 @@ class Admin {
   async start() {
     document.getElementById("main").hidden = false;
     document.getElementById("me").hidden = false;
-    document.getElementById("logout").addEventListener("click", () => this.signOut());
+    guardLeaving();
+    document.getElementById("logout").addEventListener("click", () => {
+      if (mayLeave("Sign out")) this.signOut();
+    });
     if (this.session.operator?.role !== "admin") {
       const note = document.getElementById("forbidden");
       note.hidden = false;

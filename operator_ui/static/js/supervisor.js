@@ -1,12 +1,14 @@
 // The supervisor view: the live queue and operators (over the operator WebSocket), today's metrics
-// and handoff reasons over the last week (from /api/metrics), in small SVG charts.
+// and handoff reasons over the last week (from /api/metrics), in small SVG charts. Its controls save
+// on change; one changed and not saved (a capacity being typed, a change the engine refused) survives
+// the live redraws (unsaved.js), and leaving the page with one asks first.
 import {actionsKpi, renderActionAudit} from "./actions-audit.js";
 import {Api, LiveSocket, showConnection} from "./api.js";
 import {DEMO_HINT, clearSession, loadSession, signIn} from "./auth.js";
 import {bars, legend, stacked} from "./charts.js";
 import {duration, fill, h, reasonLabel, since} from "./dom.js";
 import {StaffingPanel} from "./staffing.js";
-import {redraw} from "./unsaved.js";
+import {guardLeaving, mayLeave, pending, redraw, settle} from "./unsaved.js";
 
 const DAY_MS = 86400000;
 /** Charts are drawn at their box's width, so that text keeps its size on every screen. */
@@ -30,7 +32,10 @@ class Supervisor {
   async start() {
     document.getElementById("main").hidden = false;
     document.getElementById("me").hidden = false;
-    document.getElementById("logout").addEventListener("click", () => this.signOut());
+    guardLeaving();
+    document.getElementById("logout").addEventListener("click", () => {
+      if (mayLeave("Sign out")) this.signOut();
+    });
     document.getElementById("today-date").textContent = new Date().toLocaleDateString([], {weekday: "long", day: "numeric", month: "long"});
     this.staffing = new StaffingPanel(this.api, document.getElementById("staffing"));
     await Promise.all([this.refreshLive(), this.refreshMetrics(), this.staffing.refresh()]);
@@ -103,7 +108,7 @@ class Supervisor {
   teamControl(operator, teams) {
     const select = h("select", {name: "team", "aria-label": `Team of ${operator.name}`, onchange: () => this.control(
       `/api/supervisor/operators/${operator.id}`, select.value ? {team_id: Number(select.value), reason: "supervisor view"}
-        : {clear_team: true, reason: "supervisor view"}, "PATCH")},
+        : {clear_team: true, reason: "supervisor view"}, {method: "PATCH", from: select})},
     h("option", {value: "", text: "no team", selected: operator.team_id === null}),
     teams.map((t) => h("option", {value: String(t.id), text: t.name, selected: t.id === operator.team_id})));
     return select;
@@ -112,14 +117,14 @@ class Supervisor {
   capacityControl(operator) {
     const input = h("input", {name: "capacity", type: "number", min: 0, max: 100, step: 1, value: String(operator.capacity), class: "narrow",
       "aria-label": `Capacity of ${operator.name}`, onchange: () => this.control(`/api/supervisor/operators/${operator.id}`,
-        {capacity: Number(input.value), reason: "supervisor view"}, "PATCH")});
+        {capacity: Number(input.value), reason: "supervisor view"}, {method: "PATCH", from: input})});
     return input;
   }
 
   overflowControl(team, teams) {
     const select = h("select", {name: "overflow", "aria-label": `Overflow of ${team.name}`, onchange: () => this.control(
       `/api/supervisor/teams/${team.id}/overflow`, select.value ? {backup_team_id: Number(select.value), reason: "supervisor view"}
-        : {close: true, reason: "supervisor view"}, "PATCH")},
+        : {close: true, reason: "supervisor view"}, {method: "PATCH", from: select})},
     h("option", {value: "", text: "closed", selected: team.backup_team_id === null}),
     teams.filter((t) => t.id !== team.id).map((t) => h("option", {value: String(t.id), text: `to ${t.name}`,
       selected: t.id === team.backup_team_id})));
@@ -129,7 +134,10 @@ class Supervisor {
   /** Every operator is listed (the engine refuses one who is not available, and says so). */
   reassignControl(conversation, contact, operators) {
     const select = h("select", {name: "reassign", "aria-label": `Reassign ${this.who(contact)}`, onchange: () => {
-      if (select.value) this.control(`/api/supervisor/conversations/${conversation.id}/reassign`, {operator_id: Number(select.value), reason: "supervisor view"});
+      if (select.value) {
+        this.control(`/api/supervisor/conversations/${conversation.id}/reassign`, {operator_id: Number(select.value),
+          reason: "supervisor view"}, {from: select});
+      }
     }},
     h("option", {value: "", text: "reassign to…"}),
     operators.filter((o) => o.id !== conversation.assignee_id).map((o) => h("option", {value: String(o.id),
@@ -141,7 +149,8 @@ class Supervisor {
   priorityControl(conversation, contact) {
     const who = contact.name || contact.email || `Visitor #${contact.id}`;
     const select = h("select", {name: "priority", "aria-label": `Priority of ${who}`, onchange: () => this.control(
-      `/api/supervisor/conversations/${conversation.id}/priority`, {priority: Number(select.value), reason: "supervisor view"})},
+      `/api/supervisor/conversations/${conversation.id}/priority`, {priority: Number(select.value), reason: "supervisor view"},
+      {from: select})},
     [0, 1, 2, 3, 4, 5].map((p) => h("option", {value: String(p), text: p ? `+${p}` : "normal", selected: p === conversation.priority})));
     return select;
   }
@@ -153,11 +162,16 @@ class Supervisor {
       onclick: () => this.control(`/api/supervisor/contacts/${contact.id}/vip`, {vip: !contact.vip, reason: "supervisor view"})});
   }
 
-  async control(path, body, method = "POST") {
+  /** Send one control's change (``from``: the control, if it is a field: once stored it is no longer
+   * an unsaved change, so the redraw shows the stored value and leaving the page does not ask; one
+   * refused stays as the supervisor set it, changed, with the engine's reason shown). */
+  async control(path, body, {method = "POST", from = null} = {}) {
     const error = document.getElementById("control-error");
     error.textContent = "";
+    const sent = from ? pending(from) : new Map();
     try {
       await this.api.request(method, path, body);
+      settle(sent);
       await this.refreshLive();
     } catch (failure) {
       error.textContent = failure.status === 403 ? "This needs a supervisor or admin account." : failure.message;

@@ -16,10 +16,34 @@
 // ``settle`` makes what was sent the baseline, so the next redraw shows the stored value (the engine
 // may normalise it) unless the person typed on since. Handlers read fields from their row at the
 // moment they run (``field``), never from elements captured when the row was built.
+//
+// A control an input method is composing text in (compositionstart to compositionend: Japanese,
+// Chinese, Korean input) is *held* like a changed one, even while its value still equals the
+// baseline: moving, replacing or blurring it would cancel what the person is composing. A redraw
+// leaves the whole row around it in place, as it is, and runs again once the composition ends, when
+// the usual rule applies (rows reordered around a focused row never move that row). Leaving the page while a field is held asks first (``guardLeaving``: the
+// browser's own prompt on closing, reloading or following a link; ``mayLeave`` for the page's own
+// ways out, such as Sign out), and a field saved (``settle``) no longer counts.
 
 const CONTROLS = "input, select, textarea";
 const FOCUSABLE = "input, select, textarea, button";
 const baselines = new WeakMap();  // field element -> the snapshot of the value the engine gave it
+let composing = null;  // the control an input method is composing text in now (only the focused one can)
+const afterComposition = new Map();  // container or control -> the redraw it held back for the composition
+let leaving = false;  // the person already said yes to leaving (mayLeave): the unload must not ask again
+
+// Listened to on the document, in the capture phase: every control of the page, whenever it was drawn.
+document.addEventListener("compositionstart", (event) => { composing = event.target; }, true);
+document.addEventListener("compositionend", () => {
+  composing = null;
+  const heldBack = [...afterComposition.values()];
+  afterComposition.clear();
+  // on the next task: the input method has let go of the control by then (a redraw run may blur it)
+  setTimeout(() => heldBack.forEach((again) => again()), 0);
+}, true);
+
+/** Whether an input method is composing text in ``scope`` or a control inside it. */
+const composingIn = (scope) => composing !== null && composing.isConnected && scope.contains(composing);
 
 /** What can hold focus in ``scope``, ``scope`` itself first when it is a control. */
 const focusables = (scope) => [...(scope.matches(FOCUSABLE) ? [scope] : []), ...scope.querySelectorAll(FOCUSABLE)];
@@ -52,6 +76,9 @@ export function changed(element) {
   return baselines.has(element) && snapshot(element) !== baselines.get(element);
 }
 
+/** Whether a redraw must keep ``element`` as it is: it is changed, or text is being composed in it. */
+const held = (element) => changed(element) || composingIn(element);
+
 /** ``encode[name](element)`` merged for each field of ``row`` that was changed: a PATCH body that
  * carries only what this person edited, so it never writes back a value another admin just saved. */
 export function changes(row, encode) {
@@ -61,9 +88,11 @@ export function changes(row, encode) {
   }));
 }
 
-/** What ``root``'s changed fields show now, to hand to ``settle`` once the engine has stored it. */
+/** What ``root``'s changed fields show now (``root`` alone when it is a field itself: a control
+ * saved on its own), to hand to ``settle`` once the engine has stored it. */
 export function pending(root) {
-  return new Map(fields(root).filter(changed).map((element) => [element, snapshot(element)]));
+  const scope = root.hasAttribute("name") ? [root] : fields(root);
+  return new Map(scope.filter(changed).map((element) => [element, snapshot(element)]));
 }
 
 /** The engine stored what ``pending`` took: that becomes each field's baseline, so a redraw shows the
@@ -93,6 +122,11 @@ function unflag(element) {
 
 /** Set a static form's ``control`` to the engine's ``value`` unless it holds a change not yet saved. */
 export function show(control, value) {
+  if (composingIn(control)) {  // untouched until the composition ends, then shown by the usual rule
+    afterComposition.set(control, () => show(control, value));
+    return;
+  }
+  afterComposition.delete(control);  // this value is newer than any held back
   if (!changed(control)) {
     if (control.type === "checkbox") control.checked = Boolean(value);
     else control.value = value;
@@ -161,35 +195,99 @@ function transplant(old, row) {
   }
 }
 
+/** Whether a redraw must leave ``row`` where it is: text is being composed in it, or one of its
+ * fields is changed. */
+const keeps = (row) => composingIn(row) || fields(row).some(changed);
+
+/** Put ``rows`` into ``container`` in this order, where every row already in it is one of them. The
+ * row holding the focus is never moved (taking it out of the page blurs it, and ends an input
+ * method's composition): the others are placed around it. */
+function place(container, rows) {
+  const active = document.activeElement;
+  const at = rows.findIndex((row) => row.parentNode === container && row.contains(active));
+  if (at < 0) {
+    rows.forEach((row, index) => {
+      if (container.children[index] !== row) container.insertBefore(row, container.children[index] ?? null);
+    });
+    return;
+  }
+  for (let i = at - 1; i >= 0; i -= 1) {
+    if (rows[i].nextSibling !== rows[i + 1]) container.insertBefore(rows[i], rows[i + 1]);
+  }
+  for (let i = at + 1; i < rows.length; i += 1) {
+    if (rows[i - 1].nextSibling !== rows[i]) container.insertBefore(rows[i], rows[i - 1].nextSibling);
+  }
+}
+
 /** Replace ``container``'s rows with ``rows`` (built fresh from the engine's data; ``keyOf(row)``
  * names which record a row shows, null for a placeholder) and keep every change not yet saved. A
- * row drawn from the same data as before stays untouched in the page (typing, an input method's
- * composition and scroll go on undisturbed); a changed row takes the edits of the old one
- * (``transplant``); a row being edited that is no longer listed stays where it was; focus and caret
- * stay with the person. */
+ * row drawn from the same data as before stays untouched in the page (typing and scroll go on
+ * undisturbed); a changed row takes the edits of the old one (``transplant``); a row being edited
+ * that is no longer listed stays where it was; focus and caret stay with the person. A row an input
+ * method is composing in stays as it is, whatever changed, and this redraw runs again when the
+ * composition ends (with the same rows: nothing newer was drawn meanwhile, or that redraw replaced
+ * this one). */
 export function redraw(container, rows, keyOf) {
   const was = focusOf(container, keyOf);
   const fresh = rows.flat().filter(Boolean);
-  for (const row of fresh) for (const element of fields(row)) baselines.set(element, snapshot(element));
+  // a row already in the page (drawn by this redraw before it ran again) keeps its baselines
+  for (const row of fresh) if (!row.isConnected) for (const element of fields(row)) baselines.set(element, snapshot(element));
   const before = [...container.children];
   const previous = new Map(before.map((row) => [keyOf(row), row]).filter(([key]) => key != null));
   const listed = new Set(fresh.map(keyOf));
+  let waiting = false;  // a row was left as it was for a composition
   const result = fresh.map((row) => {
     const old = previous.get(keyOf(row));
     if (!old) return row;
     if (drawnFrom(old) === drawnFrom(row)) return old;
+    if (composingIn(old)) {
+      waiting = true;
+      return old;
+    }
     transplant(old, row);
     return row;
   });
   before.forEach((row, index) => {
     const key = keyOf(row);
-    if (key != null && !listed.has(key) && fields(row).some(changed)) result.splice(Math.min(index, result.length), 0, row);
+    if (key == null || listed.has(key) || !keeps(row)) return;
+    waiting ||= composingIn(row);
+    result.splice(Math.min(index, result.length), 0, row);
   });
+  if (waiting) afterComposition.set(container, () => redraw(container, rows, keyOf));
+  else afterComposition.delete(container);  // all drawn: an older redraw held back has nothing left to do
   // rows that stay are never taken out of the page (that would blur them): the others go, the new come in around them
   const staying = new Set(result);
   for (const row of before) if (!staying.has(row)) row.remove();
-  result.forEach((row, index) => {
-    if (container.children[index] !== row) container.insertBefore(row, container.children[index] ?? null);
-  });
+  place(container, result);
   restoreFocus(container, keyOf, was);
+}
+
+/** How many fields of the page hold a change not saved, or text an input method is composing. */
+export function unsavedCount() {
+  return fields(document.body).filter((element) => baselines.has(element) && held(element)).length;
+}
+
+/** Ask before the page is left with unsaved edits: the browser's own prompt (its words, never the
+ * page's) on closing the tab, reloading, following a link. The handler acts only while a field is
+ * held, and counts when it is asked rather than keeping a flag up to date: a day's hours row added
+ * or removed changes a field with no input event, a redraw or a save un-changes one, and a count
+ * taken then can never be stale. Call once per page. */
+export function guardLeaving() {
+  window.addEventListener("beforeunload", (event) => {
+    if (leaving || !unsavedCount()) return;
+    event.preventDefault();
+    event.returnValue = "";  // Chromium and Safari ask only when returnValue is set too
+  });
+}
+
+/** Whether the page may go now by its own doing (``action``: "Sign out"): yes when nothing is
+ * unsaved, else the person says, told how many fields they would lose. A yes also stills
+ * ``guardLeaving`` for the unload that follows, so nobody is asked twice. */
+export function mayLeave(action) {
+  const count = unsavedCount();
+  if (!count) return true;
+  const what = count === 1 ? "1 field has a change" : `${count} fields have changes`;
+  if (!window.confirm(`${what} not saved. ${action} and lose ${count === 1 ? "it" : "them"}?`)) return false;
+  leaving = true;
+  return true;
 }
