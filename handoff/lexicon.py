@@ -141,7 +141,7 @@ STAFF = (
     r"member of (?:staff|your team)|"
     r"real (?:person|people)|live (?:person|people)|actual (?:person|people))"
 )
-ANYONE = r"(?:person|people|someone|somebody|anyone|anybody|individual|guy|lady|assistants?)"
+ANYONE = r"(?:person|people|someone|somebody|anyone|anybody|individual|guy|lady|assistants?|colleagues?)"
 TALK = (
     r"(?:talk|talking|talked|speak|speaking|chat|chatting|connect|connected|connecting|transfer|"
     r"transferred|put|get|getting|reach|reaching|contact|contacting|call|message|escalate|pass|"
@@ -154,7 +154,14 @@ LOOK_AT = (
     r"(?:account|billing|bill|case|order|issue|problem|ticket|refund|payment|request|claim|complaint|application|"
     r"booking|subscription))\b|(?:call|contact|get back to) me\b)"
 )
-WANT = r"(?:need|want|give me|get me|have|see|(?:would|'d) like|prefer|request|requesting|ask for|asking for)"
+WANT = (r"(?:need|want|give me|get me|have|see|(?:would|'d) like|prefer|request|requesting|ask for|"
+        r"asking for|demand|demanding|insist on)")
+# A part of the company a visitor asks to be put through to ("put me through to sales").
+DEPARTMENT = (
+    r"(?:your |the |a |an )?(?:right |relevant |correct |appropriate |other |another |different )?"
+    r"(?:sales|billing|support|accounts?|returns|complaints?|customer (?:service|care|support|relations)|"
+    r"tech(?:nical)? support|team|department|desk)"
+)
 HUMAN_REQUEST = re.compile(
     "|".join(
         (
@@ -180,6 +187,17 @@ HUMAN_REQUEST = re.compile(
             rf"\b(?:need|want|get|have|like|send) (?:a |an |some |one |the )?(?:{ANYONE}|{STAFF}) "
             rf"(?:to|who can|that can) {LOOK_AT}",
             rf"\bcan (?:a |an |some |one of your |the )?(?:{ANYONE}|{STAFF}) (?:please )?{LOOK_AT}",
+            # "can a human help me", "could an agent help": a person named, not "can someone help me find"
+            rf"\b(?:can|could|will|would) (?:a |an |one of your |the |some |any )?(?:real |live |actual )?"
+            rf"{STAFF} (?:please )?help\b",
+            rf"\b(?:put|transfer|connect|pass|forward|send) me (?:through |over |on )?(?:to|with) "
+            rf"{DEPARTMENT}\b",
+            r"\b(?:someone|somebody|anyone|the person|a person|whoever(?: is)?) in charge\b",
+            r"\bwho (?:can|could) i (?:talk|speak|chat) (?:to|with)\b",
+            r"^(?:please |pls |can |could )?(?:someone|somebody|anyone|anybody|a human|a person) (?:please )?"
+            r"help(?: me)?(?: please| now| asap)?[ !?.]*$",
+            r"\bget me (?:off|away from|out of) (?:this|the) (?:bot|robot|machine|chat ?bot|"
+            r"automated (?:system|chat))\b",
             r"\b(?:someone|somebody|anyone|a person|a human) (?:from|in|at) (?:your |the )?(?:team|billing|"
             r"support|customer (?:service|care|support)|sales|accounts|the company)\b",
             r"^(?:please |pls |can you |could you )?(?:transfer me|escalate(?: this| it| me)?|"
@@ -199,6 +217,9 @@ CONTACT_REQUEST = re.compile(
             r"\b(?:customer|client) (?:service|support|care|assistance)\b",
             r"\b(?:support|service) (?:phone|number|email|e-mail|address|hours|line|details|info)\b",
             r"\byour (?:phone|contact|telephone) (?:number|details|info)\b|\bcontact (?:form|you)\b",
+            r"\b(?:phone|telephone|contact|helpline) (?:number|no|details|info|email|e-mail|address) "
+            r"(?:for|of|to reach) (?:your |the )?(?:customer |client )?"
+            r"(?:support|service|care|help ?desk|team|company)\b",
             r"\b(?:hotline|helpline|help ?line|help desk|call cent(?:er|re)|toll[ -]free)\b",
             # "give me contact number", not "what's their contact number" (a place the bot found)
             r"(?<!my )(?<!our )(?<!their )(?<!its )(?<!it's )(?<!his )(?<!her )(?<!the )(?<!that )"
@@ -222,7 +243,7 @@ AT_SERVICE = re.compile(
             r"\b(?:that|this|you|your (?:answer|reply|bot|"
             r"system)|the (?:answer|bot|link|article))(?:'s| is| are|"
             r"'re| was| were| did| does| do|n't|)? ?(?:not|n't|never|no)(?: really| even| at all)? "
-            r"(?:help|helping|helpful|useful|"
+            r"(?:help|helping|helpful|useful|address(?:es|ing)?|solve|resolve|"
             r"answer(?:ing)?|make sense|what i (?:asked|meant|need|want))",
             r"\b(?:not|never) what i (?:asked|meant|said|wanted|need)\b",
             r"\b(?:useless|pointless|hopeless|unacceptable|incompetent|wasting (?:my )?time|"
@@ -248,6 +269,8 @@ PERSISTING = re.compile(
             r"\b(?:how many (?:more )?times|i (?:already|just) (?:told|said|asked|gave|explained)|"
             r"(?:asked|told you|said) (?:this|that|it) (?:already|before|twice)|"
             r"for the (?:second|third|fourth|fifth|tenth|hundredth|nth|\d+(?:nd|rd|th)) time|"
+            r"(?:second|third|fourth|fifth|sixth|tenth|\d+(?:nd|rd|th)) (?:message|e-?mail|mail|chat|call|"
+            r"request|ticket|time) (?:about|regarding|on|for|with) (?:the same|this)|"
             r"still (?:not|no|nothing|waiting|hasn't|haven't|isn't|doesn't|don't|broken))\b",
         )
     )
@@ -502,6 +525,40 @@ def service_target(text: str) -> str | None:
     """The word that aims a message at the bot or the service ("your", "order", "refund"), or None."""
     found = SERVICE_TARGET.search(text)
     return found.group(0) if found else None
+
+
+# Words that may follow a feeling word without being what it is about ("this is terrible, ...",
+# "annoyed that ...", "fed up with ..."): anything else right after it is its object.
+_NOT_AN_OBJECT = frozenset((
+    "about", "after", "again", "already", "and", "as", "at", "because", "but", "by", "for", "from", "how",
+    "i", "if", "in", "is", "it", "just", "me", "now", "of", "on", "or", "really", "since", "so", "that",
+    "the", "then", "this", "to", "today", "too", "us", "was", "we", "what", "when", "why", "with", "you",
+))
+_CLAUSE = re.compile(r"[,.;:!?]+|\bbut\b")
+# The feeling words that qualify a noun ("terrible weather"); "tired of", "fed up with", "a joke" do not.
+_QUALIFYING = frozenset(("terrible", "horrible", "awful", "worst", "disgusting", "ridiculous", "pathetic",
+                         "absurd", "outrageous", "disgraceful", "shameful", "appalling", "annoying",
+                         "disappointing"))
+
+
+def feeling_elsewhere(text: str) -> bool:
+    """Whether every feeling word of ``text`` is about something that is not the service: an
+    adjective that qualifies the word after it ("terrible weather today, is my parcel delayed",
+    "awful traffic") in a clause that names nothing of the service. "Your delivery was terrible",
+    "terrible service", "this is ridiculous, where is my refund", "tired of all the problems" are
+    about the service."""
+    found = list(FEELING.finditer(text))
+    if not found:
+        return False
+    for match in found:
+        start = max((m.end() for m in _CLAUSE.finditer(text, 0, match.start())), default=0)
+        after = _CLAUSE.search(text, match.end())
+        clause = text[start:after.start() if after else len(text)]
+        following = re.match(r" ([a-z']+)", text[match.end():])
+        if (match.group(0) not in _QUALIFYING or service_target(clause) or following is None
+                or following.group(1) in _NOT_AN_OBJECT):
+            return False
+    return True
 
 
 def dislike(text: str) -> str | None:

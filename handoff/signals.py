@@ -13,7 +13,7 @@ import numpy as np
 
 from handoff.config import HandoffConfig
 from handoff.features import MessageFeatures
-from handoff.lexicon import acknowledgement, apologetic, dislike, gibberish, service_target
+from handoff.lexicon import acknowledgement, apologetic, dislike, feeling_elsewhere, gibberish, service_target
 from handoff.transcript import Transcript
 
 REPEAT_BONUS = 0.25
@@ -140,8 +140,11 @@ def message_frustration(message: Message, answered: bool = False) -> float:
     compound = features.sentiment.compound
     kinds = {cue.split(":")[0] for cue in features.cues}
     target = service_target(features.canonical) is not None
-    taste = dislike(features.canonical) is not None and not kinds & {"says", "complaint"}
-    aimed = aimed_at_service(message)
+    # a feeling about something else ("terrible weather today, is my parcel delayed?" names a parcel,
+    # but the feeling is the weather's) reads like a taste, even where the message names the service
+    elsewhere = kinds == {"feeling"} and feeling_elsewhere(features.canonical)
+    taste = (elsewhere or dislike(features.canonical) is not None) and not kinds & {"says", "complaint"}
+    aimed = aimed_at_service(message) and not elsewhere
     score = (1.0 - SENTIMENT_WEIGHT) * message.p_frustrated + SENTIMENT_WEIGHT * (1.0 - compound) / 2.0
     if not aimed:
         score = min(score, UNAIMED_CAP)

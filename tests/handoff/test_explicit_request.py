@@ -28,6 +28,18 @@ ESCALATE = [
     "transfer me",
     "your bot is useless, I need someone from billing",
     "can i speek to a humen",
+    # a person named with "help", a department to be put through to, a colleague, someone in charge
+    "can a human help me with this refund",
+    "could an agent help me",
+    "put me through to sales",
+    "transfer me to billing",
+    "connect me with the right department",
+    "pass me to a colleague",
+    "I want to make a complaint to someone in charge",
+    "who can i talk to about this",
+    "someone help please",
+    "i demand a manager",
+    "get me off this bot",
 ]
 OFFER = [
     "how do I contact support?",
@@ -36,6 +48,8 @@ OFFER = [
     "customer care",
     "need helpline number",
     "give me contact number",
+    "phone number for support",
+    "email address for customer service",
 ]
 CONTINUE = [
     "where is my parcel",
@@ -46,6 +60,11 @@ CONTINUE = [
     "good morning! could you tell me your return policy please?",
     "my travel agent booked the flight",
     "what's their contact number? is it furnished?",
+    "can someone help me find the size guide",
+    "put me on the mailing list",
+    "who can i send the parcel to",
+    "my colleague ordered the same lamp",
+    "transfer my order to another address",
 ]
 
 

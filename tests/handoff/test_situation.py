@@ -45,12 +45,23 @@ def test_one_word_requests_escalate(detector, text):
         "I'm a bit disappointed with your service, my order is two weeks late",
         "Thanks, but I'm afraid that didn't help, my account is still locked",
         "with respect, your support has been terrible this week",
+        "with respect, your answer doesn't address my question",
     ],
 )
 def test_polite_complaints_about_the_service_escalate(detector, text):
     decision = detector.decide(after_greeting(text))
     assert decision.action == "escalate", decision.explanation
     assert decision.reasons[0] == "frustration"
+
+
+def test_counting_earlier_messages_is_persisting(detector):
+    """"My fourth message about the same problem" is the visitor coming back, said politely: a person
+    is offered at least (escalated once it names the service, as "for the third time" is)."""
+    decision = detector.decide(after_greeting("kindly note this is my fourth message about the same problem"))
+    assert decision.action == "offer", decision.explanation
+    assert decision.reasons == ["frustration"]
+    aimed = detector.decide(after_greeting("kindly note this is my fourth message about the same order"))
+    assert aimed.action == "escalate", aimed.explanation
 
 
 @pytest.mark.parametrize(
@@ -68,6 +79,21 @@ def test_dislikes_of_a_product_are_not_frustration(detector, text):
     decision = detector.decide(after_greeting(text))
     assert decision.action != "escalate", decision.explanation
     assert frustration(decision) < detector.config.frustration.escalate_at
+
+
+@pytest.mark.parametrize(
+    "feeling, complaint",
+    [
+        ("terrible weather today, is my parcel delayed?", "terrible delivery today, is my parcel delayed?"),
+        ("awful traffic here, will my order be late?", "awful service here, will my order be late?"),
+    ],
+)
+def test_a_feeling_about_something_else_is_not_a_complaint_where_the_service_is_named(
+        detector, feeling, complaint):
+    """The harsh word qualifies the weather, not the parcel the same message asks about: no handoff,
+    not even an offer; the same sentence with the word on the service escalates."""
+    assert detector.decide(after_greeting(feeling)).action == "continue"
+    assert detector.decide(after_greeting(complaint)).action == "escalate"
 
 
 def test_the_same_harsh_word_counts_when_aimed_at_the_service(detector):
