@@ -1,12 +1,13 @@
 """Leaving the admin or supervisor page with an unsaved edit asks first, and an input method's
 composition survives live redraws (unsaved.js), in Chromium against the real server.
 
-Leaving: a field changed and not saved makes the browser's beforeunload prompt appear on following a
-link, and Sign out asks with a confirm naming how many fields; a field only focused, or saved, lets
-the page go without a word (proven by the page having reloaded or signed out, never by a sleep).
-Composition: text composed through the DevTools protocol's IME (``Input.imeSetComposition``, as an
-input method does it) while another admin saves the same row stays in the very control, focused,
-its composition never ended; once it ends the usual rules apply at once."""
+Leaving: a field changed and not saved (or typed into a form that creates something and not yet
+sent) makes the browser's beforeunload prompt appear on following a link, and Sign out asks with a
+confirm naming how many fields; a field only focused, or saved, lets the page go without a word
+(proven by the page having reloaded or signed out, never by a sleep). Composition: text composed
+through the DevTools protocol's IME (``Input.imeSetComposition``, as an input method does it) while
+another admin saves the same row stays in the very control, focused, its composition never ended;
+once it ends the usual rules apply at once."""
 
 from __future__ import annotations
 
@@ -75,6 +76,29 @@ def test_leaving_the_admin_page_asks_only_while_an_edit_is_unsaved(server: Serve
     seen = len(dialogs.seen)
     page.reload()
     expect(page.get_by_label("Text of /hello")).to_have_value("Hi! Back soon.")  # the new page, stored value
+    assert dialogs.seen[seen:] == []
+
+
+def test_a_half_filled_new_item_form_counts_until_it_is_sent(server: Server, pages: Pages) -> None:
+    """What is typed into the form that creates a canned reply is unsaved too: leaving asks; once
+    the reply is created (the form sent and reset) the page goes without a word."""
+    page, _ = admin_page(server, pages, "Ada Admin")
+    dialogs = Dialogs(page)
+    form = page.locator("#new-canned")
+    form.locator("[name=shortcut]").fill("/bye")
+    with page.expect_event("dialog") as asked:
+        page.get_by_role("link", name="Supervisor view").click()
+    assert asked.value.type == "beforeunload"
+    expect(form.locator("[name=shortcut]")).to_have_value("/bye")  # dismissed: still here
+    form.locator("[name=title]").fill("Goodbye")
+    form.locator("[name=text]").fill("Thanks for writing!")
+    form.locator("button[type=submit]").click()
+    expect(page.get_by_label("Text of /bye")).to_have_value("Thanks for writing!")
+    expect(form.locator("[name=shortcut]")).to_have_value("")  # sent and reset
+    dialogs.accept = True
+    seen = len(dialogs.seen)
+    page.reload()
+    expect(page.get_by_label("Text of /bye")).to_have_value("Thanks for writing!")  # the new page
     assert dialogs.seen[seen:] == []
 
 

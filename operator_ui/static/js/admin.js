@@ -8,7 +8,7 @@ import {Api, LiveSocket, showConnection} from "./api.js";
 import {clearSession, loadSession, signIn} from "./auth.js";
 import {dateTime, fill, h} from "./dom.js";
 import {renderHours} from "./hours-admin.js";
-import {changes, guardLeaving, mayLeave, pending, redraw, settle, show} from "./unsaved.js";
+import {changes, guardLeaving, mayLeave, pending, redraw, settle, show, track} from "./unsaved.js";
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const idOrNull = (value) => (value === "" ? null : Number(value));
@@ -192,7 +192,11 @@ class Admin {
   }
 
   bindForms() {
-    const submit = (id, errorId, send) => document.getElementById(id).addEventListener("submit", async (event) => {
+    const submit = (id, errorId, send) => {
+      track(document.getElementById(id));  // what is typed into it counts as unsaved until it is sent
+      document.getElementById(id).addEventListener("submit", (event) => create(event, errorId, send));
+    };
+    const create = async (event, errorId, send) => {
       event.preventDefault();
       const form = event.target;
       const error = document.getElementById(errorId);
@@ -200,11 +204,12 @@ class Admin {
       try {
         await send(form.elements);
         form.reset();
+        track(form);
         await this.refresh();
       } catch (failure) {
         error.textContent = failure.message;
       }
-    });
+    };
     submit("invite", "invite-error", (f) => this.api.post("/api/admin/operators", {name: f.name.value.trim(),
       email: f.email.value.trim(), password: f.password.value, role: f.role.value, skills: list(f.skills.value),
       capacity: Number(f.capacity.value)}));

@@ -21,9 +21,10 @@
 // Chinese, Korean input) is *held* like a changed one, even while its value still equals the
 // baseline: moving, replacing or blurring it would cancel what the person is composing. A redraw
 // leaves the whole row around it in place, as it is, and runs again once the composition ends, when
-// the usual rule applies (rows reordered around a focused row never move that row). Leaving the page while a field is held asks first (``guardLeaving``: the
-// browser's own prompt on closing, reloading or following a link; ``mayLeave`` for the page's own
-// ways out, such as Sign out), and a field saved (``settle``) no longer counts.
+// the usual rule applies (rows reordered around a focused row never move that row). Leaving the
+// page while a field is held asks first (``guardLeaving``: the browser's own prompt on closing,
+// reloading or following a link; ``mayLeave`` for the page's own ways out, such as Sign out), and a
+// field saved (``settle``), or a new-item form sent (``track``), no longer counts.
 
 const CONTROLS = "input, select, textarea";
 const FOCUSABLE = "input, select, textarea, button";
@@ -260,6 +261,13 @@ export function redraw(container, rows, keyOf) {
   for (const row of before) if (!staying.has(row)) row.remove();
   place(container, result);
   restoreFocus(container, keyOf, was);
+}
+
+/** Count what is typed into a form that creates something (a new operator, team or canned reply)
+ * as unsaved: its fields' values now (the form's defaults) become their baselines. Call it when the
+ * page binds the form and again once the form is sent and reset. */
+export function track(form) {
+  for (const element of fields(form)) baselines.set(element, snapshot(element));
 }
 
 /** How many fields of the page hold a change not saved, or text an input method is composing. */
