@@ -535,6 +535,7 @@ _NOT_AN_OBJECT = frozenset((
     "the", "then", "this", "to", "today", "too", "us", "was", "we", "what", "when", "why", "with", "you",
 ))
 _CLAUSE = re.compile(r"[,.;:!?]+|\bbut\b")
+_NEXT_WORD = re.compile(r" ([a-z']+)")
 # The feeling words that qualify a noun ("terrible weather"); "tired of", "fed up with", "a joke" do not.
 _QUALIFYING = frozenset(("terrible", "horrible", "awful", "worst", "disgusting", "ridiculous", "pathetic",
                          "absurd", "outrageous", "disgraceful", "shameful", "appalling", "annoying",
@@ -554,7 +555,7 @@ def feeling_elsewhere(text: str) -> bool:
         start = max((m.end() for m in _CLAUSE.finditer(text, 0, match.start())), default=0)
         after = _CLAUSE.search(text, match.end())
         clause = text[start:after.start() if after else len(text)]
-        following = re.match(r" ([a-z']+)", text[match.end():])
+        following = _NEXT_WORD.match(text, match.end())
         if (match.group(0) not in _QUALIFYING or service_target(clause) or following is None
                 or following.group(1) in _NOT_AN_OBJECT):
             return False
