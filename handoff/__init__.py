@@ -19,6 +19,7 @@ _LAZY = {
     "Decision": "handoff.policy",
     "Packet": "handoff.packet",
     "build_packet": "handoff.packet",
+    "small_talk": "handoff.lexicon",
 }
 
 __all__ = list(_LAZY)

@@ -610,6 +610,28 @@ def acknowledgement(text: str) -> bool:
     return len(re.findall(r"[a-z0-9']+", ACK.sub(" ", text))) <= 4
 
 
+GREETING = re.compile(r"^(?:hi|hello|hey|hiya|yo|good (?:morning|afternoon|evening))\b")
+THANKS = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|i appreciate it)\b")
+GOODBYE = re.compile(r"\b(?:bye|goodbye|see you|have a (?:nice|good|great) day|that's all|that is all|"
+                     r"nothing else)\b")
+
+
+def small_talk(text: str) -> str | None:
+    """What a message with no question in it is, for the bot to answer in kind rather than with a
+    passage: "greeting", "thanks", "goodbye", "acknowledgement" (ok, yes, no) or "gibberish"; None
+    for anything else. ``text`` as typed."""
+    words = canonical(text)
+    if gibberish(words):
+        return "gibberish"
+    if not acknowledgement(words):
+        return None
+    if GOODBYE.search(words):
+        return "goodbye"
+    if THANKS.search(words):
+        return "thanks"
+    return "greeting" if GREETING.match(words) else "acknowledgement"
+
+
 VOWELS = frozenset("aeiouy")
 CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")
 ENGLISH_CLUSTER = re.compile(r"ngth|ghts|tchs|rst|nst|str|ndl|mpt|nch")

@@ -35,6 +35,18 @@ PREFETCH_LIMIT = 512  # prefetched retrievals kept for their turns (one per ques
 PREFETCH_SECONDS = 30.0  # a prefetch no turn took by then is dropped (its message went to a person)
 DECIDE_INLINE_SECONDS = 0.0005  # a detector call faster than this runs on the loop (MicroBatcher)
 WITH_PERSON_LIMIT = 10_000  # conversations remembered as a person's (so not prefetched for)
+# What the bot says to a message with no question in it ("hi", "thanks", "ok", a keyboard mash;
+# ``handoff.small_talk``) that no passage answers with confidence of at least SMALL_TALK_UNDER: a
+# reply in kind, not the passage that happened to come closest. It is no answer, so it carries no
+# confidence and does not count in a streak of weak answers.
+SMALL_TALK_UNDER = 0.5
+SMALL_TALK = {
+    "greeting": "Hello! What can I help you with today?",
+    "thanks": "You're welcome! Is there anything else I can help with?",
+    "goodbye": "Thanks for getting in touch. Have a good day!",
+    "acknowledgement": "Is there anything else I can help with?",
+    "gibberish": "Sorry, I didn't catch that. Could you tell me in a few words what you need help with?",
+}
 
 
 @dataclass(frozen=True)
@@ -291,6 +303,11 @@ class Bot:
                 action="escalate", reasons=["rule", *decision.reasons],
                 scores={**decision.scores, "rule": 1.0}, explanation=f"hand over to a person: {why}",
                 signals=[handoff.SignalResult("rule", 1.0, [why]), *decision.signals])
+        text, citations, confidence = answer.text, answer.citations, float(answer.confidence)
+        kind = handoff.small_talk(question) if decision.action == "continue" and \
+            confidence < SMALL_TALK_UNDER else None
+        if kind is not None:
+            text, citations, confidence = SMALL_TALK[kind], [], None
         packet = None
         if decision.action == "escalate":
             packet = handoff.build_packet(transcript, decision).to_dict()
@@ -299,10 +316,10 @@ class Bot:
             await routing_inputs.annotate(packet, self, [t.text for t in turns if t.role == "user"],
                                           retrieval)
         return BotOutcome(
-            action=decision.action, text=answer.text,
+            action=decision.action, text=text,
             citations=[{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "title": c.title, "url": c.url,
-                        "score": float(c.score)} for c in answer.citations],
-            confidence=float(answer.confidence), reasons=list(decision.reasons),
+                        "score": float(c.score)} for c in citations],
+            confidence=confidence, reasons=list(decision.reasons),
             scores={k: float(v) for k, v in decision.scores.items()}, explanation=decision.explanation,
             packet=packet,
         )

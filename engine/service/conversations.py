@@ -55,12 +55,19 @@ from engine.service.bot import BotOutcome, TurnInput
 from engine.service.channel_rules import WEB, Unroutable
 from engine.service.errors import Conflict, Invalid, NotFound
 from engine.service.hours import HoursState, closed_notice, when
-from engine.service.policy import HANDOFF_NOTICE, available, derive_skills, reopen_to, wait_notice
+from engine.service.policy import (
+    HANDOFF_NOTICE,
+    TALK_TO_PERSON,
+    accepts_offer,
+    available,
+    derive_skills,
+    reopen_to,
+    wait_notice,
+)
 from engine.service.runtime import Outbox, ServiceContext
 from engine.service.turns import TurnClaim
 from engine.validation import problem
 
-TALK_TO_PERSON = "Talk to a person"
 BOT_STATES = (State.bot, State.offered)
 HUMAN_STATES = (State.queued, State.assigned)
 
@@ -336,8 +343,7 @@ def _resumed(session: Session, conversation: Conversation, message: Message, cla
     if conversation.state not in BOT_STATES:
         turns.finish(session, claim)
         return Accepted(message, duplicate=True)
-    accepted_offer = conversation.state == State.offered and \
-        message.text.casefold() == TALK_TO_PERSON.casefold()
+    accepted_offer = conversation.state == State.offered and accepts_offer(message.text)
     return Accepted(message, duplicate=True, accepted_offer=accepted_offer,
                     snapshot=turn_input(session, conversation, limit, upto=message.seq), turn=claim)
 
@@ -390,7 +396,7 @@ async def accept(ctx: ServiceContext, conversation_id: int, text: str, client_id
                                    limit=ctx.settings.attachment_max_files)
         if conversation.state == State.resolved:
             reopen_after_resolution(ctx, session, outbox, conversation, now)
-        accepted_offer = conversation.state == State.offered and text.casefold() == TALK_TO_PERSON.casefold()
+        accepted_offer = conversation.state == State.offered and accepts_offer(text)
         message = append(session, outbox, conversation, Role.visitor, text, client_id=client_id, files=files)
         if conversation.state not in BOT_STATES or not text:
             return Accepted(message)
@@ -421,7 +427,7 @@ def _accept_new(session: Session, outbox: Outbox, conversation_id: int, text: st
                          history=[(role, words, confidence) for role, words, confidence, _ in history],
                          times=[at for *_, at in history], vip=bool(vip), tags=list(tags), channel=channel,
                          offered=offered)
-    accepted_offer = state == State.offered and text.casefold() == TALK_TO_PERSON.casefold()
+    accepted_offer = state == State.offered and accepts_offer(text)
     return Accepted(message, accepted_offer=accepted_offer, snapshot=snapshot,
                     turn=turns.record(session, message, message.created_at, lease))
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import random
+import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -444,6 +445,19 @@ def expired(snapshots: Iterable[PresenceSnapshot], now: datetime,
 
 HANDOFF_NOTICE = "I'm bringing in a person from our team to help you with this. You can keep writing here " \
     "in the meantime."
+TALK_TO_PERSON = "Talk to a person"  # the quick reply of the bot's offer of a person
+# Taking the offer in words, as on SMS or email where there is no button to tap: "yes please", "sure".
+_TAKES_OFFER = re.compile(
+    r"^(?:yes|yeah|yep|yup|sure|please|yes please|ok please|okay please|please do|go ahead|i would|"
+    r"yes i would|i'd like that|yes i'd like that)(?:[ ,!.]+(?:please|thanks|thank you))*[ !.]*$"
+)
+
+
+def accepts_offer(text: str) -> bool:
+    """Whether the visitor's answer to the bot's offer of a person takes it: the quick reply, or a
+    plain yes ("yes please", "sure"); "ok" and "thanks" only acknowledge the answer."""
+    words = " ".join(text.casefold().split())
+    return words == TALK_TO_PERSON.casefold() or bool(_TAKES_OFFER.match(words))
 
 
 def wait_notice(position: int, wait_seconds: float | None) -> str:

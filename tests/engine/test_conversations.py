@@ -62,6 +62,8 @@ async def test_continue_sends_the_cited_answer_and_offer_adds_a_quick_reply(ctx:
     assert offer.quick_replies == [conversations.TALK_TO_PERSON]
     accepted = await conversations.accept(ctx, conversation.id, "talk to a person")
     assert accepted.accepted_offer
+    assert not (await conversations.accept(ctx, conversation.id, "ok")).accepted_offer  # only acknowledges
+    assert (await conversations.accept(ctx, conversation.id, "Yes please!")).accepted_offer  # SMS: no button
     assert [e.action for e in rows(ctx, HandoffEvent, conversation.id)] == ["continue", "offer"]
 
 
