@@ -623,7 +623,7 @@ def small_talk(text: str) -> str | None:
     words = canonical(text)
     if gibberish(words):
         return "gibberish"
-    if not acknowledgement(words):
+    if not phatic(words):  # every word small talk: "yes I want to cancel" asks for something
         return None
     if GOODBYE.search(words):
         return "goodbye"

@@ -27,11 +27,11 @@ async def test_small_talk_is_answered_in_kind_without_a_passage(bot_ctx: Service
 
 
 @pytest.mark.anyio
-async def test_a_question_with_a_greeting_gets_the_knowledge_base_answer(bot_ctx: ServiceContext) -> None:
+@pytest.mark.parametrize("text", ["hi, how long does shipping take?", "yes I want to cancel"])
+async def test_a_request_with_small_talk_in_it_is_not_small_talk(bot_ctx: ServiceContext, text: str) -> None:
     conversation, _ = await conversations.start(bot_ctx)
-    [reply] = (await workflow.receive(bot_ctx, conversation.id, "hi, how long does shipping take?")).replies
+    [reply, *_] = (await workflow.receive(bot_ctx, conversation.id, text)).replies
     assert reply.text not in SMALL_TALK.values()
-    assert reply.citations and reply.confidence is not None
 
 
 @pytest.mark.parametrize(("text", "takes"), [
