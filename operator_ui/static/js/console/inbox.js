@@ -12,6 +12,9 @@
 // fallback fetch: a conversation starting with the bot reaches the operators stream only once it is
 // offered or queued, and a search matches messages anywhere; so while the All tab, a search or a
 // filter is shown (or a row is not followed), the lists are fetched again every FALLBACK_MS.
+// A fetch may be answered after the socket brought newer messages or reads (and fetches overlap):
+// what the socket brought while a fetch was out is applied again to its lists, and a fetch that a
+// later one overtook is dropped, so a row never goes back to an older preview or unread count.
 import {clock, duration, fill, h, reasonLabel, since} from "../dom.js";
 import {summary} from "../files.js";
 
@@ -36,6 +39,9 @@ export class Inbox {
     this.followed = null;  // ids the socket follows, from its hello on; null while it is not connected
     this.forPreview = new Set();  // ids followed only to keep their rows current (no new-message toast)
     this.unfollowed = false;  // a listed row the socket does not follow (over FOLLOWS)
+    this.hearing = new Set();  // per fetch out: the socket's messages and reads since it was sent
+    this.fetches = 0;  // fetches sent, and the number of the one whose lists are shown
+    this.shownFetch = 0;
     for (const tab of this.tabs) tab.addEventListener("click", () => this.select(tab.dataset.tab));
     this.markTabs();
     this.finder = document.getElementById("finder");
@@ -100,14 +106,26 @@ export class Inbox {
   }
 
   async refresh() {
+    const number = ++this.fetches;
+    const heard = [];
+    this.hearing.add(heard);
     const wanted = new Set(["queued", "mine", this.tab]);
     const fetched = {};
     const results = await Promise.allSettled([...wanted].map(async (which) => {
       fetched[which] = await this.app.api.get(this.query(which));
     }));
+    this.hearing.delete(heard);
+    if (number < this.shownFetch) return;  // a later fetch was answered first: these lists are older
+    this.shownFetch = number;
     const complete = results.every((r) => r.status === "fulfilled");
     if (!complete) this.app.connectionProblem();
     Object.assign(this.rows, fetched);
+    let moved = false;  // what the lists may predate (applying what they had already changes nothing)
+    for (const event of heard) {
+      if (event.type === "read") this.absorbRead(event);
+      else moved = this.absorb(event.message) || moved;
+    }
+    if (moved) this.sort();
     this.counts = {queued: this.rows.queued.length, mine: this.rows.mine.length};
     const filtered = this.tab !== "all" && this.searching();
     if (!filtered) this.counts[this.tab] = this.rows[this.tab].length;
@@ -201,6 +219,12 @@ export class Inbox {
 
   /** A message was stored: its conversation's rows get the preview, the time and the unread count. */
   onMessage(message) {
+    for (const heard of this.hearing) heard.push({type: "message", message});
+    if (this.absorb(message)) this.rerender();
+  }
+
+  /** Whether ``message`` changed a row (not when the lists had it already). */
+  absorb(message) {
     const q = this.find.q?.toLowerCase();
     let changed = false;
     for (const row of this.rowsOf(message.conversation_id)) {
@@ -214,12 +238,19 @@ export class Inbox {
       row.unread = unread.base + unread.seqs.size;
       changed = true;
     }
-    if (changed) this.rerender();
+    return changed;
   }
 
   /** Someone read a conversation up to ``seq``: an operator's reading clears its unread count. */
   onRead(event) {
     if (event.role !== "operator") return;
+    for (const heard of this.hearing) heard.push(event);
+    if (this.absorbRead(event)) this.soon();
+    else this.rerender();
+  }
+
+  /** Apply an operator's read to the rows; whether the engine must be asked which were read. */
+  absorbRead(event) {
     let unknown = false;
     for (const row of this.rowsOf(event.conversation_id)) {
       const unread = this.unreadOf(row);
@@ -228,8 +259,7 @@ export class Inbox {
       for (const seq of unread.seqs) if (seq <= event.seq) unread.seqs.delete(seq);
       row.unread = unread.base + unread.seqs.size;
     }
-    if (unknown) this.soon();
-    else this.rerender();
+    return unknown;
   }
 
   rowsOf(id) {
@@ -243,15 +273,19 @@ export class Inbox {
     return row.unreadSince;
   }
 
-  /** Lists sorted by newest activity (Mine and All unless another sort is chosen) keep that order. */
   rerender() {
+    this.sort();
+    this.render();
+  }
+
+  /** Lists sorted by newest activity (Mine and All unless another sort is chosen) keep that order. */
+  sort() {
     for (const [which, rows] of Object.entries(this.rows)) {
       const sort = (which === this.tab && this.find.sort) || (which === "queued" ? "waiting" : "newest");
       if (sort === "newest") {
         rows.sort((a, b) => activity(b) - activity(a) || b.conversation.id - a.conversation.id);
       }
     }
-    this.render();
   }
 
   /** The row of ``id`` in any list fetched (for the new-message toast). */
