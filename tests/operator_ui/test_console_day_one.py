@@ -376,6 +376,33 @@ def test_a_list_fetched_before_a_live_message_does_not_bring_back_the_old_previe
         route.fulfill(response=response)
 
 
+def test_the_conversation_shown_again_after_an_action_keeps_what_came_meanwhile(server: Server,
+                                                                                pages: Pages) -> None:
+    """After handing back, the console reads the conversation again; a message the socket brought
+    before that read was answered stays in the transcript (it is not sent twice)."""
+    kim = server.new_operator(name="Kim Lee")
+    bob = visitor_over_rest(server, "Bob")
+    console = console_with_it_open(server, pages, kim)
+    conversation = console_conversation_id(console)
+    held: list[tuple[Route, Any]] = []
+    url = f"**/api/operator/conversations/{conversation}"
+    console.route(url, lambda route: held.append((route, route.fetch())))
+    console.get_by_role("button", name="Hand back to bot").click()
+    settle(console, lambda: bool(held))  # read before Bob writes again
+    say(server, bob, "my parcel 7781 never came")
+    texts = console.locator(".transcript .msg.visitor .text")
+    expect(texts.last).to_have_text("my parcel 7781 never came")  # live, by the socket
+    stale = list(held)
+    console.evaluate("document.querySelector('.conv-head').dataset.before = 'yes'")
+    for route, response in stale:
+        route.fulfill(response=response)
+    expect(console.locator(".conv-head[data-before]")).to_have_count(0)  # shown again, as read
+    expect(texts).to_have_text(["Talk to a person", "my parcel 7781 never came"])
+    console.unroute(url)
+    for route, response in held[len(stale):]:
+        route.fulfill(response=response)
+
+
 def test_colleagues_see_each_other_viewing_and_typing_and_can_take_over(server: Server, pages: Pages) -> None:
     kim = server.new_operator(name="Kim Lee")
     joe = server.new_operator(name="Joe Park")

@@ -34,10 +34,15 @@ export class ConversationView {
     fill(this.main, this.placeholder);
   }
 
+  /** Show ``detail``; shown again (after an action), the conversation keeps what the socket brought
+   * after the engine read it, and the replies still on their way. */
   show(detail) {
     const sameConversation = this.id === detail.conversation.id;
     const keep = sameConversation ? this.composer : null;
     if (!sameConversation) this.forgetColleagues();
+    const read = Math.max(0, ...detail.messages.map((message) => message.seq));
+    const later = sameConversation ? [...this.items].filter(([seq]) => seq > read).sort(([a], [b]) => a - b) : [];
+    const pending = sameConversation ? [...this.transcript.querySelectorAll(".msg.pending")] : [];
     this.detail = detail;
     this.items.clear();
     this.header = h("header", {class: "conv-head"});
@@ -52,6 +57,8 @@ export class ConversationView {
     this.renderHeader();
     if (detail.packet) this.packet.append(this.pinPacket(renderPacket(detail.packet)));
     for (const message of detail.messages) this.add(message, {scroll: false});
+    for (const [seq, item] of later) this.items.set(seq, item);
+    this.transcript.append(...later.map(([, item]) => item), ...pending);
     this.scrollDown();
   }
 
