@@ -18,6 +18,7 @@ from eval.conversations import Conversation
 from handoff import Detector, HandoffConfig, Transcript, Turn
 from handoff.policy import Decision
 from handoff.signals import SignalResult
+from knowledge.followup import read_in_context
 
 # Answers the user turns: one bot Turn (text, confidence, meta) per question.
 Answerer = Callable[[list[str]], list[Turn]]
@@ -114,12 +115,37 @@ class Replay:
         self._signals: dict[tuple[int, int], list[SignalResult]] = {}
         self._signal_settings: tuple | None = None
         self._answers: dict[str, Turn] = {}
+        self._in_context: dict[tuple[int, int], Turn] = {}  # (conversation, turn position): a follow-up's
         if answerer is not None:
             self._answers = dict(zip(unique, answerer(unique), strict=True))
+            self._answer_follow_ups(answerer)
+
+    def _answer_follow_ups(self, answerer: Answerer) -> None:
+        """As the bot does: a follow-up question is answered with the one it follows where that
+        reading is surer (``knowledge.read_in_context``)."""
+        readings: dict[tuple[int, int], str] = {}
+        for index, conversation in enumerate(self.conversations):
+            for p in self._positions[index]:
+                earlier = [turn.text for turn in conversation.turns[:p] if turn.role == "user"]
+                reading = read_in_context(conversation.turns[p].text, earlier)
+                if reading is not None:
+                    readings[(index, p)] = reading
+        unique = list(dict.fromkeys(readings.values()))
+        joined = dict(zip(unique, answerer(unique), strict=True)) if unique else {}
+        for (index, p), reading in readings.items():
+            alone = self._answers[self.conversations[index].turns[p].text]
+            if (joined[reading].confidence or 0.0) > (alone.confidence or 0.0):
+                self._in_context[(index, p)] = joined[reading]
 
     def answer(self, text: str) -> Turn | None:
-        """The project's own answer to one user message (None without a knowledge base)."""
+        """The project's own answer to one user message read alone (None without a knowledge base)."""
         return self._answers.get(text)
+
+    def answer_at(self, index: int, position: int) -> Turn | None:
+        """The project's own answer to the user turn at ``position`` of conversation ``index``: read
+        with the question it follows where the bot would."""
+        found = self._in_context.get((index, position))
+        return found or self._answers.get(self.conversations[index].turns[position].text)
 
     def user_texts(self, index: int) -> list[str]:
         """The replayed user messages of conversation ``index``, in order."""
@@ -131,15 +157,15 @@ class Replay:
         conversation, positions = self.conversations[index], self._positions[index]
         turns: list[Turn] = []
         answered: Turn | None = None
-        for turn in conversation.turns[: positions[k] + 1]:
+        for position, turn in enumerate(conversation.turns[: positions[k] + 1]):
             if turn.role == "bot" and answered is not None:
                 turn = Turn(
                     role="bot", text=turn.text, confidence=answered.confidence, meta=answered.meta, at=turn.at
                 )
             turns.append(turn)
-            answered = self._answers.get(turn.text) if turn.role == "user" else None
+            answered = self.answer_at(index, position) if turn.role == "user" else None
         if self._answers:
-            turns.append(self._answers[turns[-1].text])
+            turns.append(self.answer_at(index, positions[k]))
         return Transcript(turns=turns, offered=offered)
 
     def run(self, config: HandoffConfig | None = None) -> list[Result]:

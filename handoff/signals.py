@@ -15,6 +15,7 @@ from handoff.config import HandoffConfig
 from handoff.features import MessageFeatures
 from handoff.lexicon import acknowledgement, apologetic, dislike, feeling_elsewhere, gibberish, service_target
 from handoff.transcript import Transcript
+from knowledge.followup import leans_on_earlier
 
 REPEAT_BONUS = 0.25
 PAUSE_BONUS = 0.2  # the repeat comes after a long silence: the visitor tried, and is back
@@ -90,9 +91,10 @@ def low_confidence(transcript: Transcript, last: Message | None, config: Handoff
         sustained = (1.0 - max(recent)) * settings.streak_factor
         if sustained > score:
             score = min(sustained, 1.0)
-            evidence.append(
-                f"{settings.streak} weak answers in a row ({', '.join(f'{v:.2f}' for v in recent)})"
-            )
+            if sustained >= settings.offer_at:  # named only where it decides: (0.83, 0.86) is no weak streak
+                evidence.append(
+                    f"{settings.streak} weak answers in a row ({', '.join(f'{v:.2f}' for v in recent)})"
+                )
     return SignalResult("low_confidence", round(score, 4), evidence)
 
 
@@ -148,9 +150,10 @@ def message_frustration(message: Message, answered: bool = False) -> float:
     score = (1.0 - SENTIMENT_WEIGHT) * message.p_frustrated + SENTIMENT_WEIGHT * (1.0 - compound) / 2.0
     if not aimed:
         score = min(score, UNAIMED_CAP)
-    if not (answered or features.cues):
-        # a first message with no cue at all ("why did my transfer fail?", "cancel"): the model and
-        # the lexicon read the problem's tone, not the visitor's patience
+    if not features.cues and (not answered or leans_on_earlier(features.text)):
+        # a first message with no cue at all ("why did my transfer fail?", "cancel"), or a follow-up
+        # question on the answer ("what about Australia?"): the model and the lexicon read the
+        # question's tone, not the visitor's patience
         score = min(score, FIRST_MESSAGE_CAP)
     if taste:
         score *= DISLIKE_DAMPING

@@ -32,6 +32,7 @@ _LAZY = {
     "register_builtin_provider": "knowledge.extractive",
     "NO_ANSWER": "knowledge.prompts",
     "remove_promises": "knowledge.promises",
+    "read_in_context": "knowledge.followup",
 }
 
 __all__ = ["InputError", *_LAZY]

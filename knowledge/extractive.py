@@ -5,6 +5,12 @@ exactly the code path a real model uses. It reads the prompt of ``knowledge.prom
 best passage is [1] (retrieval ranked it), and from it the sentences that share most with the
 question are returned with their neighbours, up to ``MAX_CHARS``, never a whole article, plus the
 passage's own sentence saying that a person takes over, where it has one.
+
+Sentences are ranked by the words they share with the question, then by whether they hold the
+kind of answer the question asks for (a duration for "how long", an amount for "how much": the
+expected answer type of question classification, Li and Roth 2002), then, for a follow-up that leans
+on the question before it ("and how long?", ``knowledge.followup``), by the words they share with
+that earlier question; the earliest sentence wins what is left.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import GenericStreamingChunk, ModelResponse
 
 from knowledge.chunking import split_sentences
+from knowledge.followup import anchor, leans_on_earlier
 from knowledge.promises import promises
 from knowledge.prompts import NO_ANSWER, Passage, read_messages
 from knowledge.text import tokens
@@ -28,13 +35,25 @@ BUILTIN_MODEL = f"{PROVIDER}/extractive"
 MAX_CHARS = 420
 STREAM_WORDS = 4
 ANAPHOR = re.compile(r"^(it|they|this|that|these|those|then|there|he|she)\b", re.IGNORECASE)
+# (what the question asks for, what a sentence holding that answer contains)
+ANSWER_TYPES = (
+    (re.compile(r"\bhow (long|soon|quickly|fast)\b|\bhow many (minutes|hours|days|weeks|months|years)\b"
+                r"|^when\b", re.IGNORECASE),
+     re.compile(r"\b\d+\s*(to|-|–|or)?\s*\d*\s*(working |business )?"
+                r"(minutes?|hours?|days?|weeks?|months?|years?)\b"
+                r"|\b(today|tomorrow|next (working )?day|same day|instantly|immediately)\b", re.IGNORECASE)),
+    (re.compile(r"\bhow much\b|\b(cost|costs|price|fee|fees|charge|charges|pay for)\b", re.IGNORECASE),
+     re.compile(r"[£$€]\s?\d|\d\s?(%|percent|pounds|dollars|euros)\b|\bfree\b|\bno charge\b", re.IGNORECASE)),
+)
 
 
 def extractive_reply(messages: list[dict[str, Any]]) -> str:
     """The reply the built-in model gives to a prompt built by ``knowledge.prompts``."""
     task, passages, conversation = read_messages(messages)
-    question = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
-    answer = _extract(question, passages[0]) if passages and passages[0].text else ""
+    asked = [m["content"] for m in conversation if m["role"] == "user"]
+    question = asked[-1] if asked else ""
+    earlier = (anchor(asked[:-1]) or "") if leans_on_earlier(question) else ""
+    answer = _extract(question, passages[0], earlier) if passages and passages[0].text else ""
     if task == "answer":
         return f"{answer} [{passages[0].number}]" if answer else NO_ANSWER
     opening = "Thanks for your patience." if any(m["role"] == "assistant" for m in conversation) \
@@ -45,21 +64,24 @@ def extractive_reply(messages: list[dict[str, Any]]) -> str:
     return f"{opening} {answer} [{passages[0].number}] Does that help, or is there anything else I can do?"
 
 
-def _extract(question: str, passage: Passage) -> str:
-    """The sentences of ``passage`` that answer ``question``: the best match and what follows it."""
+def _extract(question: str, passage: Passage, earlier: str = "") -> str:
+    """The sentences of ``passage`` that answer ``question``: the best match and what follows it;
+    for a follow-up of ``earlier``, the best match alone."""
     sentences = [s.lstrip("-*# ").strip() for s in split_sentences(passage.text)]
     sentences = [s for s in sentences if s]
     if not sentences:
         return ""
-    asked = set(tokens(question))
+    asked, before = set(tokens(question)), set(tokens(earlier))
+    wanted = [holds for asks, holds in ANSWER_TYPES if asks.search(question)]
     # Distinct shared terms, earliest sentence on ties: answers tend to come first, and dividing by
     # length would favour short asides over the informative sentence.
-    scores = [len(asked & set(tokens(s))) for s in sentences]
-    start = max(range(len(sentences)), key=lambda i: (scores[i], -i)) if max(scores) > 0 else 0
-    if start and ANAPHOR.match(sentences[start]):  # "They take 5 days": say what "they" are
-        start -= 1
+    scores = [(len(asked & terms), any(holds.search(s) for holds in wanted), len(before & terms))
+              for s, terms in ((s, set(tokens(s))) for s in sentences)]
+    start = max(range(len(sentences)), key=lambda i: (scores[i], -i)) if any(map(any, scores)) else 0
+    first = start - 1 if start and ANAPHOR.match(sentences[start]) else start  # "They take 5 days": say
+    end = start + 1 if earlier else len(sentences)  # what "they" are; a follow-up asks one thing
     chosen: list[int] = []
-    for i in range(start, len(sentences)):
+    for i in range(first, end):
         if chosen and len(" ".join(sentences[j] for j in [*chosen, i])) > MAX_CHARS:
             break
         chosen.append(i)

@@ -282,6 +282,14 @@ class Bot:
                  for (role, text, confidence), at in zip(snapshot.history, times, strict=True)
                  if role in ROLE_TO_TURN]
         retrieval, vector = await self.retrieved(question)
+        # a follow-up ("and how long?") is looked up with the question it follows, where that is surer;
+        # the answer model reads it in the history
+        reading = knowledge.read_in_context(question, [text for role, text, _ in snapshot.history[:-1]
+                                                       if role == "visitor"])
+        if reading is not None:
+            joined, _ = await self.retrieve(reading)
+            if joined.confidence > retrieval.confidence:
+                retrieval = joined
         answer = await knowledge.compose(question, retrieval, turns[:-1], model=self.model,
                                          timeout=self.timeout)
         # the detector judges the candidate answer too: it is the transcript's last turn

@@ -86,3 +86,25 @@ def test_run_under_another_configuration_keeps_the_detector_config(detector):
     [result] = replay.run(strict)
     assert result.escalated is None or result.escalated.reasons[0] != "explicit_request"
     assert detector.config.explicit_request.escalate_at != 0.99
+
+
+def test_a_follow_up_is_answered_with_the_question_it_follows_where_that_is_surer(detector):
+    """As the bot does (knowledge.read_in_context): only a question that leans on the one before is
+    read with it, and only a surer reading replaces its own answer."""
+    asked = []
+
+    def answerer(questions):
+        asked.extend(questions)
+        sure = {"do you ship to canada? and how long?": 0.9, "and how long?": 0.2}
+        return [Turn("bot", f"answer to {q}", sure.get(q, 0.8 if "canada" in q else 0.1), {"hits": []})
+                for q in questions]
+
+    talk = conversation("follow", [("user", "do you ship to canada?"), ("bot", "Yes."),
+                                   ("user", "and how long?"), ("bot", "5 days."),
+                                   ("user", "what is the meaning of life?")])
+    replay = Replay([talk], detector, answerer, progress=False)
+    assert "do you ship to canada? and how long?" in asked
+    assert not any("meaning of life" in q and "canada" in q for q in asked)  # it stands on its own
+    bots = [t for t in replay.transcript(0, 2, offered=False).turns if t.role == "bot"]
+    assert [t.confidence for t in bots] == [0.8, 0.9, 0.1]
+    assert replay.answer("and how long?").confidence == 0.2  # read alone, as the baseline reads it

@@ -108,3 +108,14 @@ def test_a_misspelt_complaint_after_an_answer_escalates(detector):
              Turn("user", "your servise is terible, I am disapointed")]
     decision = detector.decide(Transcript(turns=turns))
     assert decision.action == "escalate" and "frustration" in decision.reasons, decision.explanation
+
+
+@pytest.mark.parametrize("text", ["what about australia", "what about returns", "and how long"])
+def test_a_follow_up_question_on_an_answer_is_not_frustration(detector, text):
+    """The frustration model reads "what about australia" at 0.48: with no cue, a question that leans
+    on the last answer is the next question, capped below the offer as a first message is."""
+    transcript = Transcript([Turn("user", "do you ship to canada"), Turn("bot", "Yes, in 5 to 9 days.", 0.83),
+                             Turn("user", text), Turn("bot", "Australia takes 7 to 14 days.", 0.86)])
+    decision = detector.decide(transcript)
+    assert decision.action == "continue"
+    assert decision.scores["frustration"] < detector.config.frustration.offer_at

@@ -60,3 +60,10 @@ def test_topic_rule_escalates_and_vip_lowers_thresholds(detector):
         [Turn("user", "do you rent bikes"), Turn("bot", "Our shop ...", 0.4)], contact=ContactInfo(vip=True)
     )
     assert detector.decide(vip).action == "escalate"
+
+
+def test_strong_answers_in_a_row_are_not_called_a_weak_streak(detector):
+    transcript = Transcript([Turn("user", "do you ship to canada"), Turn("bot", "Yes, in 5 to 9 days.", 0.83),
+                             Turn("user", "what about australia"), Turn("bot", "7 to 14 days.", 0.86)])
+    signal = next(s for s in detector.signals_for(transcript) if s.name == "low_confidence")
+    assert signal.evidence == ["answer confidence 0.86"]  # was "2 weak answers in a row (0.83, 0.86)"

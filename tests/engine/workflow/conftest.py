@@ -1,10 +1,12 @@
-"""Workflow fixtures: a service context with the real bot over the test knowledge base."""
+"""Workflow fixtures: a service context with the real bot over the test knowledge base, and one over
+the sample help centre (``samples/kb/faq.jsonl``)."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,4 +26,28 @@ def bot_ctx(tmp_path: Path, bot: Bot, kb_index: Path) -> Iterator[ServiceContext
     engine = make_engine(settings.database_url)
     create_all(engine)
     yield workflow.context(settings, engine, InProcessBus(), bot=bot)
+    engine.dispose()
+
+
+FAQ = Path(__file__).resolve().parents[3] / "samples" / "kb" / "faq.jsonl"
+
+
+@pytest.fixture(scope="session")
+def sample_bot(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Bot:
+    """The real bot over the sample help centre's questions, ingested once per session."""
+    import knowledge
+
+    index_dir = tmp_path_factory.mktemp("sample-faq") / "index"
+    knowledge.KnowledgeIndex.open(index_dir).ingest(knowledge.load_path(FAQ), embedder, progress=False)
+    return Bot.load(Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=index_dir),
+                    embedder)
+
+
+@pytest.fixture
+def sample_ctx(tmp_path: Path, sample_bot: Bot) -> Iterator[ServiceContext]:
+    settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32),
+                        database_url=f"sqlite:///{tmp_path / 'sample.db'}")
+    engine = make_engine(settings.database_url)
+    create_all(engine)
+    yield workflow.context(settings, engine, InProcessBus(), bot=sample_bot)
     engine.dispose()

@@ -5,47 +5,19 @@ the messages' times."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
 
-from engine.bus import InProcessBus
-from engine.db import create_all, make_engine
 from engine.models import CannedResponseCreate, Conversation, Draft, HandoffEvent, Message, Role, State
 from engine.service import conversations, drafts, workflow
-from engine.service.bot import Bot
 from engine.service.operators import create_canned
 from engine.service.runtime import ServiceContext
-from engine.settings import Settings
 from knowledge.promises import HANDOVER, promises
 
 pytestmark = pytest.mark.anyio
-FAQ = Path(__file__).resolve().parents[3] / "samples" / "kb" / "faq.jsonl"
 DAMAGED = "my vase arrived broken, the box was crushed"
-
-
-@pytest.fixture(scope="module")
-def sample_bot(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Bot:
-    import knowledge
-
-    index_dir = tmp_path_factory.mktemp("sample-faq") / "index"
-    knowledge.KnowledgeIndex.open(index_dir).ingest(knowledge.load_path(FAQ), embedder, progress=False)
-    return Bot.load(Settings(environment="test", secret_key=secrets.token_urlsafe(32), index_dir=index_dir),
-                    embedder)
-
-
-@pytest.fixture
-def sample_ctx(tmp_path: Path, sample_bot: Bot) -> Iterator[ServiceContext]:
-    settings = Settings(environment="test", secret_key=secrets.token_urlsafe(32),
-                        database_url=f"sqlite:///{tmp_path / 'promise.db'}")
-    engine = make_engine(settings.database_url)
-    create_all(engine)
-    yield workflow.context(settings, engine, InProcessBus(), bot=sample_bot)
-    engine.dispose()
 
 
 def rows(ctx: ServiceContext, model: Any, conversation_id: int) -> list[Any]:

@@ -1,0 +1,74 @@
+"""A visitor's follow-up question, read with the question it follows.
+
+"and how long?" after "do you ship to Canada?" asks how long shipping to Canada takes; retrieved
+alone it matched the warranty article (confidence 0.20), so the bot answered the wrong question and
+then handed a question its knowledge base answers to a person. Read as "do you ship to Canada? and
+how long?" it finds the international shipping entry (0.65).
+
+Joining is not done on every message: a joined reading is surer of almost anything, out-of-scope
+questions included ("what is the meaning of life" after a question about Klarna: 0.08 alone, 0.64
+joined; "thanks" after one about shipping: 0.08 and 0.76), which would hide from the handoff
+detector exactly the questions it must see. So only a message that is a question and leans on what
+came before is read with its anchor (the last earlier message that stands on its own): one that
+opens with "and", "what about", "how about"; one that refers back ("is it free?", "do they
+expire?"); or one with no subject of its own ("how long do I have?"). The caller keeps the joined
+reading only where its retrieval is surer than the message's own (:func:`read_in_context` gives the
+reading; the bot and the evaluation's replay both apply the same rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from knowledge.text import WORD, tokens
+
+MAX_WORDS = 8  # longer messages say what they are about
+LOOKBACK = 3  # earlier visitor messages searched for the anchor
+LEADS = (("and",), ("also",), ("what", "about"), ("how", "about"), ("what", "if"), ("same", "for"))
+ASKING = frozenset((
+    "how", "what", "when", "where", "which", "who", "why", "is", "are", "was", "do", "does", "did",
+    "can", "could", "will", "would", "should", "shall", "may", "any", "has", "have",
+))
+REFERRING = frozenset(("it", "its", "they", "them", "their", "those", "these", "ones"))
+# words a fragment asks with that name no subject: "how long", "how much does it take"
+SUBJECTLESS = frozenset(tokens(
+    "long much many soon often else more take takes get need work cost costs mean apply happen"))
+
+
+def _words(text: str) -> list[str]:
+    return [word.split("'")[0] for word in WORD.findall(text.lower().replace("\u2019", "'"))]
+
+
+def leans_on_earlier(message: str) -> bool:
+    """Whether ``message`` is a question that cannot be read without the one before it."""
+    words = _words(message)
+    if not 2 <= len(words) <= MAX_WORDS:  # "why?", "what?" alone say the last answer was not clear
+        return False
+    lead = next((lead for lead in LEADS if tuple(words[: len(lead)]) == lead), None)
+    if lead is not None:
+        rest = words[len(lead):]
+        return bool(rest) and (lead != ("and",) and lead != ("also",) or rest[0] in ASKING)
+    if words[0] not in ASKING and not message.rstrip().endswith("?"):
+        return False  # "it didn't help" is not a question about the last answer
+    if any(word in REFERRING for word in words):
+        return True
+    return not [term for term in tokens(message) if term not in SUBJECTLESS]
+
+
+def anchor(earlier: Sequence[str]) -> str | None:
+    """The newest of the ``earlier`` visitor messages (oldest first) that stands on its own."""
+    for text in list(earlier)[::-1][:LOOKBACK]:
+        if text.strip() and not leans_on_earlier(text):
+            return text.strip()
+    return None
+
+
+def read_in_context(message: str, earlier: Sequence[str]) -> str | None:
+    """The reading of ``message`` with its anchor, or None when it stands on its own (or has none)."""
+    if not leans_on_earlier(message):
+        return None
+    found = anchor(earlier)
+    if found is None:
+        return None
+    joiner = " " if found.endswith(("?", ".", "!")) else "? "
+    return f"{found}{joiner}{message.strip()}"

@@ -1,0 +1,50 @@
+"""A follow-up question is answered as the question it follows (real bot, real retrieval on the
+sample help centre): "and how long?" after "do you ship to Canada?" was answered from the warranty
+entry, and "what about Australia?" was handed to a person. A question that stands on its own, or
+one the help centre cannot answer, is never lifted by the question before it."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.models import Role
+from engine.service import conversations, workflow
+from engine.service.runtime import ServiceContext
+
+pytestmark = pytest.mark.anyio
+
+
+async def ask(ctx: ServiceContext, *texts: str) -> list[tuple[str, str, float | None, list[str]]]:
+    """(role, text, confidence, cited titles) of the replies to each of ``texts`` in one conversation."""
+    conversation, _ = await conversations.start(ctx)
+    replies = []
+    for text in texts:
+        turn = await workflow.receive(ctx, conversation.id, text)
+        replies += [(m.role, m.text, m.confidence, [c["title"] for c in m.citations]) for m in turn.replies]
+    return replies
+
+
+@pytest.mark.parametrize(("follow_up", "says"), [
+    ("and how long?", "5 to 9 working days"),
+    ("what about Australia?", "Australia, New Zealand and other countries take 7 to 14 working days"),
+])
+async def test_a_follow_up_is_answered_from_the_entry_it_follows(sample_ctx: ServiceContext, follow_up: str,
+                                                                  says: str) -> None:
+    first, second = await ask(sample_ctx, "do you ship to Canada?", follow_up)
+    assert first[0] == Role.bot and first[3] == ["Do you ship internationally?"]
+    role, text, confidence, cited = second
+    assert role == Role.bot and cited == ["Do you ship internationally?"]
+    assert says in text and confidence is not None and confidence >= 0.5
+    assert text != first[1]  # the sentence that answers it, not the same answer again
+
+
+async def test_a_question_the_help_centre_cannot_answer_is_not_lifted_by_the_one_before(
+        sample_ctx: ServiceContext) -> None:
+    _, *after = await ask(sample_ctx, "do you ship to Canada?", "what is the meaning of life?")
+    assert after and after[0][0] == Role.system  # handed over (or offered), never answered from shipping
+    assert all("ship" not in text for _, text, _, _ in after)
+
+
+async def test_a_question_that_stands_on_its_own_keeps_its_own_answer(sample_ctx: ServiceContext) -> None:
+    _, (role, _, _, cited) = await ask(sample_ctx, "do you ship to Canada?", "how do I reset my password?")
+    assert role == Role.bot and cited == ["How do I reset my password?"]
