@@ -29,7 +29,7 @@ ASKING = frozenset((
     "how", "what", "when", "where", "which", "who", "why", "is", "are", "was", "do", "does", "did",
     "can", "could", "will", "would", "should", "shall", "may", "any", "has", "have",
 ))
-REFERRING = frozenset(("it", "its", "they", "them", "their", "those", "these", "ones"))
+REFERRING = frozenset(("it", "its", "they", "them", "their", "those", "these", "one", "ones"))
 # words a fragment asks with that name no subject: "how long", "how much does it take"
 SUBJECTLESS = frozenset(tokens(
     "long much many soon often else more take takes get need work cost costs mean apply happen"))
@@ -39,12 +39,16 @@ def _words(text: str) -> list[str]:
     return [word.split("'")[0] for word in WORD.findall(text.lower().replace("\u2019", "'"))]
 
 
+def _lead(words: list[str]) -> tuple[str, ...] | None:
+    return next((lead for lead in LEADS if tuple(words[: len(lead)]) == lead), None)
+
+
 def leans_on_earlier(message: str) -> bool:
     """Whether ``message`` is a question that cannot be read without the one before it."""
     words = _words(message)
     if not 2 <= len(words) <= MAX_WORDS:  # "why?", "what?" alone say the last answer was not clear
         return False
-    lead = next((lead for lead in LEADS if tuple(words[: len(lead)]) == lead), None)
+    lead = _lead(words)
     if lead is not None:
         rest = words[len(lead):]
         return bool(rest) and (lead != ("and",) and lead != ("also",) or rest[0] in ASKING)
@@ -55,10 +59,18 @@ def leans_on_earlier(message: str) -> bool:
     return not [term for term in tokens(message) if term not in SUBJECTLESS]
 
 
+def _stands_alone(text: str) -> bool:
+    """Not a follow-up, nor a short statement that refers back ("it's unused", "and the other")."""
+    words = _words(text)
+    if not words or leans_on_earlier(text):
+        return False
+    return len(words) > MAX_WORDS or not (_lead(words) or any(word in REFERRING for word in words))
+
+
 def anchor(earlier: Sequence[str]) -> str | None:
     """The newest of the ``earlier`` visitor messages (oldest first) that stands on its own."""
     for text in list(earlier)[::-1][:LOOKBACK]:
-        if text.strip() and not leans_on_earlier(text):
+        if _stands_alone(text):
             return text.strip()
     return None
 

@@ -12,6 +12,7 @@ from knowledge.prompts import Passage
 @pytest.mark.parametrize("text", [
     "and how long?", "what about Australia", "how about express delivery?", "is it free?", "do they expire",
     "how long do I have", "how much does it cost", "when will it arrive", "and can I pay by card?",
+    "can I use more than one",
 ])
 def test_questions_that_lean_on_the_one_before(text: str) -> None:
     assert leans_on_earlier(text)
@@ -34,6 +35,9 @@ def test_the_anchor_is_the_last_earlier_question_that_stands_on_its_own() -> Non
     assert read_in_context("what about Australia?", []) is None
     assert read_in_context("do you sell gift cards?", earlier) is None
     assert read_in_context("is it free", ["returns"]) == "returns? is it free"
+    # a statement that refers back is no anchor either
+    assert read_in_context("how do I send it back", ["I'd like to return a mug", "it's unused"]) == (
+        "I'd like to return a mug? how do I send it back")
 
 
 PASSAGE = Passage(1, "International shipping", (
