@@ -27,6 +27,8 @@ class Supervisor {
     this.api = new Api("", session.token, () => this.signOut());
     this.queued = [];
     this.timer = null;
+    this.liveFetches = 0;  // live fetches sent, and the number of the one whose tables are shown
+    this.liveShown = 0;
   }
 
   async start() {
@@ -60,10 +62,15 @@ class Supervisor {
     }
   }
 
+  /** The live tables, fetched again on every event; a fetch that a later one overtook (fetches
+   * overlap in a burst of events) is dropped, so the tables never go back to an older state. */
   async refreshLive() {
+    const number = ++this.liveFetches;
     const [queue, queued, roster, assigned] = await Promise.all([this.api.get("/api/queue"),
       this.api.get("/api/operator/conversations?state=queued"), this.api.get("/api/operators"),
       this.api.get("/api/operator/conversations?state=assigned")]);
+    if (number < this.liveShown) return;
+    this.liveShown = number;
     const estimates = new Map(queue.entries.map((e) => [e.conversation_id, e]));
     this.queued = queued.map((row) => ({row, estimate: estimates.get(row.conversation.id)}))
       .sort((a, b) => (a.estimate?.position ?? 1e9) - (b.estimate?.position ?? 1e9));
