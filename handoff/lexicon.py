@@ -141,6 +141,10 @@ STAFF = (
     r"member of (?:staff|your team)|"
     r"real (?:person|people)|live (?:person|people)|actual (?:person|people))"
 )
+# A staff word that qualifies a thing ("staff discount", "agent fees") names no person to talk to.
+NOT_QUALIFYING = (r"(?! (?:discounts?|pricing|prices?|rates?|deals?|offers?|sales?|fees?|commissions?|portal|"
+                  r"logins?|accounts?|access|benefits?|perks?|ids?|badges?|cards?|codes?|training|programmes?|"
+                  r"programs?|only|shop|store|picks?|reviews?|uniforms?|parking|purchases?)\b)")
 ANYONE = r"(?:person|people|someone|somebody|anyone|anybody|individual|guy|lady|assistants?|colleagues?)"
 TALK = (
     r"(?:talk|talking|talked|speak|speaking|chat|chatting|connect|connected|connecting|transfer|"
@@ -166,12 +170,12 @@ HUMAN_REQUEST = re.compile(
     "|".join(
         (
             rf"\b{TALK} {QUALIFIER}(?:{STAFF}|{ANYONE})\b(?!')",
-            rf"\b{WANT} (?:to (?:talk|speak|chat) (?:to|with) )?{QUALIFIER}{STAFF}\b",
+            rf"\b{WANT} (?:to (?:talk|speak|chat) (?:to|with) )?{QUALIFIER}{STAFF}\b{NOT_QUALIFYING}",
             rf"^{QUALIFIER}(?:{STAFF}|{ANYONE}|live chat|live "
             rf"support)(?: (?:please|now|asap|as soon as possible|"
             rf"here|needed))*[ !?.]*$",
             rf"\b(?:is|are) (?:there|you) (?:a |an |any )?(?:real "
-            rf"|live |actual )?(?:{STAFF}|{ANYONE}|real|human)\b(?! else)",
+            rf"|live |actual )?(?:{STAFF}|{ANYONE}|real|human)\b(?! else){NOT_QUALIFYING}",
             r"\b(?:are you|is this|am i talking to|am i chatting "
             r"with) (?:a |an |just a )?(?:bot|robot|machine|ai|"
             r"computer|automated)\b",

@@ -65,6 +65,8 @@ CONTINUE = [
     "who can i send the parcel to",
     "my colleague ordered the same lamp",
     "transfer my order to another address",
+    "do you have staff discounts",  # a staff word that qualifies a thing names no person
+    "is there an employee discount",
 ]
 
 
