@@ -142,8 +142,8 @@ STAFF = (
     r"real (?:person|people)|live (?:person|people)|actual (?:person|people))"
 )
 # A staff word that qualifies a thing ("staff discount", "agent fees") names no person to talk to.
-NOT_QUALIFYING = (r"(?! (?:discounts?|pricing|prices?|rates?|deals?|offers?|sales?|fees?|commissions?|portal|"
-                  r"logins?|accounts?|access|benefits?|perks?|ids?|badges?|cards?|codes?|training|programmes?|"
+NOT_QUALIFYING = (r"(?!'| (?:discounts?|pricing|prices?|rates?|deals?|offers?|sales?|fees?|commissions?|"
+                  r"portal|logins?|accounts?|access|benefits?|perks?|ids?|badges?|cards?|codes?|training|programmes?|"
                   r"programs?|only|shop|store|picks?|reviews?|uniforms?|parking|purchases?)\b)")
 ANYONE = r"(?:person|people|someone|somebody|anyone|anybody|individual|guy|lady|assistants?|colleagues?)"
 TALK = (
@@ -580,7 +580,8 @@ PHATIC = re.compile(
     r"you too|sounds good|will do|done|right|correct|exactly|please|so much|a lot|very much|again|"
     r"for (?:your|the) help|that (?:helps|helped|works|worked)(?: for me)?|have a (?:nice|good|great) day|"
     r"nothing|not (?:right )?now|that's ok|that is ok|i appreciate it|for everything|i don't|i do not|"
-    r"maybe later|not yet)[ ,.!:)]*)+$"
+    r"maybe later|not yet|take care|ttyl|catch you later|(?:talk|speak)(?: to you)? (?:soon|later)"
+    r")[ ,.!:)]*)+$"
 )
 
 
@@ -617,7 +618,8 @@ def acknowledgement(text: str) -> bool:
 GREETING = re.compile(r"^(?:hi|hello|hey|hiya|yo|good (?:morning|afternoon|evening))\b")
 THANKS = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|i appreciate it)\b")
 GOODBYE = re.compile(r"\b(?:bye|goodbye|see you|have a (?:nice|good|great) day|that's all|that is all|"
-                     r"nothing else)\b")
+                     r"nothing else|take care|ttyl|catch you later|"
+                     r"(?:talk|speak)(?: to you)? (?:soon|later))\b")
 
 
 def small_talk(text: str) -> str | None:

@@ -13,7 +13,15 @@ import numpy as np
 
 from handoff.config import HandoffConfig
 from handoff.features import MessageFeatures
-from handoff.lexicon import acknowledgement, apologetic, dislike, feeling_elsewhere, gibberish, service_target
+from handoff.lexicon import (
+    acknowledgement,
+    apologetic,
+    dislike,
+    feeling_elsewhere,
+    gibberish,
+    phatic,
+    service_target,
+)
 from handoff.transcript import Transcript
 from knowledge.followup import leans_on_earlier
 
@@ -118,6 +126,8 @@ def explicit_request(last: Message | None, confidence: float | None = None) -> S
         if confidence is not None and confidence >= CONTACT_ANSWERED:
             return SignalResult("explicit_request", CONTACT_SCORE, [words, f"answered ({confidence:.2f})"])
         return SignalResult("explicit_request", CONTACT_UNANSWERED, [words, "nothing in the knowledge base"])
+    if phatic(last.features.canonical):  # "talk soon" is a goodbye (the model read it at 0.81)
+        model *= PHATIC_DAMPING
     evidence = [f"reads like a request for a person (model {last.p_human:.2f})"] if model >= 0.3 else []
     return SignalResult("explicit_request", round(model, 4), evidence, model_only=True)
 

@@ -67,6 +67,8 @@ CONTINUE = [
     "transfer my order to another address",
     "do you have staff discounts",  # a staff word that qualifies a thing names no person
     "is there an employee discount",
+    "do you have a manager's special this week",
+    "talk soon",  # a goodbye: the request model alone read it at 0.81
 ]
 
 
