@@ -126,7 +126,9 @@ class Replay:
         readings: dict[tuple[int, int], str] = {}
         for index, conversation in enumerate(self.conversations):
             for p in self._positions[index]:
-                earlier = [turn.text for turn in conversation.turns[:p] if turn.role == "user"]
+                turns = conversation.turns[:p]  # the questions the bot answered, as the bot reads them
+                earlier = [turn.text for turn, after in zip(turns, turns[1:], strict=False)
+                           if turn.role == "user" and after.role == "bot"]
                 reading = read_in_context(conversation.turns[p].text, earlier)
                 if reading is not None:
                     readings[(index, p)] = reading

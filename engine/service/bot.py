@@ -271,6 +271,21 @@ class Bot:
             return await entry[1]
         return await self.retrieve(question)
 
+    async def retrieved_in_context(self, question: str, earlier: list[str]) -> tuple[Any, Any]:
+        """:meth:`retrieved`, except that a follow-up ("and how long?") is looked up with the question
+        it follows (``earlier``: :func:`answered_questions` before it) where that is surer
+        (``knowledge.read_in_context``); the answer model reads the follow-up itself with the
+        history. The vector stays the message's own: the detector reads the message."""
+        import knowledge
+
+        retrieval, vector = await self.retrieved(question)
+        reading = knowledge.read_in_context(question, earlier)
+        if reading is not None:
+            joined, _ = await self.retrieve(reading)
+            if joined.confidence > retrieval.confidence:
+                retrieval = joined
+        return retrieval, vector
+
     async def turn(self, snapshot: TurnInput, *, accepted_offer: bool = False) -> BotOutcome:
         import handoff
         import knowledge
@@ -281,15 +296,8 @@ class Bot:
         turns = [handoff.Turn(role=ROLE_TO_TURN[role], text=text, confidence=confidence, at=at)
                  for (role, text, confidence), at in zip(snapshot.history, times, strict=True)
                  if role in ROLE_TO_TURN]
-        retrieval, vector = await self.retrieved(question)
-        # a follow-up ("and how long?") is looked up with the question it follows, where that is surer;
-        # the answer model reads it in the history
-        reading = knowledge.read_in_context(question, [text for role, text, _ in snapshot.history[:-1]
-                                                       if role == "visitor"])
-        if reading is not None:
-            joined, _ = await self.retrieve(reading)
-            if joined.confidence > retrieval.confidence:
-                retrieval = joined
+        earlier = answered_questions(snapshot.history[:-1])
+        retrieval, vector = await self.retrieved_in_context(question, earlier)
         answer = await knowledge.compose(question, retrieval, turns[:-1], model=self.model,
                                          timeout=self.timeout)
         # the detector judges the candidate answer too: it is the transcript's last turn
@@ -331,6 +339,14 @@ class Bot:
             scores={k: float(v) for k, v in decision.scores.items()}, explanation=decision.explanation,
             packet=packet,
         )
+
+
+def answered_questions(turns: Sequence[tuple[str, str, float | None]]) -> list[str]:
+    """The visitor's messages the bot answered from the knowledge base (its next message carried a
+    confidence), oldest first: what a follow-up question can lean on. "thanks" (answered in kind)
+    and "I want a person" (handed over) cannot."""
+    return [text for (role, text, _), (next_role, _, confidence) in zip(turns, turns[1:], strict=False)
+            if role == "visitor" and next_role == "bot" and confidence is not None]
 
 
 def _consume_error(future: asyncio.Future[Any]) -> None:

@@ -62,6 +62,7 @@ from engine.models import (
 )
 from engine.service import account as account_context
 from engine.service import canned
+from engine.service.bot import answered_questions
 from engine.service.runtime import Outbox, ServiceContext
 from knowledge.errors import InputError
 
@@ -82,6 +83,7 @@ class DraftInput:
     history: list[dict[str, str]]  # public turns before the message, oldest first
     values: dict[str, str | None]  # canned placeholders for this conversation and its owner
     canned: Sequence[canned.Reply] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)  # the questions before it the bot answered
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ _HEAD = (core_select(_CONVERSATION.c.state, _CONTACT.c.name.label("contact_name"
          .where(_CONVERSATION.c.id == bindparam("conversation")))
 # the latest public turns, newest first: the message drafted for, its history, and the visitor's
 # words (the order numbers they gave), bounded however long the conversation is
-_TURNS = (core_select(_MESSAGE.c.id, _MESSAGE.c.seq, _MESSAGE.c.role, _MESSAGE.c.text)
+_TURNS = (core_select(_MESSAGE.c.id, _MESSAGE.c.seq, _MESSAGE.c.role, _MESSAGE.c.text, _MESSAGE.c.confidence)
           .where(_MESSAGE.c.conversation_id == bindparam("conversation"),
                  _MESSAGE.c.visibility == Visibility.public.value,
                  _MESSAGE.c.role.in_([role.value for role in TURN_ROLES]))
@@ -145,7 +147,9 @@ def draft_input(session: Session, conversation_id: int, message_id: int | None,
                for turn in before[max(0, len(before) - history_turns):]] if history_turns > 0 else []
     values = canned.values(conversation_id, head.contact_name, head.contact_email, head.operator_name,
                            [turn.text for turn in said])
-    return DraftInput(conversation_id, chosen.id, chosen.text, history, values, canned.replies(session))
+    asked = answered_questions([(Role(turn.role).value, turn.text, turn.confidence) for turn in before])
+    return DraftInput(conversation_id, chosen.id, chosen.text, history, values, canned.replies(session),
+                      asked)
 
 
 def _citations(answer: Any) -> list[dict[str, Any]]:
@@ -167,7 +171,7 @@ async def suggest(ctx: ServiceContext, data: DraftInput, model: str | None = Non
     model = model or ctx.settings.llm_model
     vector = None
     if ctx.bot is not None:  # retrieved once, as the message came in (Bot.prefetch), else batched now
-        retrieval, vector = await ctx.bot.retrieved(data.question)
+        retrieval, vector = await ctx.bot.retrieved_in_context(data.question, data.asked)
     else:
         retrieval = knowledge.Retrieval(query=data.question, hits=[], confidence=0.0)
     history = [*data.history, {"role": "user", "text": data.question}]

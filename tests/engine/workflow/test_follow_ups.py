@@ -6,9 +6,10 @@ one the help centre cannot answer, is never lifted by the question before it."""
 from __future__ import annotations
 
 import pytest
+from sqlmodel import Session, select
 
-from engine.models import Role
-from engine.service import conversations, workflow
+from engine.models import Draft, Role
+from engine.service import conversations, drafts, workflow
 from engine.service.runtime import ServiceContext
 
 pytestmark = pytest.mark.anyio
@@ -48,3 +49,18 @@ async def test_a_question_the_help_centre_cannot_answer_is_not_lifted_by_the_one
 async def test_a_question_that_stands_on_its_own_keeps_its_own_answer(sample_ctx: ServiceContext) -> None:
     _, (role, _, _, cited) = await ask(sample_ctx, "do you ship to Canada?", "how do I reset my password?")
     assert role == Role.bot and cited == ["How do I reset my password?"]
+
+
+async def test_the_operators_draft_for_a_follow_up_answers_it_from_the_same_entry(
+        sample_ctx: ServiceContext) -> None:
+    conversation, _ = await conversations.start(sample_ctx)
+    await workflow.receive(sample_ctx, conversation.id, "do you ship to Canada?")
+    await workflow.receive(sample_ctx, conversation.id, "I want to talk to a person")  # a person has it now
+    await workflow.receive(sample_ctx, conversation.id, "and how long?")
+    await drafts.settle(sample_ctx, conversation.id)
+    with Session(sample_ctx.engine) as session:
+        made = session.exec(select(Draft).where(Draft.conversation_id == conversation.id,
+                                                Draft.kind == "answer")).all()
+    last = max(made, key=lambda draft: draft.id)
+    assert last.citations[0]["title"] == "Do you ship internationally?"
+    assert "5 to 9 working days" in last.text

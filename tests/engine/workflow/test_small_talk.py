@@ -15,7 +15,8 @@ from engine.service.runtime import ServiceContext
 @pytest.mark.anyio
 @pytest.mark.parametrize(("text", "kind"), [
     ("hi", "greeting"), ("good morning!", "greeting"), ("thanks so much", "thanks"),
-    ("ok thanks, bye", "goodbye"), ("talk soon!", "goodbye"), ("ok", "acknowledgement"), ("asdfgh", "gibberish"), ("??", "gibberish"),
+    ("ok thanks, bye", "goodbye"), ("talk soon!", "goodbye"), ("ok", "acknowledgement"),
+    ("asdfgh", "gibberish"), ("??", "gibberish"),
 ])
 async def test_small_talk_is_answered_in_kind_without_a_passage(bot_ctx: ServiceContext, text: str,
                                                                  kind: str) -> None:
