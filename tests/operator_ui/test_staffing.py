@@ -59,7 +59,11 @@ def test_heat_map_and_table_show_the_forecast(server: Server, pages: Pages) -> N
     page.fill("#staffing-form input[name=level]", "95")
     strict = forecast_asked(page, server, lead["token"])
     strict_peak = max(c["operators"] for c in strict["cells"])
-    assert strict_peak > peak
+    # more people in some hour, fewer in none (the peak hour itself may already meet 95% with as many:
+    # the seeded week follows the hour the test runs at, and at 06:00 UTC both peaks were 7)
+    pairs = [(a["operators"], b["operators"]) for a, b in zip(api["cells"], strict["cells"], strict=True)]
+    assert all(after >= before for before, after in pairs) and any(after > before for before, after in pairs)
+    assert strict_peak >= peak
     expect(summary).to_contain_text(f"Peak {strict_peak} operators")
     expect(summary).to_contain_text("95% answered within 30 s")
 
