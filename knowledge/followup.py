@@ -51,7 +51,8 @@ def leans_on_earlier(message: str) -> bool:
     lead = _lead(words)
     if lead is not None:
         rest = words[len(lead):]
-        return bool(rest) and (lead != ("and",) and lead != ("also",) or rest[0] in ASKING)
+        # "what about Australia", "and how long"; not "and it still doesn't work"
+        return bool(rest) and (lead not in (("and",), ("also",)) or rest[0] in ASKING)
     if words[0] not in ASKING and not message.rstrip().endswith("?"):
         return False  # "it didn't help" is not a question about the last answer
     if any(word in REFERRING for word in words):
