@@ -50,9 +50,11 @@ ANSWER_TYPES = (
 def extractive_reply(messages: list[dict[str, Any]]) -> str:
     """The reply the built-in model gives to a prompt built by ``knowledge.prompts``."""
     task, passages, conversation = read_messages(messages)
-    asked = [m["content"] for m in conversation if m["role"] == "user"]
-    question = asked[-1] if asked else ""
-    earlier = (anchor(asked[:-1]) or "") if leans_on_earlier(question) else ""
+    question = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
+    # what a follow-up leans on: the questions before it that were answered, as the bot chooses them
+    answered = [m["content"] for m, after in zip(conversation, conversation[1:], strict=False)
+                if m["role"] == "user" and after["role"] == "assistant"]
+    earlier = (anchor(answered) or "") if leans_on_earlier(question) else ""
     answer = _extract(question, passages[0], earlier) if passages and passages[0].text else ""
     if task == "answer":
         return f"{answer} [{passages[0].number}]" if answer else NO_ANSWER

@@ -121,11 +121,13 @@ export class Inbox {
     if (!complete) this.app.connectionProblem();
     Object.assign(this.rows, fetched);
     let moved = false;  // what the lists may predate (applying what they had already changes nothing)
+    let unknown = false;  // a read of rows these lists counted differently: ask the engine again
     for (const event of heard) {
-      if (event.type === "read") this.absorbRead(event);
+      if (event.type === "read") unknown = this.absorbRead(event) || unknown;
       else moved = this.absorb(event.message) || moved;
     }
     if (moved) this.sort();
+    if (unknown) this.soon();
     this.counts = {queued: this.rows.queued.length, mine: this.rows.mine.length};
     const filtered = this.tab !== "all" && this.searching();
     if (!filtered) this.counts[this.tab] = this.rows[this.tab].length;
