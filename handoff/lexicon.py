@@ -128,7 +128,9 @@ SHORTHANDS = {
     "asap": "as soon as possible",
     "bot's": "bot is",
 }
-TOKEN = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
+# A word is letters of any alphabet ("möchte" is one token, not "m", "ö", "chte"); anything else
+# that is not space is a token of its own.
+TOKEN = re.compile(r"(?:[^\W_]|')+|[^\s\w']|_")
 
 QUALIFIER = (
     r"(?:(?:a|an|the|some|your|one of your|any|real|live|actual|human|another|proper|"
@@ -137,7 +139,7 @@ QUALIFIER = (
 )
 STAFF = (
     r"(?:human(?: being)?s?|agents?|operators?|representatives?|staff(?: member)?|employees?|"
-    r"managers?|supervisors?|associates?|advisors?|executives?|specialists?|team member|"
+    r"managers?|supervisors?|boss(?:es)?|associates?|advisors?|executives?|specialists?|team member|"
     r"member of (?:staff|your team)|"
     r"real (?:person|people)|live (?:person|people)|actual (?:person|people))"
 )
@@ -166,12 +168,68 @@ DEPARTMENT = (
     r"(?:sales|billing|support|accounts?|returns|complaints?|customer (?:service|care|support|relations)|"
     r"tech(?:nical)? support|team|department|desk)"
 )
+# The same requests in the other languages the knowledge base's spelling reads (es, fr, de, pt, it,
+# nl: ``knowledge.spelling``), on the canonical form, where "agente", "humain" and "operatore" read as
+# "agent", "human" and "operator". A visitor who writes to an English bot in their own language and
+# asks for a person is honoured as one who asks in English. Kept apart from the English patterns so
+# that their words never become typo corrections (``_pattern_speller``: "coms" is not "com").
+PERSON_ABROAD = (
+    r"(?:persona|personne|pessoa|person|human[oa]?|humain|agente?s?|agent|"
+    r"operat(?:or|ore|ori|rice|eur|euse)|operador[a]?|asesor[a]?|representante|ejecutiv[oa]|encargad[oa]|conseill(?:er|ère|ere)|"
+    r"interlocut(?:eur|rice)|responsable|atendente|consul(?:tor[a]?|ente)|gerente|assistente|"
+    r"mitarbeiter(?:in)?|menschen|mensch|berater(?:in)?|kundenberater(?:in)?|sachbearbeiter(?:in)?|"
+    r"medewerker|mens|persoon|supervisor[a]?|alguien|quelqu'un|jemandem|jemand|alguém|qualcuno|iemand)"
+)
+# Staff named alone ("un asesor por favor"); not "mens" or "la persona", which can mean other things.
+STAFF_ABROAD = (
+    r"(?:agente?|operat(?:or|ore|ori|rice|eur|euse)|operador[a]?|asesor[a]?|representante|"
+    r"conseill(?:er|ère|ere)|atendente|mitarbeiter(?:in)?|kundenberater(?:in)?|berater(?:in)?|"
+    r"medewerker|human[oa]?|humain)"
+)
+ARTICLE_ABROAD = r"(?:(?:un|una|une|um|uma|el|la|le|il|o|a|ein|einem|einer|einen|eine|een|de|dem|der) )?"
+REAL_ABROAD = r"(?:(?:vrai|vraie|real|echten|richtigen|echte|vero|vera|verdadeir[oa]|de verdad) )?"
+HUMAN_REQUEST_ABROAD = re.compile(
+    "|".join(
+        (
+            # "hablar con una persona", "falar com um atendente", "parler à un conseiller",
+            # "parlare con un operatore", "spreken met een medewerker"
+            rf"\b(?:hablar|hablo|comunicar(?:me)?|chatear|contactar|falar|conversar|parler|discuter|"
+            rf"joindre|parlare|chattare|spreken|praten|chatten|bellen) (?:con|com|à|a|avec|met) "
+            rf"{ARTICLE_ABROAD}{REAL_ABROAD}{PERSON_ABROAD}\b",
+            # the verb last: "mit einem Mitarbeiter sprechen", "met een medewerker praten"
+            rf"\b(?:mit|met) {ARTICLE_ABROAD}{REAL_ABROAD}{PERSON_ABROAD} (?:\w+ ){{0,3}}?"
+            rf"(?:sprechen|reden|chatten|verbunden|verbinden|telefonieren|spreken|praten|bellen)\b",
+            # "quiero un agente", "je voudrais un conseiller", "ich brauche einen Mitarbeiter"
+            rf"\b(?:quiero|necesito|quisiera|deseo|quero|preciso de|gostaria de|je veux|je voudrais|"
+            rf"je souhaite|möchte|brauche|will|hätte gerne?|voglio|vorrei|ik wil|ik wil graag) "
+            rf"{ARTICLE_ABROAD}{REAL_ABROAD}(?:persona|personne|pessoa|human[oa]?|humain|agente?|agent|"
+            rf"operat\w+|asesor[a]?|representante|conseill\w+|atendente|mitarbeiter\w*|menschen|"
+            rf"berater\w*|kundenberater\w*|medewerker|iemand spreken)\b",
+            # "pásame con", "transfiéreme", "verbinden Sie mich", "passez-moi un conseiller"
+            r"\b(?:p[aá]same|comun[ií]queme|transfi[eé]reme|con[eé]cteme|passez-? ?moi|"
+            r"verbinden sie mich|verbind me door|me passa|mi passi)\b",
+            # the human form of service: "atención humana", "atendimento humano", "assistenza umana"
+            r"\b(?:atenci[oó]n|atendimento|assistenza|assistance|service|servicio) "
+            r"(?:human[oa]?|humaine|umana|personalizad[oa])\b",
+            # staff named alone, with "please": "un asesor por favor", "Mitarbeiter bitte"
+            rf"^{ARTICLE_ABROAD}{REAL_ABROAD}{STAFF_ABROAD}(?: (?:por favor|porfa|s'il vous plaît|"
+            rf"s'il vous plait|svp|stp|bitte|per favore|alstublieft|aub|graag))?[ !?.]*$",
+        )
+    )
+)
+# Asking how to reach support in those languages: "atención al cliente", "Kundenservice".
+CONTACT_REQUEST_ABROAD = re.compile(
+    r"\b(?:atenci[oó]n al cliente|servicio al cliente|service client(?:èle|ele)?|kundenservice|"
+    r"kundendienst|kundensupport|atendimento ao cliente|servizio clienti|assistenza clienti|"
+    r"klantenservice|n[uú]mero de (?:tel[eé]fono|telefone|contacto|contato)|num[ée]ro de t[ée]l[ée]phone|"
+    r"telefonnummer|numero di telefono|telefoonnummer)\b"
+)
 HUMAN_REQUEST = re.compile(
     "|".join(
         (
             rf"\b{TALK} {QUALIFIER}(?:{STAFF}|{ANYONE})\b(?!')",
             rf"\b{WANT} (?:to (?:talk|speak|chat) (?:to|with) )?{QUALIFIER}{STAFF}\b{NOT_QUALIFYING}",
-            rf"^{QUALIFIER}(?:{STAFF}|{ANYONE}|live chat|live "
+            rf"^{QUALIFIER}(?:{STAFF}|{ANYONE}|live ?chat|live "
             rf"support)(?: (?:please|now|asap|as soon as possible|"
             rf"here|needed))*[ !?.]*$",
             rf"\b(?:is|are) (?:there|you) (?:a |an |any )?(?:real "
@@ -238,6 +296,9 @@ NEGATED_REQUEST = re.compile(
     r"\b(?:don't|do not|no need to|not|never) (?:need|want|have)(?: to)?"
     r"(?: (?:talk|speak|chat))?(?: (?:to|with))?"
     r" (?:a |an )?(?:human|person|agent|operator|representative|someone)\b"
+    # "no quiero hablar con", "je ne veux pas parler", "ich möchte nicht mit", "não quero falar"
+    r"|\b(?:no|não|nao|non) (?:quiero|necesito|quero|preciso|voglio|ho bisogno)\b"
+    r"|\bne (?:veux|voudrais) pas\b|\b(?:möchte|will|brauche) (?:nicht|keinen|keine)\b|\bwil (?:niet|geen)\b"
 )
 
 # What a visitor says of the bot's answers or the service itself: frustration wherever it appears.
@@ -251,7 +312,18 @@ AT_SERVICE = re.compile(
             r"answer(?:ing)?|make sense|what i (?:asked|meant|need|want))",
             r"\b(?:not|never) what i (?:asked|meant|said|wanted|need)\b",
             r"\b(?:useless|pointless|hopeless|unacceptable|incompetent|wasting (?:my )?time|"
-            r"going in circles|runaround|run around)\b",
+            r"going in circles|going nowhere|runaround|run around)\b",
+            # the answer judged in a few words: "that makes no sense", "no that's wrong", "not helpful"
+            r"\b(?:that|this|you|your answer|the answer|none of (?:this|that))(?: still| just)? "
+            r"(?:makes?|made) (?:no|zero) sense\b",
+            r"^(?:no[,.!]* )?(?:that's|that is|thats|this is|it's|its|your answer is|the answer is)"
+            r"(?: just| completely| totally| still)? (?:wrong|incorrect|not (?:right|correct|true))[ !.?]*$",
+            r"\b(?:wrong|incorrect) answer\b|^(?:not|no|nope|un)[ ,]*(?:very |really |at all )?"
+            r"(?:helpful|useful)(?: at all)?[ !.?]*$",
+            r"\byou keep (?:saying|repeating|telling me|sending|giving me) "
+            r"(?:the same|that|this|me the same)\b|"
+            r"\bsame (?:answer|reply|response) (?:again|twice|over and over)\b|"
+            r"\byou (?:already|just) (?:said|told me) that\b",
             r"\byou(?:'re| are)(?: so| really| being| just)? (?:useless|terrible|horrible|awful|stupid|dumb|"
             r"annoying|hopeless|pathetic|ridiculous|the worst|no help)\b",
             r"\b(?:you (?:people|guys) (?:are|suck)|stupid (?:bot|"
@@ -276,6 +348,16 @@ PERSISTING = re.compile(
             r"(?:second|third|fourth|fifth|sixth|tenth|\d+(?:nd|rd|th)) (?:message|e-?mail|mail|chat|call|"
             r"request|ticket|time) (?:about|regarding|on|for|with) (?:the same|this)|"
             r"still (?:not|no|nothing|waiting|hasn't|haven't|isn't|doesn't|don't|broken))\b",
+            # chased and not answered: "the third time I've had to chase this", "nobody has replied"
+            r"\b(?:second|third|fourth|fifth|sixth|tenth|\d+(?:nd|rd|th)) time "
+            r"(?:i(?:'ve| have)|that i|we(?:'ve| have))\b|"
+            r"\b(?:nobody|no one|no-one|noone) (?:has |have |ever )?(?:replied|answered|responded|got back|"
+            r"called (?:me )?back|contacted me)\b|"
+            r"\bnever (?:heard back|got a (?:reply|response|call back))\b|"
+            r"\b(?:i was|we were) promised\b|\bnothing (?:has )?happened\b",
+            # the answer's advice already followed: "I already tried that", "did that already"
+            r"\bi(?:'ve| have)? already (?:tried|did|done)\b|\b(?:tried|did|done) (?:that|this|it) already\b|"
+            r"\bi(?:'ve| have) tried (?:that|this|it|everything)\b",
         )
     )
 )
@@ -289,6 +371,11 @@ FEELING = re.compile(
             r"shameful|appalling)\b",
             r"\b(?:frustrat\w*|annoy\w*|angry|furious|livid|pissed|upset|disappointed|disappointing|"
             r"dissatisfied|unhappy|not happy|fuming|infuriat\w*)\b",
+            # the polite ones: "quite poor", "I expected better from you", "not good enough"
+            r"\b(?:(?:quite|very|really|so|extremely|pretty|rather) poor|poor (?:service|quality|experience|"
+            r"communication|support|response|handling)|(?:handled|treated|managed) (?:very |so )?poorly|"
+            r"dreadful|shocking|rude|unimpressed|not impressed|let down|not good enough|"
+            r"expected (?:better|more)|mistreated)\b",
         )
     )
 )
@@ -313,9 +400,11 @@ DISLIKE = re.compile(
 WAITING = re.compile(
     r"\b(?:are you|you) still (?:there|here|with me)\b|\b(?:is )?any(?:one|body) (?:there|here)\b"
     r"|^(?:hello|hi|hey)\s*\?+\s*$"
+    r"|^\s*\?+\s*$"  # a bare "??" after an answer: the visitor is lost, or waits
 )
 COMPLAINT = re.compile(
     r"\b(?:complain\w*|complaint|grievance|reclamation|claim against|(?:customer|consumer) claim|"
+    r"raise (?:a|my|an official|a formal) concern|formal concern|"
     r"lodge a claim|report (?:you|your company)|"
     r"(?:my|our|a) (?:lawyer|attorney)|legal action|sue you|chargeback|"
     r"dispute (?:the|this|a) (?:charge|payment))\b"
@@ -390,7 +479,7 @@ def canonical(text: str) -> str:
         token = SHORTHANDS.get(token, token)
         snapped = _snap(token)
         out.append(snapped if snapped != token else speller.word(token))
-    return re.sub(r" ([^\sa-z0-9'])", r"\1", " ".join(out))
+    return re.sub(r" ([^\s\w']|_)", r"\1", " ".join(out))
 
 
 @lru_cache(maxsize=1)
@@ -476,13 +565,13 @@ def human_request(text: str) -> str | None:
     """The words that ask for a person, or None."""
     if NEGATED_REQUEST.search(text):
         return None
-    match = HUMAN_REQUEST.search(text)
+    match = HUMAN_REQUEST.search(text) or HUMAN_REQUEST_ABROAD.search(text)
     return match.group(0).strip() if match else None
 
 
 def contact_request(text: str) -> str | None:
     """The words that ask how to reach support (an offer, not an escalation), or None."""
-    match = CONTACT_REQUEST.search(text)
+    match = CONTACT_REQUEST.search(text) or CONTACT_REQUEST_ABROAD.search(text)
     return match.group(0).strip() if match else None
 
 
@@ -546,12 +635,20 @@ _QUALIFYING = frozenset(("terrible", "horrible", "awful", "worst", "disgusting",
                          "disappointing"))
 
 
+# What a feeling is about when it is said of the day rather than of the service ("the weather has
+# been awful, will deliveries be delayed?", "the last book was disappointing, when is the next one out?").
+_ELSEWHERE = re.compile(
+    r"\b(?:weather|rain|snow|storm|heat|traffic|roads?|commute|day|week|weekend|morning|monday|year|"
+    r"news|film|movie|book|series|show|episode|season|game|match|song|album|ending)\b"
+)
+
+
 def feeling_elsewhere(text: str) -> bool:
     """Whether every feeling word of ``text`` is about something that is not the service: an
     adjective that qualifies the word after it ("terrible weather today, is my parcel delayed",
-    "awful traffic") in a clause that names nothing of the service. "Your delivery was terrible",
-    "terrible service", "this is ridiculous, where is my refund", "tired of all the problems" are
-    about the service."""
+    "awful traffic") or is said of the weather, the day or a film ("the weather has been awful"), in
+    a clause that names nothing of the service. "Your delivery was terrible", "terrible service",
+    "this is ridiculous, where is my refund", "tired of all the problems" are about the service."""
     found = list(FEELING.finditer(text))
     if not found:
         return False
@@ -560,8 +657,9 @@ def feeling_elsewhere(text: str) -> bool:
         after = _CLAUSE.search(text, match.end())
         clause = text[start:after.start() if after else len(text)]
         following = _NEXT_WORD.match(text, match.end())
-        if (match.group(0) not in _QUALIFYING or service_target(clause) or following is None
-                or following.group(1) in _NOT_AN_OBJECT):
+        qualifies = following is not None and following.group(1) not in _NOT_AN_OBJECT
+        said_of_the_day = _ELSEWHERE.search(clause) is not None
+        if match.group(0) not in _QUALIFYING or service_target(clause) or not (qualifies or said_of_the_day):
             return False
     return True
 
@@ -580,6 +678,8 @@ PHATIC = re.compile(
     r"you too|sounds good|will do|done|right|correct|exactly|please|so much|a lot|very much|again|"
     r"for (?:your|the) help|that (?:helps|helped|works|worked)(?: for me)?|have a (?:nice|good|great) day|"
     r"nothing|not (?:right )?now|that's ok|that is ok|i appreciate it|for everything|i don't|i do not|"
+    r"(?:i am |i'm |i'm very |i am very |so |very )?(?:thankful|grateful)|"
+    r"i (?:really )?appreciate (?:that|your help|the help|it)|"
     r"maybe later|not yet|take care|ttyl|catch you later|(?:talk|speak)(?: to you)? (?:soon|later)"
     r")[ ,.!:)]*)+$"
 )
@@ -601,7 +701,7 @@ def apologetic(text: str) -> bool:
 ACK = re.compile(
     r"\b(?:thanks?|thank you|thx|ty|cheers|ok|okay|got it|great|brilliant|perfect|lovely|worked|works|"
     r"fair enough|that's it|that is it|that's all|nice|awesome|cool|will do|i'll wait|no worries|all good|"
-    r"sorted|done|yes|yep|yeah|nope|no|found it|makes sense|good to know)\b"
+    r"sorted|done|yes|yep|yeah|nope|no|found it|makes sense|good to know|thankful|grateful)\b"
 )
 
 
@@ -616,7 +716,8 @@ def acknowledgement(text: str) -> bool:
 
 
 GREETING = re.compile(r"^(?:hi|hello|hey|hiya|yo|good (?:morning|afternoon|evening))\b")
-THANKS = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|i appreciate it)\b")
+THANKS = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|i (?:really )?appreciate (?:it|that|your help)|"
+                    r"thankful|grateful)\b")
 GOODBYE = re.compile(r"\b(?:bye|goodbye|see you|have a (?:nice|good|great) day|that's all|that is all|"
                      r"nothing else|take care|ttyl|catch you later|"
                      r"(?:talk|speak)(?: to you)? (?:soon|later))\b")

@@ -178,6 +178,9 @@ def message_frustration(message: Message, answered: bool = False) -> float:
         floor = CUE_FLOOR  # swearing at all in a support chat ("where is my damn refund")
     if "insult" in kinds and compound < 0.3 and aimed and not taste:
         floor = CUE_FLOOR
+    if not answered and kinds == {"waiting"}:
+        # "??" or "hello?" before the bot has said anything: nothing has kept the visitor waiting
+        score = min(score, FIRST_MESSAGE_CAP)
     if not answered and kinds <= PROBLEM_CUES:
         # "still waiting on a refund", "why did my payment not work" as the opening message: the
         # problem being reported, not impatience with the bot (which has not answered yet)

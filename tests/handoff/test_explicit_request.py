@@ -40,6 +40,33 @@ ESCALATE = [
     "someone help please",
     "i demand a manager",
     "get me off this bot",
+    "let me speak with your boss",
+    "livechat",
+]
+# The same requests in the other languages the speller reads, written to an English bot
+ABROAD = [
+    "quiero hablar con una persona",
+    "me pueden comunicar con un agente",
+    "un asesor por favor",
+    "je voudrais parler à un conseiller",
+    "passez-moi un conseiller",
+    "ich möchte mit einem Mitarbeiter sprechen",
+    "kann ich bitte mit einem menschen reden",
+    "Mitarbeiter bitte",
+    "quero falar com uma pessoa de verdade",
+    "atendimento humano",
+    "vorrei parlare con un operatore",
+    "operatore per favore",
+    "kan ik met een medewerker praten",
+    "ik wil iemand spreken",
+]
+NOT_ABROAD = [
+    "no quiero hablar con nadie, solo dime el horario",
+    "je ne veux pas parler à un conseiller, juste le prix",
+    "la persona que recibió el paquete no soy yo",
+    "ich habe mit meinem Mann gesprochen, wir wollen stornieren",
+    "un humain a signé pour mon colis",
+    "mens",
 ]
 OFFER = [
     "how do I contact support?",
@@ -107,6 +134,27 @@ def test_asking_how_to_reach_support_escalates_where_nothing_answers_it(detector
 def test_ordinary_and_polite_messages_continue(detector, text):
     decision = detector.decide(first_turn(text))
     assert decision.action == "continue", decision.explanation
+
+
+@pytest.mark.parametrize("text", ABROAD)
+def test_a_person_asked_for_in_another_language_escalates(detector, text):
+    decision = detector.decide(first_turn(text))
+    assert decision.action == "escalate", decision.explanation
+    assert decision.reasons[0] == "explicit_request"
+
+
+@pytest.mark.parametrize("text", NOT_ABROAD)
+def test_a_person_mentioned_in_another_language_is_no_request(detector, text):
+    decision = detector.decide(first_turn(text))
+    assert decision.action != "escalate", decision.explanation
+
+
+def test_asking_for_customer_service_in_another_language_is_a_contact_question(detector):
+    answered = Transcript(turns=[Turn("user", "¿cuál es el número de atención al cliente?"),
+                                 Turn("bot", "Call us on 0800 123 456.", 0.9)])
+    decision = detector.decide(answered)
+    assert decision.action == "offer", decision.explanation
+    assert decision.reasons == ["explicit_request"]
 
 
 def test_someone_else_is_another_option_not_a_person(detector):

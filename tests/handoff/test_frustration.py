@@ -119,3 +119,61 @@ def test_a_follow_up_question_on_an_answer_is_not_frustration(detector, text):
     decision = detector.decide(transcript)
     assert decision.action == "continue"
     assert decision.scores["frustration"] < detector.config.frustration.offer_at
+
+
+def test_words_in_other_alphabets_stay_whole():
+    # an accented letter split a word in three ("poké mon", "m ö chte"), which no pattern could read
+    assert canonical("Ich möchte den Pokémon-Film") == "ich möchte den pokémon- film"
+    assert canonical("Oh yóu!") == "oh yóu!"
+
+
+def after_the_answer(text: str) -> Transcript:
+    return Transcript([Turn("user", "how do i reset my password"),
+                       Turn("bot", "Go to Settings > Security and choose Reset password.", 0.8),
+                       Turn("user", text)])
+
+
+@pytest.mark.parametrize("text", ["no thats wrong", "not helpful", "ok that makes no sense",
+                                  "you keep saying the same thing", "i already tried that",
+                                  "this is going nowhere"])
+def test_the_answer_judged_in_a_few_words_escalates(detector, text):
+    decision = detector.decide(after_the_answer(text))
+    assert decision.action == "escalate", decision.explanation
+    assert "frustration" in decision.reasons
+
+
+def test_a_bare_question_mark_after_an_answer_offers_a_person(detector):
+    decision = detector.decide(after_the_answer("??"))
+    assert decision.action == "offer", decision.explanation
+
+
+@pytest.mark.parametrize("text", ["i did it, thanks!", "tried it and it worked", "is that the right link?",
+                                  "Nothing. I am thankful for your help."])
+def test_words_near_a_judgement_that_judge_nothing_continue(detector, text):
+    assert detector.decide(after_the_answer(text)).action == "continue"
+
+
+@pytest.mark.parametrize("text", ["the weather has been awful, will deliveries be delayed?",
+                                  "the last book in the series was disappointing, when is the next one out?"])
+def test_a_feeling_said_of_the_day_or_a_book_is_no_complaint(detector, text):
+    decision = detector.decide(Transcript([Turn("user", text)]))
+    assert decision.action == "continue", decision.explanation
+
+
+@pytest.mark.parametrize("text", ["I have to say the delivery experience has been quite poor",
+                                  "I'd like to raise a concern about the way I was treated",
+                                  "honestly I expected better from you",
+                                  "with respect, this is the third time I've had to chase this",
+                                  "nobody has replied to my emails", "the courier was rude to me"])
+def test_a_polite_complaint_opening_the_chat_is_offered_a_person_at_least(detector, text):
+    decision = detector.decide(Transcript([Turn("user", text)]))
+    assert decision.action in ("offer", "escalate"), decision.explanation
+    assert "frustration" in decision.reasons
+
+
+@pytest.mark.parametrize("text", ["I was promised a refund two weeks ago and nothing has happened",
+                                  "nobody has replied to my emails",
+                                  "I'd like to raise a concern about the way I was treated"])
+def test_a_polite_complaint_after_an_answer_escalates(detector, text):
+    decision = detector.decide(after_the_answer(text))
+    assert decision.action == "escalate", decision.explanation
