@@ -20,6 +20,7 @@ _LAZY = {
     "Packet": "handoff.packet",
     "build_packet": "handoff.packet",
     "small_talk": "handoff.lexicon",
+    "same_answer": "handoff.signals",
 }
 
 __all__ = list(_LAZY)

@@ -705,12 +705,19 @@ ACK = re.compile(
 )
 
 
+# "no, the billing address", "no I meant the blue one", "nope, not that order": a "no" that goes on to
+# say what was meant corrects the bot's reading; it is not "no thanks"
+CORRECTION = re.compile(r"^(?:no|nope|nah)\b[\s,.!-]*(?:the|my|a|an|not|i (?:meant?|said|asked|was asking)|"
+                        r"what i (?:meant|said|asked))\b")
+
+
 def acknowledgement(text: str) -> bool:
     """Thanks, "ok fair enough, i'll wait", "yep worked now": the visitor closes or confirms and asks
-    nothing; at most four other words around the acknowledgement, and no question mark."""
+    nothing; at most four other words around the acknowledgement, and no question mark. A
+    correction ("no, the billing address") is not one: it asks again."""
     if phatic(text):
         return True
-    if "?" in text or not ACK.search(text):
+    if "?" in text or not ACK.search(text) or CORRECTION.match(text):
         return False
     return len(re.findall(r"[a-z0-9']+", ACK.sub(" ", text))) <= 4
 

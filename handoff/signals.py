@@ -160,10 +160,11 @@ def message_frustration(message: Message, answered: bool = False) -> float:
     score = (1.0 - SENTIMENT_WEIGHT) * message.p_frustrated + SENTIMENT_WEIGHT * (1.0 - compound) / 2.0
     if not aimed:
         score = min(score, UNAIMED_CAP)
-    if not features.cues and (not answered or leans_on_earlier(features.text)):
-        # a first message with no cue at all ("why did my transfer fail?", "cancel"), or a follow-up
-        # question on the answer ("what about Australia?"): the model and the lexicon read the
-        # question's tone, not the visitor's patience
+    if not features.cues and (not answered or not aimed or leans_on_earlier(features.text)):
+        # a first message with no cue at all ("why did my transfer fail?", "cancel"), a message that
+        # names nothing of the service and has no cue ("looking for some scary movies", "Hated Event
+        # Horizon"), or a follow-up question on the answer ("what about Australia?"): the model and
+        # the lexicon read the topic's tone, not the visitor's patience
         score = min(score, FIRST_MESSAGE_CAP)
     if taste:
         score *= DISLIKE_DAMPING
@@ -234,8 +235,11 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
         score = max(score, CUE_FLOOR)
         evidence.append(f"{_minutes(pause)} without a reply")
     bot = [turn.text for turn in transcript.bot_turns()]
-    if len(bot) >= 2 and _same_text(bot[-1], bot[-2]):
+    if len(bot) >= 2 and same_answer(bot[-1], bot[-2]):
         score += BOT_REPEAT_BONUS
+        if not acknowledgement(last.features.canonical):
+            # the visitor said something new and the bot has nothing new to say: a person may
+            score = max(score, settings.offer_at)
         evidence.append("the bot gave the same answer twice")
     return SignalResult("frustration", round(min(score, 1.0), 4), evidence)
 
@@ -270,7 +274,8 @@ def _answered(transcript: Transcript) -> list[bool]:
     return out
 
 
-def _same_text(a: str, b: str) -> bool:
+def same_answer(a: str, b: str) -> bool:
+    """Two bot messages that say the same (nine words in ten shared): the bot repeating itself."""
     words_a, words_b = set(a.lower().split()), set(b.lower().split())
     if not words_a or not words_b:
         return False

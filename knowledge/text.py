@@ -8,7 +8,10 @@ to contain a similar number. They are removed on both sides (queries and indexed
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+
+import Stemmer
 
 PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\[[A-Z][A-Z _]{1,30}\]")
 URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
@@ -27,8 +30,7 @@ STOPWORDS = frozenset((
     "what", "which", "who", "whom", "how", "when", "where", "why", "please", "hi", "hello", "hey",
     "thanks", "thank",
 ))
-SUFFIXES = ("ingly", "ations", "ation", "ings", "ing", "edly", "ies", "ied", "ers", "er", "ed", "es",
-            "ly", "s")
+_STEMMERS = threading.local()  # a PyStemmer instance is for one thread at a time
 
 
 def normalize(text: str) -> str:
@@ -44,14 +46,12 @@ def normalize(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """A light suffix stripper: enough to meet "cancelling" with "cancel", never a full stemmer."""
-    for suffix in SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
-        word = word[:-1]
-    return word
+    """The Snowball English stem ("cancelling", "cancellation" -> "cancel"; "takes", "take" ->
+    "take"), so that a question meets the words of its answer in whatever form either uses."""
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def tokens(text: str) -> list[str]:

@@ -47,6 +47,8 @@ SMALL_TALK = {
     "acknowledgement": "Is there anything else I can help with?",
     "gibberish": "Sorry, I didn't catch that. Could you tell me in a few words what you need help with?",
 }
+# what the bot says instead of its last answer word for word (the detector offers a person for it)
+NOTHING_NEW = "I'm afraid I don't have more on this than my last answer."
 
 
 @dataclass(frozen=True)
@@ -324,6 +326,9 @@ class Bot:
             confidence < SMALL_TALK_UNDER else None
         if kind is not None:
             text, citations, confidence = SMALL_TALK[kind], [], None
+        said = [text for role, text, _ in snapshot.history[:-1] if role == "bot"]
+        if kind is None and said and handoff.same_answer(text, said[-1]):
+            text = NOTHING_NEW  # the visitor said something new: the same passage again helps nobody
         packet = None
         if decision.action == "escalate":
             packet = handoff.build_packet(transcript, decision).to_dict()

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from engine.models import Draft, Role
-from engine.service import conversations, drafts, workflow
+from engine.models import Conversation, Draft, Role, State
+from engine.service import bot, conversations, drafts, workflow
+from engine.service.policy import TALK_TO_PERSON
 from engine.service.runtime import ServiceContext
 
 pytestmark = pytest.mark.anyio
@@ -64,3 +65,25 @@ async def test_the_operators_draft_for_a_follow_up_answers_it_from_the_same_entr
     last = max(made, key=lambda draft: draft.id)
     assert last.citations[0]["title"] == "Do you ship internationally?"
     assert "5 to 9 working days" in last.text
+
+
+async def test_an_answer_that_names_the_asked_duration_is_chosen(sample_ctx: ServiceContext) -> None:
+    """ "how long does shipping take?" is answered with the delivery times, not the passage's last
+    sentence (it shared "shipping" while "takes" was cut to "tak" and missed "take")."""
+    [(role, text, _, cited)] = await ask(sample_ctx, "how long does shipping take?")
+    assert role == Role.bot and cited == ["What delivery options do you offer and how much do they cost?"]
+    assert text.startswith("In the UK, Standard delivery with Royal Mail Tracked takes 2 to 4 working days")
+
+
+async def test_the_bot_never_sends_its_last_answer_again_to_something_new(sample_ctx: ServiceContext) -> None:
+    """ "no, the billing address" after the delivery-address answer retrieves the same passage: the
+    bot says it has nothing more and offers a person instead of repeating itself."""
+    conversation, _ = await conversations.start(sample_ctx)
+    first = await workflow.receive(sample_ctx, conversation.id, "I want to change my delivery address")
+    again = await workflow.receive(sample_ctx, conversation.id, "no, the billing address")
+    [answer] = [m for m in first.replies if m.role == Role.bot]
+    [reply] = [m for m in again.replies if m.role == Role.bot]
+    assert "delivery address" in answer.text and reply.text != answer.text
+    assert reply.text == bot.NOTHING_NEW and reply.quick_replies == [TALK_TO_PERSON]
+    with Session(sample_ctx.engine) as session:
+        assert session.get(Conversation, conversation.id).state == State.offered
