@@ -84,7 +84,8 @@ def test_the_bot_repeating_its_answer_is_evidence(detector):
 ADDRESS = "Within 60 minutes of ordering you can change the delivery address under My account."
 
 
-@pytest.mark.parametrize("reply", ["no, the billing address", "nope, not that order", "no I meant the blue one"])
+@pytest.mark.parametrize("reply", ["no, the billing address", "nope, not that order",
+                                   "no I meant the blue one"])
 def test_the_bot_about_to_repeat_itself_to_something_new_offers_a_person(detector, reply):
     """The candidate answer is the transcript's last turn (as the bot judges it): the same answer
     to a correction means the bot has nothing new, and a person may."""
@@ -212,7 +213,8 @@ def test_a_polite_complaint_after_an_answer_escalates(detector, text):
 
 
 @pytest.mark.parametrize("text", ["looking for some scary movies", "Hated Event Horizon",
-                                  "horror", "I haven't seen either one of those", "although a little depressing"])
+                                  "horror", "I haven't seen either one of those",
+                                  "although a little depressing"])
 def test_a_topics_tone_after_an_answer_is_not_worth_a_person(detector, text):
     """No cue and nothing of the service named: VADER and the model read the topic ("horror", "hated
     a film"), so even after an answer it stays below the offer (it offered a person in 69% of ReDial's
