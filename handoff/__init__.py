@@ -21,6 +21,7 @@ _LAZY = {
     "build_packet": "handoff.packet",
     "small_talk": "handoff.lexicon",
     "same_answer": "handoff.signals",
+    "surer": "handoff.signals",
 }
 
 __all__ = list(_LAZY)

@@ -22,7 +22,7 @@ from handoff.lexicon import (
     phatic,
     service_target,
 )
-from handoff.transcript import Transcript
+from handoff.transcript import Transcript, Turn
 from knowledge.followup import leans_on_earlier
 
 REPEAT_BONUS = 0.25
@@ -234,8 +234,10 @@ def frustration(transcript: Transcript, messages: list[Message], config: Handoff
     if pause is not None and pause >= settings.pause_minutes * 60 and "waiting" in kinds:
         score = max(score, CUE_FLOOR)
         evidence.append(f"{_minutes(pause)} without a reply")
-    bot = [turn.text for turn in transcript.bot_turns()]
-    if len(bot) >= 2 and same_answer(bot[-1], bot[-2]):
+    bot = transcript.bot_turns()
+    # a surer answer is the same passage now asked for ("how long does shipping take?" after a vague
+    # "a question about my order" got it as a guess), not the bot repeating itself
+    if len(bot) >= 2 and same_answer(bot[-1].text, bot[-2].text) and not surer(bot[-1], bot[-2]):
         score += BOT_REPEAT_BONUS
         if not acknowledgement(last.features.canonical):
             # the visitor said something new and the bot has nothing new to say: a person may
@@ -272,6 +274,12 @@ def _answered(transcript: Transcript) -> list[bool]:
         elif turn.role == "bot":
             bot_spoke = True
     return out
+
+
+def surer(answer: Turn, before: Turn) -> bool:
+    """``answer`` is more confident than the bot's turn ``before`` it (unknown confidences are not)."""
+    return answer.confidence is not None and before.confidence is not None and \
+        answer.confidence > before.confidence
 
 
 def same_answer(a: str, b: str) -> bool:

@@ -326,8 +326,9 @@ class Bot:
             confidence < SMALL_TALK_UNDER else None
         if kind is not None:
             text, citations, confidence = SMALL_TALK[kind], [], None
-        said = [text for role, text, _ in snapshot.history[:-1] if role == "bot"]
-        if kind is None and said and handoff.same_answer(text, said[-1]):
+        said = transcript.bot_turns()[:-1]  # what the bot said before this answer
+        if kind is None and said and handoff.same_answer(text, said[-1].text) and \
+                not handoff.surer(turns[-1], said[-1]):
             text = NOTHING_NEW  # the visitor said something new: the same passage again helps nobody
         packet = None
         if decision.action == "escalate":

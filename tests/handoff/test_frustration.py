@@ -225,3 +225,13 @@ def test_a_topics_tone_after_an_answer_is_not_worth_a_person(detector, text):
     assert decision.action == "continue", decision.explanation
     signal = next(s for s in decision.signals if s.name == "frustration")
     assert signal.score < 0.45
+
+
+def test_the_same_passage_now_asked_for_is_no_reason_for_a_person(detector):
+    """A vague opener got the shipping passage as a guess (0.3); the real question gets it surely (0.9):
+    that is the answer, not the bot repeating itself for want of another."""
+    shipping = "Standard shipping takes 3 to 5 business days."
+    turns = [Turn("user", "hello, a question about my order"), Turn("bot", shipping, 0.3),
+             Turn("user", "how long does shipping take?"), Turn("bot", shipping, 0.9)]
+    decision = detector.decide(Transcript(turns=turns))
+    assert decision.action == "continue", decision.explanation
