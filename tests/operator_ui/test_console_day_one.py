@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Route, expect
 
 from tests.engine.conftest import Server
@@ -399,8 +400,9 @@ def test_the_conversation_shown_again_after_an_action_keeps_what_came_meanwhile(
     expect(console.locator(".conv-head[data-before]")).to_have_count(0)  # shown again, as read
     expect(texts).to_have_text(["Talk to a person", "my parcel 7781 never came"])
     console.unroute(url)
-    for route, response in held[len(stale):]:
-        route.fulfill(response=response)
+    for route, response in held[len(stale):]:  # later reads, only so that none is left hanging: one
+        with suppress(PlaywrightError):  # the browser already let go of cannot be fulfilled (seen
+            route.fulfill(response=response)  # once under load: "Route is already handled!")
 
 
 def test_colleagues_see_each_other_viewing_and_typing_and_can_take_over(server: Server, pages: Pages) -> None:
