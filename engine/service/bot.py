@@ -47,7 +47,7 @@ SMALL_TALK = {
     "acknowledgement": "Is there anything else I can help with?",
     "gibberish": "Sorry, I didn't catch that. Could you tell me in a few words what you need help with?",
 }
-# what the bot says instead of its last answer word for word (the detector offers a person for it)
+# what the bot says with its offer of a person instead of its last answer word for word
 NOTHING_NEW = "I'm afraid I don't have more on this than my last answer."
 
 
@@ -327,9 +327,9 @@ class Bot:
         if kind is not None:
             text, citations, confidence = SMALL_TALK[kind], [], None
         said = transcript.bot_turns()[:-1]  # what the bot said before this answer
-        if kind is None and said and handoff.same_answer(text, said[-1].text) and \
+        if decision.action == "offer" and said and handoff.same_answer(text, said[-1].text) and \
                 not handoff.surer(turns[-1], said[-1]):
-            text = NOTHING_NEW  # the visitor said something new: the same passage again helps nobody
+            text = NOTHING_NEW  # the same passage again helps nobody; the offer of a person may
         packet = None
         if decision.action == "escalate":
             packet = handoff.build_packet(transcript, decision).to_dict()
