@@ -81,6 +81,15 @@ def test_after_a_note_the_next_message_is_a_reply_the_visitor_gets(server: Serve
 
 # --- 6: a fast second message is never lost ----------------------------------------------------------
 
+def release(held: list[tuple[Route, Any]]) -> None:
+    """Answer the requests held after a test's assertions, only so that none is left hanging. One the
+    browser already let go of cannot be fulfilled (seen under load on both tests that hold lists and
+    reads: "Route is already handled!"), and that is not what those tests are about."""
+    for route, response in held:
+        with suppress(PlaywrightError):
+            route.fulfill(response=response)
+
+
 def settle(page: Page, done: Callable[[], bool], timeout_ms: float = 10_000) -> None:
     """Let the page's events (route handlers among them) run until ``done()``."""
     waited = 0.0
@@ -373,8 +382,7 @@ def test_a_list_fetched_before_a_live_message_does_not_bring_back_the_old_previe
     expect(bobs.locator(".preview")).to_have_text("my parcel 7781 never came")
     expect(bobs.locator(".unread-count")).to_have_text("1")
     console.unroute("**/api/operator/conversations?*")
-    for route, response in held[len(stale):]:  # any fetch a later event sent
-        route.fulfill(response=response)
+    release(held[len(stale):])  # any fetch a later event sent
 
 
 def test_the_conversation_shown_again_after_an_action_keeps_what_came_meanwhile(server: Server,
@@ -400,9 +408,7 @@ def test_the_conversation_shown_again_after_an_action_keeps_what_came_meanwhile(
     expect(console.locator(".conv-head[data-before]")).to_have_count(0)  # shown again, as read
     expect(texts).to_have_text(["Talk to a person", "my parcel 7781 never came"])
     console.unroute(url)
-    for route, response in held[len(stale):]:  # later reads, only so that none is left hanging: one
-        with suppress(PlaywrightError):  # the browser already let go of cannot be fulfilled (seen
-            route.fulfill(response=response)  # once under load: "Route is already handled!")
+    release(held[len(stale):])
 
 
 def test_colleagues_see_each_other_viewing_and_typing_and_can_take_over(server: Server, pages: Pages) -> None:
