@@ -10,7 +10,8 @@ Sentences are ranked by the words they share with the question, then by whether 
 kind of answer the question asks for (a duration for "how long", an amount for "how much": the
 expected answer type of question classification, Li and Roth 2002), then, for a follow-up that leans
 on the question before it ("and how long?", ``knowledge.followup``), by the words they share with
-that earlier question; the earliest sentence wins what is left.
+that earlier question; the earliest sentence wins what is left. Where none of the sentences chosen
+holds the kind of answer asked for, the nearest one that does (and shares a word) is added.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ ANSWER_TYPES = (
                 r"(minutes?|hours?|days?|weeks?|months?|years?)\b"
                 r"|\b(today|tomorrow|next (working )?day|same day|instantly|immediately)\b", re.IGNORECASE)),
     (re.compile(r"\bhow much\b|\b(cost|costs|price|fee|fees|charge|charges|pay for)\b", re.IGNORECASE),
-     re.compile(r"[£$€]\s?\d|\d\s?(%|percent|pounds|dollars|euros)\b|\bfree\b|\bno charge\b", re.IGNORECASE)),
+     re.compile(r"[£$€]\s?\d|\d\s?(%|percent|pounds|dollars|euros)\b|\bfree\b|\bno charge\b"
+                r"|\bat (your|their) own (cost|expense)\b|\bpaid by (you|the (customer|recipient))\b",
+                re.IGNORECASE)),
 )
 
 
@@ -87,6 +90,13 @@ def _extract(question: str, passage: Passage, earlier: str = "") -> str:
         if chosen and len(" ".join(sentences[j] for j in [*chosen, i])) > MAX_CHARS:
             break
         chosen.append(i)
+    # The best-matching sentences may not hold what was asked ("how much are international returns":
+    # the sentence naming international returns recommends a tracked service; the one before says
+    # they are at your own cost): add the closest sentence that shares a word and holds it.
+    if wanted and not any(scores[i][1] for i in chosen):
+        holding = [i for i in range(len(sentences)) if scores[i][1] and scores[i][0]]
+        if holding:
+            chosen = sorted([*chosen, max(holding, key=lambda i: (scores[i][0], -abs(i - start)))])
     # A passage that says a person handles this says the most important thing there: keep it, so
     # that the answer carries the promise and the bot escalates for it (knowledge.promises).
     handover = next((i for i, s in enumerate(sentences) if promises(s)), None)

@@ -64,6 +64,24 @@ def test_builtin_answer_is_the_answering_sentences_with_a_citation() -> None:
     assert answer.confidence == pytest.approx(0.9)
 
 
+def test_a_how_much_answer_holds_an_amount_even_when_another_sentence_shares_more_words() -> None:
+    """The sentence naming international returns recommends a tracked service; the amount ("at your
+    own cost") is in the one before it, which the answer then carries too."""
+    text = ("Returns from the UK are free through our returns portal. Returns from outside the UK are "
+            "sent by you at your own cost, unless the item is faulty. We recommend a tracked service "
+            "for international returns, as we cannot refund a parcel that does not reach us.")
+    chunk = Chunk(id="returns:cost#0", doc_id="returns:cost", text=text, title="Do I pay for returns?")
+    found = Retrieval(query="q", hits=[Hit(chunk=chunk, score=0.9, dense=0.8, lexical=0.4, rank=0)],
+                      confidence=0.9)
+    answer = asyncio.run(compose("how much are international returns", found, [])).text
+    assert answer.startswith("Returns from outside the UK are sent by you at your own cost")
+    assert "We recommend a tracked service for international returns" in answer
+    assert "through our returns portal" not in answer  # the nearer sentence with an amount, not the UK's
+    # a question that asks for no amount gets the best-matching sentence alone, as before
+    plain = asyncio.run(compose("tracked service for international returns?", found, [])).text
+    assert plain.startswith("We recommend a tracked service")
+
+
 def test_builtin_without_passages_says_it_has_no_answer() -> None:
     answer = asyncio.run(compose("what is the meaning of life", Retrieval(query="q", confidence=0.1), []))
     assert answer.no_answer and answer.citations == [] and answer.confidence == pytest.approx(0.03)
