@@ -12,7 +12,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from knowledge.spelling import Speller
+from wordfreq import zipf_frequency
+
+from knowledge.spelling import COMMON_ZIPF, Speller
 
 DATA = Path(__file__).with_name("data")
 
@@ -376,6 +378,10 @@ FEELING = re.compile(
             r"communication|support|response|handling)|(?:handled|treated|managed) (?:very |so )?poorly|"
             r"dreadful|shocking|rude|unimpressed|not impressed|let down|not good enough|"
             r"expected (?:better|more)|mistreated)\b",
+            # the wait or the effort complained of: "my refund is taking forever", "why is it so hard to
+            # get a refund from you"
+            r"\btaking (?:forever|ages|so long|far too long|way too long)\b|"
+            r"\bwhy is (?:it|this|everything) (?:so|this) (?:hard|difficult|complicated)\b",
         )
     )
 )
@@ -495,7 +501,8 @@ def _pattern_speller() -> Speller:
 
 @lru_cache(maxsize=50_000)
 def _snap(token: str) -> str:
-    if token in _KEYWORD_SET or token in REAL_WORDS or not token.isalpha() or len(token) < 4:
+    if token in _KEYWORD_SET or token in REAL_WORDS or not token.isalpha() or len(token) < 4 or \
+            zipf_frequency(token, "en") >= COMMON_ZIPF:
         return token
     if len(token) == 4:  # short words: only two swapped letters ("tlak"), anything more is a real word
         return next((k for k in KEYWORDS if len(k) == 4 and sorted(k) == sorted(token)
@@ -512,36 +519,11 @@ def _snap(token: str) -> str:
 
 
 _KEYWORD_SET = frozenset(KEYWORDS)
-# Real words one edit away from a keyword: never "corrected".
-REAL_WORDS = frozenset(
-    (
-        "contract",
-        "contracts",
-        "chart",
-        "charts",
-        "parson",
-        "really",
-        "reals",
-        "persona",
-        "humane",
-        "humans",
-        "agency",
-        "servile",
-        "numbed",
-        "phoney",
-        "phoned",
-        "phones",
-        "staffs",
-        "answers",
-        "robots",
-        "chats",
-        "talks",
-        "supports",
-        "peoples",
-        "stuff",
-        "acceptable",
-    )
-)
+# A word in common English use (``wordfreq``: at least once per million words, as the knowledge
+# base's speller reads it) is never a misspelt keyword: "taking", "walking" and "stalking" are one
+# edit from "talking", "persons" from "person". The real words below that bar that are one edit from
+# a keyword are listed.
+REAL_WORDS = frozenset(("parson", "reals", "servile", "numbed", "phoney"))
 
 
 def _edits(a: str, b: str, limit: int) -> int:

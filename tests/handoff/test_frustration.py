@@ -136,6 +136,23 @@ def test_real_words_near_cue_words_stay_as_typed(text):
     assert canonical(text) == text.lower()
 
 
+@pytest.mark.parametrize("text", ["my refund is taking forever", "I am walking to the post office",
+                                  "stop stalking me with emails"])
+def test_words_in_common_use_are_never_read_as_the_keyword_one_edit_away(text):
+    """"taking", "walking" and "stalking" are one edit from "talking" (a word of the requests for a
+    person); each is in common English use, so none is a typo of it."""
+    assert canonical(text) == text.lower()
+    assert canonical("can I talk to a manger") == "can i talk to a manager"  # rarer: still a typo
+
+
+@pytest.mark.parametrize("text", ["my refund is taking forever",
+                                  "why is it so hard to get a refund from you"])
+def test_a_complaint_of_the_wait_or_the_effort_is_read(detector, text):
+    decision = detector.decide(Transcript([Turn("user", text)]))
+    assert decision.action in ("offer", "escalate"), decision.explanation
+    assert "frustration" in decision.reasons
+
+
 def test_a_misspelt_complaint_after_an_answer_escalates(detector):
     turns = [Turn("user", "where is my refund"), Turn("bot", "Refunds take 5 business days.", confidence=0.9),
              Turn("user", "your servise is terible, I am disapointed")]
