@@ -231,6 +231,13 @@ HUMAN_REQUEST = re.compile(
         (
             rf"\b{TALK} {QUALIFIER}(?:{STAFF}|{ANYONE})\b(?!')",
             rf"\b{WANT} (?:to (?:talk|speak|chat) (?:to|with) )?{QUALIFIER}{STAFF}\b{NOT_QUALIFYING}",
+            # "I want a person", "can I have someone", "give me a human please": the request ends there
+            # (not "I need someone to fix my car", "I want someone who knows gardens")
+            r"\b(?:need|want|give me|get me|(?:can|could|may) (?:i|we) (?:have|get|see)|(?:would|'d) like|"
+            r"request|ask for|asking for|demand|insist on) "
+            rf"(?:a |an |some |one |the )?(?:real |live |actual |human )?{ANYONE}"
+            r"(?: (?:please|now|asap|right now|here|to (?:talk|speak|chat) (?:to|with)))*"
+            r"(?= *(?:[,.;:!?]|$))",
             rf"^{QUALIFIER}(?:{STAFF}|{ANYONE}|live ?chat|live "
             rf"support)(?: (?:please|now|asap|as soon as possible|"
             rf"here|needed))*[ !?.]*$",

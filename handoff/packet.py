@@ -141,7 +141,7 @@ class Need:
     asked_for_person: bool
 
     def summary(self) -> str:
-        parts = [self.problem] if self.problem else []
+        parts = [self.problem if self.problem[-1] in ".!?" else self.problem + "."] if self.problem else []
         given = [f"{ENTITY_NAMES[kind]} {value}"
                  for kind, values in self.entities.items() for value in values]
         if given:

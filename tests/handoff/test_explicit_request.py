@@ -42,6 +42,10 @@ ESCALATE = [
     "get me off this bot",
     "let me speak with your boss",
     "livechat",
+    "I want a person",  # a person wanted, and nothing after it
+    "can I have someone please",
+    "I need someone to talk to",
+    "I was charged twice. I want a person",
 ]
 # The same requests in the other languages the speller reads, written to an English bot
 ABROAD = [
@@ -96,6 +100,7 @@ CONTINUE = [
     "is there an employee discount",
     "do you have a manager's special this week",
     "talk soon",  # a goodbye: the request model alone read it at 0.81
+    "I need someone to sign for the parcel tomorrow",  # someone wanted for something else
 ]
 
 

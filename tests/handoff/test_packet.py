@@ -81,3 +81,13 @@ def test_need_keeps_new_details_and_drops_repeats_greetings_and_bare_requests():
     assert need.entities["order_numbers"] == ["LG-482913"]
     assert need.asked_for_person
     assert not read_need(["how long do refunds take?"]).asked_for_person
+
+
+def test_a_plain_want_of_a_person_is_noted_and_the_summary_reads_as_sentences():
+    """"I want a person" is the request, not the problem; the problem, typed without a full stop, is
+    given one before what follows it in the summary."""
+    need = read_need(["I was charged twice for order LG-555123", "I want a person"])
+    assert need.problem == "I was charged twice for order LG-555123"
+    assert need.asked_for_person
+    assert need.summary() == ("I was charged twice for order LG-555123. Gave: order LG-555123. "
+                              "Asked for a person.")
