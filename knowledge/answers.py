@@ -10,8 +10,9 @@ gets a grounded answer or an honest "no answer".
 
 Every reply passes the false-promise guard (``knowledge.promises``) after generation, whatever the
 model: a bot answer that promises a person keeps the promise only when a cited passage makes it
-itself (``Answer.handoff``: the caller must then hand over), and loses it otherwise; a draft for an
-operator loses its hand-over sentences, since a person is already writing it.
+itself and the retrieval is sure enough of that passage to send it (``Answer.handoff``: the caller
+must then hand over), and loses it otherwise; a draft for an operator loses its hand-over
+sentences, since a person is already writing it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ DEFAULT_TIMEOUT = 20.0
 MAX_PASSAGES = 3
 # Confidence kept when the model says the passages do not answer the question.
 NO_ANSWER_FACTOR = 0.3
+# A passage that says a person takes over hands the visitor over only when it is the answer: a
+# retrieval this unsure of it (below the low-confidence signal's offer level) is a guess, and "can you
+# recommend a vase" matched to the damaged-item article at 0.20 is no damaged item to hand over.
+PROMISE_CONFIDENCE = 0.5
 NO_ANSWER_TEXT = "I couldn't find an answer to that in our help articles."
 CITATION = re.compile(r"\[(\d+)\]")
 
@@ -118,7 +123,7 @@ def _shaped(kind: Task, text: str, used: str, hits: list[Hit], retrieval: Retrie
     handoff_source, removed = None, []
     if not no_answer and promises(text):
         backing = [hits[n - 1] for n in cited if promises_person([hits[n - 1].chunk.text])]
-        if backing and not for_operator:
+        if backing and not for_operator and retrieval.confidence >= PROMISE_CONFIDENCE:
             handoff_source = backing[0].chunk.title or backing[0].chunk.doc_id
         else:
             guarded = remove_promises(text, handover_only=for_operator)

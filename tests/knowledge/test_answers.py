@@ -184,6 +184,18 @@ def test_damaged_item_answer_keeps_its_promise_and_names_the_article(sample_kb) 
     assert answer.citations[0].doc_id == "damaged:damaged"
 
 
+def test_a_promise_passage_retrieved_as_a_guess_hands_nobody_over(sample_kb) -> None:
+    """The damaged-item passage says a person takes over; retrieved at a confidence below the offer
+    level (a guess for another question) it is no reason to hand over, and its promise is removed."""
+    weak = sample_kb.retrieve(DAMAGED)
+    weak.confidence = 0.2
+    answer = asyncio.run(compose("can you recommend a vase", weak, []))
+    assert not answer.handoff and answer.handoff_source is None
+    assert not promises(answer.text) and answer.removed
+    sure = asyncio.run(compose(DAMAGED, sample_kb.retrieve(DAMAGED), []))
+    assert sure.handoff and sure.confidence >= 0.5
+
+
 def test_real_model_promise_without_backing_is_removed(sample_kb) -> None:
     """A model (litellm ``mock_response``) that offers a transfer the refund article never mentions:
     the sentence goes, the answer stays, and the bot has no reason to hand over."""
