@@ -18,7 +18,7 @@ from eval.conversations import Conversation
 from handoff import Detector, HandoffConfig, Transcript, Turn
 from handoff.policy import Decision
 from handoff.signals import SignalResult
-from knowledge.followup import read_in_context
+from knowledge.followup import joined_is_better, read_in_context
 
 # Answers the user turns: one bot Turn (text, confidence, meta) per question.
 Answerer = Callable[[list[str]], list[Turn]]
@@ -121,8 +121,8 @@ class Replay:
             self._answer_follow_ups(answerer)
 
     def _answer_follow_ups(self, answerer: Answerer) -> None:
-        """As the bot does: a follow-up question is answered with the one it follows where that
-        reading is surer (``knowledge.read_in_context``)."""
+        """As the bot does: a follow-up question too unsure alone is answered with the one it follows
+        where that reading is surer (``knowledge.read_in_context``, ``joined_is_better``)."""
         readings: dict[tuple[int, int], str] = {}
         for index, conversation in enumerate(self.conversations):
             for p in self._positions[index]:
@@ -136,7 +136,7 @@ class Replay:
         joined = dict(zip(unique, answerer(unique), strict=True)) if unique else {}
         for (index, p), reading in readings.items():
             alone = self._answers[self.conversations[index].turns[p].text]
-            if (joined[reading].confidence or 0.0) > (alone.confidence or 0.0):
+            if joined_is_better(alone.confidence, joined[reading].confidence):
                 self._in_context[(index, p)] = joined[reading]
 
     def answer(self, text: str) -> Turn | None:

@@ -33,6 +33,7 @@ _LAZY = {
     "NO_ANSWER": "knowledge.prompts",
     "remove_promises": "knowledge.promises",
     "read_in_context": "knowledge.followup",
+    "joined_is_better": "knowledge.followup",
 }
 
 __all__ = ["InputError", *_LAZY]

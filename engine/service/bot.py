@@ -275,16 +275,17 @@ class Bot:
 
     async def retrieved_in_context(self, question: str, earlier: list[str]) -> tuple[Any, Any]:
         """:meth:`retrieved`, except that a follow-up ("and how long?") is looked up with the question
-        it follows (``earlier``: :func:`answered_questions` before it) where that is surer
-        (``knowledge.read_in_context``); the answer model reads the follow-up itself with the
-        history. The vector stays the message's own: the detector reads the message."""
+        it follows (``earlier``: :func:`answered_questions` before it) where the message alone is
+        too unsure and that is surer (``knowledge.read_in_context``, ``knowledge.joined_is_better``);
+        the answer model reads the follow-up itself with the history. The vector stays the message's
+        own: the detector reads the message."""
         import knowledge
 
         retrieval, vector = await self.retrieved(question)
         reading = knowledge.read_in_context(question, earlier)
         if reading is not None:
             joined, _ = await self.retrieve(reading)
-            if joined.confidence > retrieval.confidence:
+            if knowledge.joined_is_better(retrieval.confidence, joined.confidence):
                 retrieval = joined
         return retrieval, vector
 

@@ -55,3 +55,11 @@ def test_the_kind_of_answer_asked_for_breaks_ties() -> None:
     passage = Passage(1, "Refunds", "We refund returns by card. Card refunds take 3 to 5 working days. "
                       "Gift card refunds are instant.")
     assert _extract("how long until I see it", passage).startswith("Card refunds take 3 to 5 working days")
+
+
+def test_a_joined_reading_replaces_only_a_message_too_unsure_on_its_own() -> None:
+    from knowledge.followup import joined_is_better
+
+    assert joined_is_better(0.19, 0.68)  # "and how long?" after "do you ship to Canada?"
+    assert not joined_is_better(0.63, 0.72)  # "what about klarna": the Klarna entry on its own
+    assert not joined_is_better(0.3, 0.2) and not joined_is_better(None, None)
