@@ -18,7 +18,7 @@ from eval.conversations import Conversation
 from handoff import Detector, HandoffConfig, Transcript, Turn
 from handoff.policy import Decision
 from handoff.signals import SignalResult
-from knowledge.followup import joined_is_better, read_in_context
+from knowledge.followup import joined_is_better, may_join, read_in_context
 
 # Answers the user turns: one bot Turn (text, confidence, meta) per question.
 Answerer = Callable[[list[str]], list[Turn]]
@@ -130,7 +130,7 @@ class Replay:
                 earlier = [turn.text for turn, after in zip(turns, turns[1:], strict=False)
                            if turn.role == "user" and after.role == "bot"]
                 reading = read_in_context(conversation.turns[p].text, earlier)
-                if reading is not None:
+                if reading is not None and may_join(self._answers[conversation.turns[p].text].confidence):
                     readings[(index, p)] = reading
         unique = list(dict.fromkeys(readings.values()))
         joined = dict(zip(unique, answerer(unique), strict=True)) if unique else {}

@@ -34,6 +34,7 @@ _LAZY = {
     "remove_promises": "knowledge.promises",
     "read_in_context": "knowledge.followup",
     "joined_is_better": "knowledge.followup",
+    "may_join": "knowledge.followup",
 }
 
 __all__ = ["InputError", *_LAZY]

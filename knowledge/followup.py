@@ -93,8 +93,13 @@ def read_in_context(message: str, earlier: Sequence[str]) -> str | None:
     return f"{found}{joiner}{message.strip()}"
 
 
+def may_join(alone: float | None) -> bool:
+    """Whether a follow-up answered with confidence ``alone`` is unsure enough for its joined reading
+    to be worth retrieving at all."""
+    return (alone or 0.0) < STANDS_ON_ITS_OWN
+
+
 def joined_is_better(alone: float | None, joined: float | None) -> bool:
     """Whether a follow-up's joined reading (confidence ``joined``) replaces its own (``alone``):
     only where the message alone is too unsure to be answered and the joined reading is surer."""
-    alone, joined = alone or 0.0, joined or 0.0
-    return alone < STANDS_ON_ITS_OWN and joined > alone
+    return may_join(alone) and (joined or 0.0) > (alone or 0.0)

@@ -283,7 +283,7 @@ class Bot:
 
         retrieval, vector = await self.retrieved(question)
         reading = knowledge.read_in_context(question, earlier)
-        if reading is not None:
+        if reading is not None and knowledge.may_join(retrieval.confidence):  # else: no second search
             joined, _ = await self.retrieve(reading)
             if knowledge.joined_is_better(retrieval.confidence, joined.confidence):
                 retrieval = joined
