@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.extractive import BUILTIN_MODEL, extractive_reply, register_builtin_provider
+from knowledge.followup import STANDS_ON_ITS_OWN
 from knowledge.promises import promises, promises_person, remove_promises
 from knowledge.prompts import NO_ANSWER, Task, build_messages, passage_heading
 from knowledge.retrieval import Hit, Retrieval
@@ -35,10 +36,6 @@ DEFAULT_TIMEOUT = 20.0
 MAX_PASSAGES = 3
 # Confidence kept when the model says the passages do not answer the question.
 NO_ANSWER_FACTOR = 0.3
-# A passage that says a person takes over hands the visitor over only when it is the answer: a
-# retrieval this unsure of it (below the low-confidence signal's offer level) is a guess, and "can you
-# recommend a vase" matched to the damaged-item article at 0.20 is no damaged item to hand over.
-PROMISE_CONFIDENCE = 0.5
 NO_ANSWER_TEXT = "I couldn't find an answer to that in our help articles."
 CITATION = re.compile(r"\[(\d+)\]")
 
@@ -123,7 +120,9 @@ def _shaped(kind: Task, text: str, used: str, hits: list[Hit], retrieval: Retrie
     handoff_source, removed = None, []
     if not no_answer and promises(text):
         backing = [hits[n - 1] for n in cited if promises_person([hits[n - 1].chunk.text])]
-        if backing and not for_operator and retrieval.confidence >= PROMISE_CONFIDENCE:
+        # the passage hands over only when it is the answer: a retrieval too unsure of it to stand on
+        # its own is a guess ("can you recommend a vase" matched the damaged-item article at 0.20)
+        if backing and not for_operator and retrieval.confidence >= STANDS_ON_ITS_OWN:
             handoff_source = backing[0].chunk.title or backing[0].chunk.doc_id
         else:
             guarded = remove_promises(text, handover_only=for_operator)

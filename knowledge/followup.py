@@ -27,8 +27,9 @@ from knowledge.text import WORD, tokens
 
 MAX_WORDS = 8  # longer messages say what they are about
 LOOKBACK = 3  # earlier visitor messages searched for the anchor
-# A follow-up answered this surely on its own keeps its own reading (the low-confidence signal's
-# offer level: an answer the bot would send without offering a person).
+# A retrieval this sure stands on its own as the answer (the low-confidence signal's offer level: an
+# answer the bot would send without offering a person). A follow-up this sure keeps its own reading;
+# a passage that says a person takes over hands the visitor over only from here (knowledge.answers).
 STANDS_ON_ITS_OWN = 0.5
 LEADS = (("and",), ("also",), ("what", "about"), ("how", "about"), ("what", "if"), ("same", "for"))
 ASKING = frozenset((
