@@ -150,11 +150,13 @@ NOT_QUALIFYING = (r"(?!'| (?:discounts?|pricing|prices?|rates?|deals?|offers?|sa
                   r"portal|logins?|accounts?|access|benefits?|perks?|ids?|badges?|cards?|codes?|training|programmes?|"
                   r"programs?|only|shop|store|picks?|reviews?|uniforms?|parking|purchases?)\b)")
 ANYONE = r"(?:person|people|someone|somebody|anyone|anybody|individual|guy|lady|assistants?|colleagues?)"
+# "talking", "speaking" and "chatting" take their preposition ("talking to someone"); without one
+# they qualify ("talking people getting up from the grave").
+_TALK_TO = r"(?: (?:to|with|through to|through|over to|onto|on to|in touch with))"
 TALK = (
-    r"(?:talk|talking|talked|speak|speaking|chat|chatting|connect|connected|connecting|transfer|"
-    r"transferred|put|get|getting|reach|reaching|contact|contacting|call|message|escalate|pass|"
-    r"hand|forward|deal with|be helped by)(?: me| this| it)?"
-    r"(?: (?:to|with|through to|through|over to|onto|on to|in touch with))?"
+    r"(?:(?:talk|speak|chat|connect|connected|connecting|transfer|transferred|put|get|getting|reach|"
+    r"reaching|contact|contacting|call|message|escalate|pass|hand|forward)(?: me| this| it)?"
+    rf"{_TALK_TO}?|(?:talking|talked|speaking|chatting)(?: me| this| it)?{_TALK_TO}|deal with|be helped by)"
 )
 # What a person is asked to look at: the visitor's case with this company, not their car or garden.
 LOOK_AT = (
@@ -253,7 +255,6 @@ HUMAN_REQUEST = re.compile(
             r"\b(?:no|not|stop|enough|done with|tired of|hate|"
             r"don't want|do not want)(?: (?:the|this|a|an|talking to|"
             r"chatting with|more))* (?:bot|robot|machine|automated (?:system|assistant|replies)|ai)s?\b",
-            r"\b(?:real|live|actual) (?:human|person|people|agent|operator|support)\b",
             r"\bescalate (?:this|my|it)\b",
             rf"\b(?:need|want|get|have|like|send) (?:a |an |some |one |the )?(?:{ANYONE}|{STAFF}) "
             rf"(?:to|who can|that can) {LOOK_AT}",
@@ -520,7 +521,9 @@ def _snap(token: str) -> str:
         if abs(len(keyword) - len(token)) > limit or keyword[0] != token[0] and keyword[-1] != token[-1]:
             continue
         distance = _edits(token, keyword, limit)
-        if distance < best_distance:
+        # two edits and another first letter is another word ("plotline" is not "hotline"): typists
+        # rarely get the first letter wrong, though they do run two words together ("tosomebody")
+        if distance < best_distance and (distance < 2 or keyword[0] == token[0] or token.endswith(keyword)):
             best, best_distance = keyword, distance
     return best
 
@@ -550,18 +553,39 @@ def _edits(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+# "real person" on its own asks for one only in a few words ("real human pls", "live support?");
+# in a longer message it describes ("the character was a real person, not a comic book hero").
+REAL_PERSON = re.compile(r"\b(?:real|live|actual) (?:human|person|people|agent|operator|support)\b")
+REAL_PERSON_WORDS = 8
+
+
 def human_request(text: str) -> str | None:
     """The words that ask for a person, or None."""
     if NEGATED_REQUEST.search(text):
         return None
     match = HUMAN_REQUEST.search(text) or HUMAN_REQUEST_ABROAD.search(text)
+    if match is None and len(text.split()) <= REAL_PERSON_WORDS:
+        match = REAL_PERSON.search(text)
     return match.group(0).strip() if match else None
+
+
+# Whose number it is: "their address and contact number", "the clinic's contact number", "do they
+# have a contact number" ask for a third party's details (a place the bot found), not support's.
+THIRD_PARTY = re.compile(
+    r"\b(?:their|its|his|her|they|them)\b|\b(?!(?:what|that|it|there|where|who|here|let|how|he|she)'s)\w+'s\b")
+DETAILS = re.compile(r"\b(?:number|no|details|info|email|e-mail|address)\b")
+THIRD_PARTY_WORDS = 5
 
 
 def contact_request(text: str) -> str | None:
     """The words that ask how to reach support (an offer, not an escalation), or None."""
     match = CONTACT_REQUEST.search(text) or CONTACT_REQUEST_ABROAD.search(text)
-    return match.group(0).strip() if match else None
+    if match is None:
+        return None
+    before = re.split(r"[.!?;]", text[: match.start()])[-1].split()[-THIRD_PARTY_WORDS:]
+    if DETAILS.search(match.group(0)) and THIRD_PARTY.search(" ".join(before)):
+        return None
+    return match.group(0).strip()
 
 
 def frustration_cues(raw: str, text: str) -> list[str]:
@@ -574,7 +598,7 @@ def frustration_cues(raw: str, text: str) -> list[str]:
     cue is aimed at the service is the signal's call (``service_target``, ``dislike``).
     """
     cues: list[str] = []
-    words = {word for word in re.findall(r"[a-z*-]+", text) if word in profanity()}
+    words = {word for word in re.findall(r"[a-z*-]+", text) if word in profanity()} - named_words(raw)
     swear, insults = sorted(words - INSULTS), sorted(words & INSULTS)
     if swear:
         cues.append("profanity: " + ", ".join(swear))
@@ -601,6 +625,44 @@ def frustration_cues(raw: str, text: str) -> list[str]:
     if EXCLAIM.search(raw):
         cues.append("repeated punctuation")
     return cues
+
+
+# A film's or a book's title, or a name, is no swearing: "Fun with Dick and Jane", Moby Dick, "The Blair
+# Bitch Project", Jackass 2. A title is quoted and mostly capitalised; a name is a capitalised word
+# inside a sentence next to another capitalised word or followed by a number. A capitalised swear word
+# alone ("you Fucking troll"), or quoted speech ("wtf", "Fuck yeah!"), is still swearing.
+QUOTED = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{1,80})[\"\u201d]")
+RAW_WORD = re.compile(r"[A-Za-z][A-Za-z'*-]*|\d+|[.!?,;:]")
+TITLE_WORDS = 8
+
+
+def named_words(raw: str) -> frozenset[str]:
+    """The words of ``raw`` (as typed) that are part of a name or a title, lower case. A message in
+    capitals throughout names nothing this way (it shouts)."""
+    letters = [char for char in raw if char.isalpha()]
+    if sum(char.isupper() for char in letters) > 0.5 * max(1, len(letters)):
+        return frozenset()
+    named: set[str] = set()
+    for span in QUOTED.findall(raw):
+        words = re.findall(r"[A-Za-z][A-Za-z'*-]*", span)
+        capitalised = sum(word[0].isupper() for word in words)
+        if len(words) <= TITLE_WORDS and capitalised >= 2 and 2 * capitalised >= len(words):
+            named.update(word.lower() for word in words)
+    tokens = RAW_WORD.findall(raw)
+    for i, word in enumerate(tokens):
+        inside = i > 0 and tokens[i - 1] not in ".!?"
+        if not (inside and _capitalised(word)):
+            continue
+        before, after = tokens[i - 1], tokens[i + 1] if i + 1 < len(tokens) else ""
+        if _capitalised(before):
+            named.update((before.lower(), word.lower()))
+        elif _capitalised(after) or after.isdigit():
+            named.add(word.lower())
+    return frozenset(named)
+
+
+def _capitalised(word: str) -> bool:
+    return len(word) > 1 and word[0].isupper() and word[1:].islower() or word == "I"
 
 
 def service_target(text: str) -> str | None:
@@ -660,7 +722,7 @@ def dislike(text: str) -> str | None:
 
 
 PHATIC = re.compile(
-    r"^(?:(?:hi|hello|hey|hiya|yo|there|everyone|lol|haha+|hehe|lmao|"
+    r"^(?:(?:hi|hello|hey|hiya|yo|there|everyone|assistant|guys|folks|lol|haha+|hehe|lmao|"
     r"good (?:morning|afternoon|evening)|thanks?|thank you|thx|ty|cheers|ok|okay|"
     r"k|kk|alright|all right|sure|yes|yeah|yep|yup|no|nope|nah|great|perfect|cool|nice|awesome|fine|got it|"
     r"i see|understood|bye|goodbye|see you|that's all|that is all|nothing else|no thanks|no thank you|"

@@ -38,6 +38,9 @@ ESCALATE = [
     "I want to make a complaint to someone in charge",
     "who can i talk to about this",
     "someone help please",
+    "assistance contacting somebody",  # "contacting" needs no preposition; "talking" does
+    "how to speak tosomebody",  # two words run together
+    "real human pls",
     "i demand a manager",
     "get me off this bot",
     "let me speak with your boss",
@@ -101,6 +104,13 @@ CONTINUE = [
     "do you have a manager's special this week",
     "talk soon",  # a goodbye: the request model alone read it at 0.81
     "I need someone to sign for the parcel tomorrow",  # someone wanted for something else
+    # a third party's details, a word that qualifies, a person described, a greeting to the bot
+    "What is their address and contact number?",
+    "do you have the clinic's contact number?",
+    "mummies scare me, talking people getting up from the grave",
+    "the lead was a real person, not a comic book character, just a real guy in a hard spot",
+    "Hi Assistant.",
+    "the plotline was thin but it made me laugh",  # "plotline" is not a misspelt "hotline"
 ]
 
 

@@ -252,3 +252,39 @@ def test_the_same_passage_now_asked_for_is_no_reason_for_a_person(detector):
              Turn("user", "how long does shipping take?"), Turn("bot", shipping, 0.9)]
     decision = detector.decide(Transcript(turns=turns))
     assert decision.action == "continue", decision.explanation
+
+
+@pytest.mark.parametrize("text", ['I have seen "Fun with Dick and Jane (2005)" too', "2010 Moby Dick",
+                                  "Oh, Jackass 2 was just boring to me",
+                                  "a house for two people wth laundry"])
+def test_a_name_or_a_title_is_no_swearing(text):
+    """A quoted title, a capitalised word inside a sentence, "wth" for "with": no profanity cue."""
+    assert not [cue for cue in frustration_cues(text, canonical(text)) if cue.startswith("profanity")]
+
+
+@pytest.mark.parametrize("text", ["where is my damn refund", "WHERE IS MY DAMN REFUND", "Damn this bot",
+                                  "you Fucking idiots", 'and I said "wtf" to that'])
+def test_swearing_at_the_service_is_still_read(text):
+    assert any(cue.startswith("profanity") for cue in frustration_cues(text, canonical(text)))
+
+
+def said_twice(first: str, bot: str, second: str) -> Transcript:
+    return Transcript(turns=[Turn("user", first), Turn("bot", bot, 0.8), Turn("user", second)])
+
+
+@pytest.mark.parametrize("said", ["what is it about?", "and how long does that one take"])
+def test_a_question_that_leans_on_the_last_answer_said_twice_is_no_repeat(detector, said):
+    """It asks about whatever the bot named last: two questions about two things."""
+    signal = next(s for s in detector.signals_for(said_twice(said, "How about Alien (1979)?", said))
+                  if s.name == "frustration")
+    assert not any("repeats an earlier message" in line for line in signal.evidence)
+
+
+@pytest.mark.parametrize(("bot", "said"), [
+    ("Refunds reach your account within 5 days.", "my refund has not arrived yet"),
+    ("Refunds reach your account within 5 days. Anything else?", "where is my refund, it has not arrived"),
+])
+def test_a_problem_or_a_question_said_again_is_a_repeat(detector, bot, said):
+    transcript = said_twice(said, bot, said)
+    signal = next(s for s in detector.signals_for(transcript) if s.name == "frustration")
+    assert any("repeats an earlier message" in line for line in signal.evidence)
