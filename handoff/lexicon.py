@@ -336,9 +336,10 @@ AT_SERVICE = re.compile(
             r"\byou (?:already|just) (?:said|told me) that\b",
             r"\byou(?:'re| are)(?: so| really| being| just)? (?:useless|terrible|horrible|awful|stupid|dumb|"
             r"annoying|hopeless|pathetic|ridiculous|the worst|no help)\b",
-            r"\b(?:you (?:people|guys) (?:are|suck)|stupid (?:bot|"
-            r"machine|robot|system|app)|you (?:don't|do not) "
-            r"(?:understand|get it|listen))\b",
+            # "you guys are useless", not "you guys are great"
+            r"\b(?:you (?:people|guys) (?:are(?! (?:so |really |very |just |the )?(?:great|amazing|awesome|"
+            r"brilliant|fantastic|wonderful|lovely|best|stars|legends|helpful|kind|quick|fast))|suck)|"
+            r"stupid (?:bot|machine|robot|system|app)|you (?:don't|do not) (?:understand|get it|listen))\b",
         )
     )
 )
@@ -721,6 +722,18 @@ def dislike(text: str) -> str | None:
     return found.group(0) if found else None
 
 
+# Praise for the shop or the team, with nothing asked: "i love this shop", "you guys are great", "great
+# service". Not "helpful" ("you're so helpful" after a weak answer is as often sarcasm).
+_COMPLIMENT = (
+    r"(?:i |we )?(?:really |just |absolutely )?(?:love|adore) (?:this|your|the|you) ?(?:shop|store|site|"
+    r"website|app|service|products?|company|brand|stuff|range|guys|team)?|"
+    r"(?:you|you guys|you're|you are|your team|your team is|this shop is|this site is|this store is)"
+    r"(?: are| is)? (?:so |really |very |just |the )?(?:great|amazing|awesome|brilliant|fantastic|"
+    r"wonderful|lovely|the best|best|stars|legends)|"
+    r"(?:great|amazing|excellent|brilliant|fantastic|lovely) (?:service|shop|store|products?|team|job)|"
+    r"love it|good job|well done|keep it up|keep up the good work|you rock|nice work"
+)
+COMPLIMENT = re.compile(rf"\b(?:{_COMPLIMENT})\b")
 PHATIC = re.compile(
     r"^(?:(?:hi|hello|hey|hiya|yo|there|everyone|assistant|guys|folks|lol|haha+|hehe|lmao|"
     r"good (?:morning|afternoon|evening)|thanks?|thank you|thx|ty|cheers|ok|okay|"
@@ -731,7 +744,8 @@ PHATIC = re.compile(
     r"nothing|not (?:right )?now|that's ok|that is ok|i appreciate it|for everything|i don't|i do not|"
     r"(?:i am |i'm |i'm very |i am very |so |very )?(?:thankful|grateful)|"
     r"i (?:really )?appreciate (?:that|your help|the help|it)|"
-    r"maybe later|not yet|take care|ttyl|catch you later|(?:talk|speak)(?: to you)? (?:soon|later)"
+    r"maybe later|not yet|take care|ttyl|catch you later|(?:talk|speak)(?: to you)? (?:soon|later)|"
+    rf"{_COMPLIMENT}"
     r")[ ,.!:)]*)+$"
 )
 
@@ -783,7 +797,8 @@ GOODBYE = re.compile(r"\b(?:bye|goodbye|see you|have a (?:nice|good|great) day|t
 
 def small_talk(text: str) -> str | None:
     """What a message with no question in it is, for the bot to answer in kind rather than with a
-    passage: "greeting", "thanks", "goodbye", "acknowledgement" (ok, yes, no) or "gibberish"; None
+    passage: "greeting", "thanks", "goodbye", "compliment", "acknowledgement" (ok, yes, no) or
+    "gibberish"; None
     for anything else. ``text`` as typed."""
     words = canonical(text)
     if gibberish(words):
@@ -794,6 +809,8 @@ def small_talk(text: str) -> str | None:
         return "goodbye"
     if THANKS.search(words):
         return "thanks"
+    if COMPLIMENT.search(words):
+        return "compliment"
     return "greeting" if GREETING.match(words) else "acknowledgement"
 
 

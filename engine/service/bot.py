@@ -44,6 +44,7 @@ SMALL_TALK = {
     "greeting": "Hello! What can I help you with today?",
     "thanks": "You're welcome! Is there anything else I can help with?",
     "goodbye": "Thanks for getting in touch. Have a good day!",
+    "compliment": "Thank you, that's kind of you to say! Is there anything I can help with?",
     "acknowledgement": "Is there anything else I can help with?",
     "gibberish": "Sorry, I didn't catch that. Could you tell me in a few words what you need help with?",
 }

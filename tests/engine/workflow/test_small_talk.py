@@ -16,7 +16,8 @@ from engine.service.runtime import ServiceContext
 @pytest.mark.parametrize(("text", "kind"), [
     ("hi", "greeting"), ("good morning!", "greeting"), ("thanks so much", "thanks"),
     ("ok thanks, bye", "goodbye"), ("talk soon!", "goodbye"), ("ok", "acknowledgement"),
-    ("asdfgh", "gibberish"), ("??", "gibberish"),
+    ("asdfgh", "gibberish"), ("??", "gibberish"), ("i love this shop", "compliment"),
+    ("you guys are great!", "compliment"),
 ])
 async def test_small_talk_is_answered_in_kind_without_a_passage(bot_ctx: ServiceContext, text: str,
                                                                  kind: str) -> None:
@@ -28,7 +29,8 @@ async def test_small_talk_is_answered_in_kind_without_a_passage(bot_ctx: Service
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("text", ["hi, how long does shipping take?", "yes I want to cancel"])
+@pytest.mark.parametrize("text", ["hi, how long does shipping take?", "yes I want to cancel",
+                                  "i love this shop but my order is late"])
 async def test_a_request_with_small_talk_in_it_is_not_small_talk(bot_ctx: ServiceContext, text: str) -> None:
     conversation, _ = await conversations.start(bot_ctx)
     [reply, *_] = (await workflow.receive(bot_ctx, conversation.id, text)).replies
