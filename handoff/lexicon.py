@@ -154,8 +154,8 @@ ANYONE = r"(?:person|people|someone|somebody|anyone|anybody|individual|guy|lady|
 # they qualify ("talking people getting up from the grave").
 _TALK_TO = r"(?: (?:to|with|through to|through|over to|onto|on to|in touch with))"
 TALK = (
-    r"(?:(?:talk|speak|chat|connect|connected|connecting|transfer|transferred|put|get|getting|reach|"
-    r"reaching|contact|contacting|call|message|escalate|pass|hand|forward)(?: me| this| it)?"
+    r"(?:(?:talk|speak|chat|complain|connect|connected|connecting|transfer|transferred|put|get|getting|"
+    r"reach|reaching|contact|contacting|call|message|escalate|pass|hand|forward)(?: me| this| it)?"
     rf"{_TALK_TO}?|(?:talking|talked|speaking|chatting)(?: me| this| it)?{_TALK_TO}|deal with|be helped by)"
 )
 # What a person is asked to look at: the visitor's case with this company, not their car or garden.

@@ -41,6 +41,7 @@ ESCALATE = [
     "assistance contacting somebody",  # "contacting" needs no preposition; "talking" does
     "how to speak tosomebody",  # two words run together
     "real human pls",
+    "i want to complain to a person",
     "i demand a manager",
     "get me off this bot",
     "let me speak with your boss",
