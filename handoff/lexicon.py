@@ -663,7 +663,8 @@ def named_words(raw: str) -> frozenset[str]:
 
 
 def _capitalised(word: str) -> bool:
-    return len(word) > 1 and word[0].isupper() and word[1:].islower() or word == "I"
+    """"Dick", "Jackass"; not "I", "DAMN" or "wtf"."""
+    return len(word) > 1 and word[0].isupper() and word[1:].islower()
 
 
 def service_target(text: str) -> str | None:
@@ -725,8 +726,8 @@ def dislike(text: str) -> str | None:
 # Praise for the shop or the team, with nothing asked: "i love this shop", "you guys are great", "great
 # service". Not "helpful" ("you're so helpful" after a weak answer is as often sarcasm).
 _COMPLIMENT = (
-    r"(?:i |we )?(?:really |just |absolutely )?(?:love|adore) (?:this|your|the|you) ?(?:shop|store|site|"
-    r"website|app|service|products?|company|brand|stuff|range|guys|team)?|"
+    r"(?:i |we )?(?:really |just |absolutely )?(?:love|adore) (?:you(?: guys| all)?|this|it|"
+    r"(?:this|your|the) (?:shop|store|site|website|app|service|products?|company|brand|stuff|range|team))|"
     r"(?:you|you guys|you're|you are|your team|your team is|this shop is|this site is|this store is)"
     r"(?: are| is)? (?:so |really |very |just |the )?(?:great|amazing|awesome|brilliant|fantastic|"
     r"wonderful|lovely|the best|best|stars|legends)|"
@@ -798,8 +799,7 @@ GOODBYE = re.compile(r"\b(?:bye|goodbye|see you|have a (?:nice|good|great) day|t
 def small_talk(text: str) -> str | None:
     """What a message with no question in it is, for the bot to answer in kind rather than with a
     passage: "greeting", "thanks", "goodbye", "compliment", "acknowledgement" (ok, yes, no) or
-    "gibberish"; None
-    for anything else. ``text`` as typed."""
+    "gibberish"; None for anything else. ``text`` as typed."""
     words = canonical(text)
     if gibberish(words):
         return "gibberish"
