@@ -361,7 +361,7 @@ PERSISTING = re.compile(
             r"still (?:not|no|nothing|waiting|hasn't|haven't|isn't|doesn't|don't|broken))\b",
             # chased and not answered: "the third time I've had to chase this", "nobody has replied"
             r"\b(?:second|third|fourth|fifth|sixth|tenth|\d+(?:nd|rd|th)) time "
-            r"(?:i(?:'ve| have)|that i|we(?:'ve| have))\b|"
+            r"(?:i(?:'ve| have|'m| am)|that i|we(?:'ve| have|'re| are))\b|"
             r"\b(?:nobody|no one|no-one|noone) (?:has |have |ever )?(?:replied|answered|responded|got back|"
             r"called (?:me )?back|contacted me)\b|"
             r"\bnever (?:heard back|got a (?:reply|response|call back))\b|"

@@ -288,3 +288,13 @@ def test_a_problem_or_a_question_said_again_is_a_repeat(detector, bot, said):
     transcript = said_twice(said, bot, said)
     signal = next(s for s in detector.signals_for(transcript) if s.name == "frustration")
     assert any("repeats an earlier message" in line for line in signal.evidence)
+
+
+def test_asking_for_the_third_time_is_read_as_chasing(detector):
+    """As the opening message it is at least an offer (the problem the visitor brings); after an
+    answer it escalates."""
+    text = "This is the third time I'm asking. Where is my refund?"
+    assert any(cue.startswith("persisting") for cue in frustration_cues(text, canonical(text)))
+    assert detector.decide(Transcript(turns=[Turn("user", text)])).action in ("offer", "escalate")
+    later = detector.decide(said_twice("where is my refund", "Refunds take 5 days.", text))
+    assert later.action == "escalate", later.explanation
