@@ -134,6 +134,8 @@ SHORTHANDS = {
 # that is not space is a token of its own.
 TOKEN = re.compile(r"(?:[^\W_]|')+|[^\s\w']|_")
 
+# Words of praise: "you guys are great" praises, it opens no complaint (AT_SERVICE, COMPLIMENT).
+PRAISE = r"great|amazing|awesome|brilliant|fantastic|wonderful|lovely|best|stars|legends"
 QUALIFIER = (
     r"(?:(?:a|an|the|some|your|one of your|any|real|live|actual|human|another|proper|"
     r"customer service|customer support|support|service|sales|billing|tech|technical|"
@@ -337,8 +339,8 @@ AT_SERVICE = re.compile(
             r"\byou(?:'re| are)(?: so| really| being| just)? (?:useless|terrible|horrible|awful|stupid|dumb|"
             r"annoying|hopeless|pathetic|ridiculous|the worst|no help)\b",
             # "you guys are useless", not "you guys are great"
-            r"\b(?:you (?:people|guys) (?:are(?! (?:so |really |very |just |the )?(?:great|amazing|awesome|"
-            r"brilliant|fantastic|wonderful|lovely|best|stars|legends|helpful|kind|quick|fast))|suck)|"
+            rf"\b(?:you (?:people|guys) (?:are(?! (?:so |really |very |just |the )?(?:{PRAISE}|helpful|kind|"
+            r"quick|fast))|suck)|"
             r"stupid (?:bot|machine|robot|system|app)|you (?:don't|do not) (?:understand|get it|listen))\b",
         )
     )
@@ -729,8 +731,7 @@ _COMPLIMENT = (
     r"(?:i |we )?(?:really |just |absolutely )?(?:love|adore) (?:you(?: guys| all)?|this|it|"
     r"(?:this|your|the) (?:shop|store|site|website|app|service|products?|company|brand|stuff|range|team))|"
     r"(?:you|you guys|you're|you are|your team|your team is|this shop is|this site is|this store is)"
-    r"(?: are| is)? (?:so |really |very |just |the )?(?:great|amazing|awesome|brilliant|fantastic|"
-    r"wonderful|lovely|the best|best|stars|legends)|"
+    rf"(?: are| is)? (?:so |really |very |just |the )?(?:{PRAISE})|"
     r"(?:great|amazing|excellent|brilliant|fantastic|lovely) (?:service|shop|store|products?|team|job)|"
     r"love it|good job|well done|keep it up|keep up the good work|you rock|nice work"
 )
