@@ -35,8 +35,9 @@ run: install
 test: install services chromium
 	$(BIN)/pytest -q
 
+# no per-test timeout here: one benchmark runs for minutes (the suite's is in pyproject.toml)
 bench: install
-	$(BIN)/pytest -q -s tests/bench -m bench -p no:cacheprovider
+	$(BIN)/pytest -q -s tests/bench -m bench -p no:cacheprovider --timeout=0
 
 lint: install
 	$(BIN)/ruff check .

@@ -39,11 +39,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry  # the asyncio client's own (redis 8 warns on the sync one)
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 from engine.bus import (
     DEFAULT_BACKLOG,
