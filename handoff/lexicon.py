@@ -147,10 +147,12 @@ STAFF = (
     r"member of (?:staff|your team)|"
     r"real (?:person|people)|live (?:person|people)|actual (?:person|people))"
 )
-# A staff word that qualifies a thing ("staff discount", "agent fees") names no person to talk to.
+# A staff word that qualifies a thing ("staff discount", "agent fees", "human resources", "a human
+# size guide") names no person to talk to.
 NOT_QUALIFYING = (r"(?!'| (?:discounts?|pricing|prices?|rates?|deals?|offers?|sales?|fees?|commissions?|"
                   r"portal|logins?|accounts?|access|benefits?|perks?|ids?|badges?|cards?|codes?|training|programmes?|"
-                  r"programs?|only|shop|store|picks?|reviews?|uniforms?|parking|purchases?)\b)")
+                  r"programs?|only|shop|store|picks?|reviews?|uniforms?|parking|purchases?|resources|rights|"
+                  r"race|nature|life|lives|condition|body|bodies|errors?|history|sizes?|sized|hair)\b)")
 ANYONE = r"(?:person|people|someone|somebody|anyone|anybody|individual|guy|lady|assistants?|colleagues?)"
 # "talking", "speaking" and "chatting" take their preposition ("talking to someone"); without one
 # they qualify ("talking people getting up from the grave").
@@ -233,7 +235,7 @@ CONTACT_REQUEST_ABROAD = re.compile(
 HUMAN_REQUEST = re.compile(
     "|".join(
         (
-            rf"\b{TALK} {QUALIFIER}(?:{STAFF}|{ANYONE})\b(?!')",
+            rf"\b{TALK} {QUALIFIER}(?:{STAFF}\b{NOT_QUALIFYING}|{ANYONE}\b(?!'))",
             rf"\b{WANT} (?:to (?:talk|speak|chat) (?:to|with) )?{QUALIFIER}{STAFF}\b{NOT_QUALIFYING}",
             # "I want a person", "can I have someone", "give me a human please": the request ends there
             # (not "I need someone to fix my car", "I want someone who knows gardens")

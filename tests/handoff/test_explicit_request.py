@@ -102,6 +102,7 @@ CONTINUE = [
     "transfer my order to another address",
     "do you have staff discounts",  # a staff word that qualifies a thing names no person
     "is there an employee discount",
+    "do you have a human resources email for job applications",  # "human" qualifies, as "staff" does
     "do you have a manager's special this week",
     "talk soon",  # a goodbye: the request model alone read it at 0.81
     "I need someone to sign for the parcel tomorrow",  # someone wanted for something else
