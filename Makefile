@@ -14,9 +14,10 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
 # torch first, pinned: that release is the CPU build on this disk; anything else pulls CUDA.
-$(STAMP): pyproject.toml | $(BIN)/python
+# The rest within constraints.txt: the versions the suite last passed with.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
