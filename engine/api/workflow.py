@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
@@ -117,6 +117,14 @@ async def list_drafts(ctx: Ctx, _operator: CurrentOperator, conversation_id: IdP
     (edited or not) with ``draft_id`` on the reply so that its use is recorded."""
     found = await ctx.read(drafts.drafts_for, conversation_id)
     return [DraftPublic.model_validate(d, from_attributes=True) for d in found]
+
+
+@router.post("/api/operator/conversations/{conversation_id}/drafts", status_code=status.HTTP_202_ACCEPTED)
+async def request_drafts(ctx: Ctx, _operator: CurrentOperator, conversation_id: IdPath) -> None:
+    """Draft replies to the visitor's latest message if it has none yet; they come as ``draft.created``
+    on the conversation's internal stream. The console asks when it opens a conversation and when
+    the visitor writes in the one it has open (an owned conversation is drafted for only when asked)."""
+    await drafts.request(ctx, conversation_id)
 
 
 @router.get("/api/metrics")

@@ -330,6 +330,7 @@ class Accepted:
     accepted_offer: bool = False
     snapshot: TurnInput | None = None
     turn: TurnClaim | None = None
+    person: State | None = None  # the conversation's state when a person has it (queued or assigned)
 
 
 def _lease(ctx: ServiceContext) -> timedelta:
@@ -399,7 +400,7 @@ async def accept(ctx: ServiceContext, conversation_id: int, text: str, client_id
         accepted_offer = conversation.state == State.offered and accepts_offer(text)
         message = append(session, outbox, conversation, Role.visitor, text, client_id=client_id, files=files)
         if conversation.state not in BOT_STATES or not text:
-            return Accepted(message)
+            return Accepted(message, person=None if conversation.state in BOT_STATES else conversation.state)
         return Accepted(message, accepted_offer=accepted_offer,
                         snapshot=turn_input(session, conversation, limit),
                         turn=turns.record(session, message, now, _lease(ctx)))
@@ -421,7 +422,7 @@ def _accept_new(session: Session, outbox: Outbox, conversation_id: int, text: st
         raise _NotStraight  # it reopens first (the general path)
     message = _add_message(connection, outbox, conversation_id, seq, Role.visitor, text, client_id=client_id)
     if state not in BOT_STATES:
-        return Accepted(message)
+        return Accepted(message, person=State(state))
     history = _history(connection, conversation_id, seq, limit)
     snapshot = TurnInput(conversation_id=conversation_id, state=State(state),
                          history=[(role, words, confidence) for role, words, confidence, _ in history],

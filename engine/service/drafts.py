@@ -4,12 +4,18 @@
 * ``canned``: the canned reply that best matches what the visitor said, filled with their details;
 * ``continuation``: follows on from the whole conversation (``knowledge.draft("continuation")``).
 
-They are made at handoff (the workflow schedules them when a conversation is queued) and for each new
-visitor message while a person owns the conversation (the periodic task finds messages without
-drafts), always in a background task: the visitor's message is stored and acknowledged first and
-nothing waits for a model. Generation goes through the same litellm path as the bot's answers
-(the built-in provider by default). Each draft is stored and announced as ``draft.created`` on the
-conversation's internal stream, which only operators receive.
+They are made without being asked while a conversation waits in the queue: at handoff (the workflow
+schedules them when a conversation is queued) and for each visitor message written while it waits
+(the periodic task catches one that was missed), so whoever takes it finds them ready. Once an
+operator owns the conversation, a visitor message is drafted for when a console asks
+(:func:`request`: the console asks when it opens the conversation and when the visitor writes in the
+one it has open), as copilots do: nothing is drafted that nobody reads, so neither a model's cost
+nor a draft's CPU is spent beside the deliveries of a worker whose operators have other
+conversations open (docs/scaling.md). Either way drafting runs in a background task: the visitor's
+message is stored and acknowledged first and nothing waits for a model. Generation goes through
+the same litellm path as the bot's answers (the built-in provider by default). Each draft is stored
+and announced as ``draft.created`` on the conversation's internal stream, which only operators
+receive.
 
 What a draft may say, and what it carries:
 
@@ -63,6 +69,7 @@ from engine.models import (
 from engine.service import account as account_context
 from engine.service import canned
 from engine.service.bot import answered_questions
+from engine.service.errors import NotFound
 from engine.service.runtime import Outbox, ServiceContext
 from knowledge.errors import InputError
 
@@ -262,6 +269,14 @@ async def generate(ctx: ServiceContext, conversation_id: int, message_id: int | 
         return []
 
 
+async def request(ctx: ServiceContext, conversation_id: int) -> None:
+    """Draft for the conversation's latest visitor message unless it has drafts (or a person does not
+    have the conversation): what a console asks for; the drafts come as ``draft.created``."""
+    if await ctx.read(lambda session: session.get(Conversation, conversation_id)) is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    schedule(ctx, conversation_id)
+
+
 def schedule(ctx: ServiceContext, conversation_id: int) -> None:
     """Draft in the background for the conversation's latest visitor message; returns at once. One
     task at a time per conversation in this worker (``ctx.worker.drafting``); a message that comes
@@ -303,12 +318,13 @@ async def settle(ctx: ServiceContext, conversation_id: int) -> None:
 
 
 def undrafted(session: Session) -> list[int]:
-    """Conversations a person has whose latest visitor message has no drafts yet."""
+    """Queued conversations whose latest visitor message has no drafts yet (owned ones are drafted for
+    when their console asks)."""
     latest = (select(Message.conversation_id, func.max(Message.id).label("message_id"))
               .where(Message.role == Role.visitor, Message.visibility == Visibility.public)
               .group_by(Message.conversation_id).subquery())
     rows = session.exec(select(Conversation.id).join(latest, latest.c.conversation_id == Conversation.id)
-                        .where(col(Conversation.state).in_(HUMAN_STATES),
+                        .where(Conversation.state == State.queued,
                                ~select(Draft.id).where(Draft.message_id == latest.c.message_id).exists())
                         .order_by(col(Conversation.id))).all()
     return list(rows)
@@ -362,7 +378,7 @@ def record_uses(session: Session, outbox: Outbox) -> int:
 
 
 async def tick(ctx: ServiceContext) -> None:
-    """The periodic part: record draft uses, and draft for new visitor messages."""
+    """The periodic part: record draft uses, and draft for visitor messages written in the queue."""
     if await ctx.read(unrecorded_uses):  # a write transaction only when there is something to write
         await ctx.act(record_uses)
     for conversation_id in await ctx.read(undrafted):

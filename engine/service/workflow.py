@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from engine.bus import OPERATORS, EventBus
 from engine.events import ConversationChanged, PresenceUpdated, QueueInfo
-from engine.models import Conversation, Message, MessagePublic, utcnow
+from engine.models import Conversation, Message, MessagePublic, State, utcnow
 from engine.service import (
     actions,
     attachments,
@@ -129,15 +129,17 @@ async def take(ctx: ServiceContext, conversation_id: int, text: str, client_id: 
                attachment_ids: Sequence[int] = (), uploader: str = "visitor") -> Accepted:
     """Store a visitor's message with the bot turn it needs; the caller acknowledges it once this
     returns, then calls :func:`answer` or :func:`answer_later`. While a person has the conversation
-    the bot stays silent and drafts suggestions for them instead. Files (``attachment_ids``, uploaded
+    the bot stays silent: drafts are made for whoever takes it while it waits in the queue, and for
+    its owner when their console asks (``drafts.request``). Files (``attachment_ids``, uploaded
     by ``uploader``) go with the message; files without words make no bot turn and no drafts."""
     if ctx.bot is not None and text.strip():  # the retrieval starts now, beside the write that stores it
         ctx.bot.prefetch(text, conversation_id)
     accepted = await conversations.accept(ctx, conversation_id, text, client_id, attachment_ids, uploader)
-    if accepted.turn is None and not accepted.duplicate and accepted.message.text:
+    if accepted.person is not None and not accepted.duplicate and accepted.message.text:
         if ctx.bot is not None:
             ctx.bot.person_has(conversation_id)
-        drafts.schedule(ctx, conversation_id)
+        if accepted.person == State.queued:  # drafts ready for whoever takes it; an owner's console asks
+            drafts.schedule(ctx, conversation_id)
     return accepted
 
 

@@ -111,25 +111,31 @@ async def open_visitors(spec: Spec, http: httpx.AsyncClient, claim: bool) -> tup
 
 class Desks:
     """The operators' consoles, each read by one task that stamps the arrival of visitor messages
-    by ``client_id``."""
+    by ``client_id``. Each console has one of its conversations open, the first it claimed, and
+    asks for drafts when the visitor writes in it, as the real console does (the engine drafts for
+    an owned conversation only when asked); ``draft_requests`` counts those asks."""
 
-    def __init__(self) -> None:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
         self.sockets: list[ClientConnection] = []
         self.arrived: dict[str, float] = {}
         self.waiting: dict[str, asyncio.Future[float]] = {}
+        self.draft_requests = 0
         self._readers: list[asyncio.Task[None]] = []
+        self._asks: set[asyncio.Task[Any]] = set()
 
-    async def open(self, spec: Spec, watching: int) -> None:
-        for token in spec.operator_tokens:
+    async def open(self, spec: Spec, conversations: list[dict[str, Any]]) -> None:
+        for k, token in enumerate(spec.operator_tokens):
             socket = await connect(ws_url(spec, f"/ws/operator?token={token}"), max_queue=None,
                                    ping_interval=None, open_timeout=120)
             hello = await frames_until(socket, lambda f: f["type"] == "hello")
-            if len(hello["watching"]) < watching // len(spec.operator_tokens):
+            if len(hello["watching"]) < len(conversations) // len(spec.operator_tokens):
                 raise RuntimeError(f"an operator console watches {len(hello['watching'])} conversations")
             self.sockets.append(socket)
-            self._readers.append(asyncio.create_task(self._read(socket)))
+            viewed = conversations[k]["conversation_id"]  # conversation k went to operator k (round robin)
+            self._readers.append(asyncio.create_task(self._read(socket, token, viewed)))
 
-    async def _read(self, socket: ClientConnection) -> None:
+    async def _read(self, socket: ClientConnection, token: str, viewed: int) -> None:
         async for raw in socket:
             arrived = time.perf_counter()
             frame = json.loads(raw)
@@ -140,10 +146,17 @@ class Desks:
             future = self.waiting.pop(client_id, None)
             if future is not None and not future.done():
                 future.set_result(arrived)
+            if frame["conversation_id"] == viewed:
+                self.draft_requests += 1
+                ask = asyncio.create_task(self.http.post(f"/api/operator/conversations/{viewed}/drafts",
+                                                         headers={"Authorization": f"Bearer {token}"}))
+                self._asks.add(ask)
+                ask.add_done_callback(self._asks.discard)
 
     async def close(self) -> None:
         for reader in self._readers:
             reader.cancel()
+        await asyncio.gather(*self._asks, return_exceptions=True)
         for socket in self.sockets:
             await socket.close()
 
@@ -179,8 +192,8 @@ async def run_delivery(spec: Spec) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     async with httpx.AsyncClient(base_url=spec.base_url, timeout=120) as http:
         conversations, sockets = await open_visitors(spec, http, claim=True)
-        desks = Desks()
-        await desks.open(spec, spec.conversations)
+        desks = Desks(http)
+        await desks.open(spec, conversations)
         inbound = []
         for n in range(spec.samples):
             index = (n * 7919) % spec.conversations
@@ -204,15 +217,19 @@ async def run_delivery(spec: Spec) -> dict[str, Any]:
         await desks.close()
         for socket in sockets:
             await socket.close()
-    return {"inbound": inbound, "outbound": outbound}
+    return {"inbound": inbound, "outbound": outbound, "draft_requests": desks.draft_requests}
 
 
 async def run_sustained(spec: Spec) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
     async with httpx.AsyncClient(base_url=spec.base_url, timeout=120) as http:
-        _conversations, sockets = await open_visitors(spec, http, claim=True)
-    desks = Desks()
-    await desks.open(spec, spec.conversations)
+        conversations, sockets = await open_visitors(spec, http, claim=True)
+        return await _sustained(spec, conversations, sockets, Desks(http))
+
+
+async def _sustained(spec: Spec, conversations: list[dict[str, Any]], sockets: list[ClientConnection],
+                     desks: Desks) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    await desks.open(spec, conversations)
     total = round(spec.rate * spec.seconds)
     sent: dict[str, float] = {}
     lag = 0.0
@@ -233,7 +250,7 @@ async def run_sustained(spec: Spec) -> dict[str, Any]:
     await desks.close()
     for socket in sockets:
         await socket.close()
-    return {"latencies": latencies, "sender_lag_max": lag}
+    return {"latencies": latencies, "sender_lag_max": lag, "draft_requests": desks.draft_requests}
 
 
 RUNS = {"turns": run_turns, "delivery": run_delivery, "sustained": run_sustained}

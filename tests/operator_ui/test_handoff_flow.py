@@ -1,6 +1,7 @@
 """The whole handoff in a real browser: a visitor on the widget asks for a person, the operator
 sees the conversation arrive with its packet, inserts a draft, edits and sends it, and the visitor
-sees it live. Text with markup stays text on both pages, and a reload on either side loses nothing.
+sees it live; the visitor's next question is drafted for in the console that has it open. Text with
+markup stays text on both pages, and a reload on either side loses nothing.
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def test_visitor_asks_for_a_person_and_gets_an_edited_draft_live(server: Server,
     expect(console.locator(".transcript .msg.operator .text")).to_have_text(sent)
     no_injection(visitor, "#baton-widget")
     no_injection(console, ".transcript")
+
+    # Sam owns it now: the visitor's next question is drafted for because Sam's console has it open
+    visitor.get_by_label("Your message").fill("Also, how do I reset my password?")
+    visitor.keyboard.press("Enter")
+    expect(console.locator(".draft .text").first).to_contain_text("Forgot password")
 
     # a reload on either side loses nothing and doubles nothing
     widget_before = visitor.locator(".messages .msg .text").all_inner_texts()

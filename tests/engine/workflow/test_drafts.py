@@ -1,7 +1,7 @@
-"""AI drafts: made off the hot path at handoff and for new visitor messages, through the built-in
-provider and through litellm's ``mock_response``; each with its confidence and sources, weak answers
-marked; stored with what became of them (edit ratio, used only when close); announced to operators
-only."""
+"""AI drafts: made off the hot path at handoff and for visitor messages in the queue, for an owned
+conversation when its console asks, through the built-in provider and through litellm's
+``mock_response``; each with its confidence and sources, weak answers marked; stored with what
+became of them (edit ratio, used only when close); announced to operators only."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from engine.events import DraftCreated
 from engine.models import CannedResponse, CannedResponseCreate, Draft, OperatorCreate
 from engine.service import canned, conversations, drafts, metrics, workflow
 from engine.service.bot import BotOutcome
+from engine.service.errors import NotFound
 from engine.service.operators import create_canned, create_operator
 from engine.service.runtime import ServiceContext
 
@@ -99,11 +100,9 @@ async def test_drafts_through_litellm_mock_response(bot_ctx: ServiceContext) -> 
     assert by_kind["continuation"].model == "openai/gpt-4o-mini"
 
 
-async def test_new_visitor_messages_get_drafts_while_a_person_has_it(bot_ctx: ServiceContext) -> None:
-    operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
-        email="sam@example.com", name="Sam", password="correct-horse")))
+async def test_messages_written_in_the_queue_are_drafted_for_whoever_takes_it(
+        bot_ctx: ServiceContext) -> None:
     conversation_id, first = await escalated(bot_ctx)
-    await conversations.claim(bot_ctx, conversation_id, operator.id)
     await drafts.settle(bot_ctx, conversation_id)
     turn = await workflow.receive(bot_ctx, conversation_id, "also, how long does shipping take?")
     assert turn.replies == []  # the bot stays silent, and drafting starts in the background
@@ -122,6 +121,33 @@ async def test_new_visitor_messages_get_drafts_while_a_person_has_it(bot_ctx: Se
     await drafts.settle(bot_ctx, conversation_id)
     caught = await bot_ctx.read(drafts.drafts_for, conversation_id)
     assert {d.message_id for d in caught} == {missed.message.id}
+
+
+async def test_an_owned_conversation_is_drafted_for_when_its_console_asks(bot_ctx: ServiceContext) -> None:
+    """Nobody reads a draft for a conversation its owner does not have open: the message is stored
+    and delivered with no draft task started, the tick leaves it alone, and the console's request
+    (opening the conversation, or the visitor writing in the one open) drafts it, once."""
+    operator = await bot_ctx.act(lambda session, _outbox: create_operator(session, OperatorCreate(
+        email="sam@example.com", name="Sam", password="correct-horse")))
+    conversation_id, first = await escalated(bot_ctx)
+    await conversations.claim(bot_ctx, conversation_id, operator.id)
+    await drafts.settle(bot_ctx, conversation_id)
+    turn = await workflow.receive(bot_ctx, conversation_id, "also, how long does shipping take?")
+    assert turn.replies == [] and conversation_id not in bot_ctx.worker.drafting  # no task was started
+    await workflow.tick(bot_ctx)
+    assert conversation_id not in bot_ctx.worker.drafting
+    assert {d.message_id for d in await bot_ctx.read(drafts.drafts_for, conversation_id)} == {first}
+    await drafts.request(bot_ctx, conversation_id)
+    await drafts.settle(bot_ctx, conversation_id)
+    latest = await bot_ctx.read(drafts.drafts_for, conversation_id)
+    assert {d.message_id for d in latest} == {turn.message.id}
+    assert next(d for d in latest if d.kind == "answer").citations[0]["doc_id"] == "shipping:time"
+    await drafts.request(bot_ctx, conversation_id)  # asked again (a second console): no second set
+    await drafts.settle(bot_ctx, conversation_id)
+    again = [d for d in stored(bot_ctx, conversation_id) if d.message_id == turn.message.id]
+    assert len(again) == len(latest)
+    with pytest.raises(NotFound, match="conversation 999999 does not exist"):
+        await drafts.request(bot_ctx, 999_999)
 
 
 async def test_draft_input_reads_the_recent_turns_and_the_placeholders(bot_ctx: ServiceContext) -> None:
@@ -198,6 +224,7 @@ async def test_an_edited_canned_reply_is_drafted_as_it_reads_now(bot_ctx: Servic
         session.add(row)
         session.commit()
     turn = await workflow.receive(bot_ctx, conversation_id, "can you track my parcel?")  # the new words only
+    await drafts.request(bot_ctx, conversation_id)
     await drafts.settle(bot_ctx, conversation_id)
     latest = {d.kind: d for d in await bot_ctx.read(drafts.drafts_for, conversation_id)}
     assert latest["canned"].message_id == turn.message.id
@@ -292,8 +319,10 @@ async def test_a_message_written_while_its_drafts_are_made_is_drafted_when_they_
     monkeypatch.setattr(drafts, "draft_input", read_then_hold)
     subscription = bot_ctx.bus.subscribe(conversation_stream(conversation_id, internal=True))
     first = await workflow.take(bot_ctx, conversation_id, "where is my parcel?")
+    await drafts.request(bot_ctx, conversation_id)  # the owner's console, as the message arrives
     await asyncio.to_thread(has_read.wait, 30)
     second = await workflow.take(bot_ctx, conversation_id, "how long does shipping take?")
+    await drafts.request(bot_ctx, conversation_id)
     go.set()
     drafted: set[int] = set()
     async with asyncio.timeout(30):  # fails only if message 2 is never drafted

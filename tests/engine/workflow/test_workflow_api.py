@@ -204,6 +204,12 @@ def test_workflow_routes(desk: Server) -> None:
         drafts = wait_for(lambda: http.get(f"/api/operator/conversations/{cid}/drafts",
                                            headers=headers).json(), "drafts at handoff")
         assert "continuation" in {d["kind"] for d in drafts}
+        asked = http.post(f"/api/operator/conversations/{cid}/drafts", headers=headers)  # drafted already
+        assert asked.status_code == 202
+        assert http.get(f"/api/operator/conversations/{cid}/drafts", headers=headers).json() == drafts
+        missing = http.post("/api/operator/conversations/999999/drafts", headers=headers)
+        assert missing.status_code == 404 and "conversation 999999 does not exist" in missing.text
+        assert http.post(f"/api/operator/conversations/{cid}/drafts").status_code == 401
         context = http.get(f"/api/operator/conversations/{cid}/context", headers=headers).json()
         assert context["contact"]["name"] == "Cy" and context["conversations"] == []
         report = http.get("/api/metrics", headers=headers).json()

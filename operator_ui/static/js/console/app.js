@@ -81,6 +81,7 @@ class Console {
         if (current) {
           this.view.add(event.message);
           this.markRead();
+          if (event.message.role === "visitor") this.requestDrafts(event.conversation_id);
         } else if (event.message.role === "visitor" && !this.inbox.quiet(event.conversation_id)) {
           this.newElsewhere(event.message);
         }
@@ -206,6 +207,13 @@ class Console {
     if (this.socket?.send({type: "subscribe", conversation_id: id, after: this.view.lastSeq})) this.inbox.following(id);
     this.sayViewing(id, true);
     this.markRead();
+    this.requestDrafts(id);
+  }
+
+  /** Drafts for the visitor's latest message, if it has none: the engine drafts for an owned
+   *  conversation only when a console asks. They arrive as draft.created. */
+  requestDrafts(id) {
+    this.api.post(`/api/operator/conversations/${id}/drafts`).catch(() => {});
   }
 
   /** Tell colleagues following the conversation that we have it open (or left it). */
