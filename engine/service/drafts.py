@@ -320,12 +320,13 @@ async def settle(ctx: ServiceContext, conversation_id: int) -> None:
 def undrafted(session: Session) -> list[int]:
     """Queued conversations whose latest visitor message has no drafts yet (owned ones are drafted for
     when their console asks)."""
-    latest = (select(Message.conversation_id, func.max(Message.id).label("message_id"))
-              .where(Message.role == Role.visitor, Message.visibility == Visibility.public)
-              .group_by(Message.conversation_id).subquery())
-    rows = session.exec(select(Conversation.id).join(latest, latest.c.conversation_id == Conversation.id)
-                        .where(Conversation.state == State.queued,
-                               ~select(Draft.id).where(Draft.message_id == latest.c.message_id).exists())
+    latest = (select(func.max(Message.id)).where(Message.conversation_id == Conversation.id,
+                                                  Message.role == Role.visitor,
+                                                  Message.visibility == Visibility.public)
+              .correlate(Conversation).scalar_subquery())  # per queued conversation, not every one's
+    rows = session.exec(select(Conversation.id)
+                        .where(Conversation.state == State.queued, latest.is_not(None),
+                               ~select(Draft.id).where(Draft.message_id == latest).exists())
                         .order_by(col(Conversation.id))).all()
     return list(rows)
 

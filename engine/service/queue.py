@@ -65,6 +65,8 @@ def current(session: Session, settings: Settings, now: datetime | None = None) -
     """Every queued conversation's position and estimated wait, as of ``now``."""
     at = now or utcnow()
     floor = load_floor(session, at, settings.presence_grace_seconds)
+    if not floor.queued and not floor.held:
+        return QueueView([], {}, {})
     handle = handle_times(session, settings.handle_time_samples)
     estimates = estimate(floor.queued, floor.operators, floor.started, floor.teams, handle, at,
                          policy_for(settings))

@@ -35,7 +35,12 @@ from engine.service.runtime import ServiceContext
 def load_floor(session: Session, now: datetime, grace_seconds: float) -> Floor:
     """Snapshots from the store. An operator counts as online only if marked online and seen by
     a worker within the grace period; a queued conversation without stored skills gets them from
-    its latest handoff packet."""
+    its latest handoff packet. With nobody queued (the usual tick) nothing else is read: there is
+    nothing to route or estimate, and the operators' loads are a row per open conversation."""
+    rows = session.exec(select(Conversation, Contact).where(Conversation.contact_id == Contact.id,
+                                                             Conversation.state == State.queued)).all()
+    if not rows:
+        return Floor([], [], {}, {}, {}, {})
     teams = {t.id: TeamSnapshot(id=t.id, skills=frozenset(t.skills), backup_team_id=t.backup_team_id,
                                 overflow_after_seconds=t.overflow_after_seconds)
              for t in session.exec(select(Team)).all()}
@@ -54,8 +59,6 @@ def load_floor(session: Session, now: datetime, grace_seconds: float) -> Floor:
                                           capacity=op.capacity, load=len(started[op.id]), team_id=op.team_id,
                                           last_assigned_at=last_assigned.get(op.id)))
     queued, last_seq, held = [], {}, {}
-    rows = session.exec(select(Conversation, Contact).where(Conversation.contact_id == Contact.id,
-                                                             Conversation.state == State.queued)).all()
     packets = _latest_packets(session, [c.id for c, _ in rows if not c.skills])
     for conversation, contact in rows:
         if conversation.held_until is not None:  # after hours: waits for its team's opening

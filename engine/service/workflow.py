@@ -249,7 +249,7 @@ async def _resume(ctx: ServiceContext, claim: TurnClaim) -> None:
 async def tick(ctx: ServiceContext, now: datetime | None = None) -> None:
     """One periodic pass: presence (heartbeats, grace expiry; the reactions hand back), routing
     (overflow, freed capacity; it publishes the queue's live update), drafts (uses of drafts, and
-    drafts for visitor messages that arrived while a person has the conversation), then the bot
+    drafts for visitor messages written while a conversation waits in the queue), then the bot
     turns and the account actions left half-done by a worker that died; uploads never sent are deleted."""
     await presence.sweep(ctx, now)
     await route(ctx, now=now)
