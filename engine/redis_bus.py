@@ -138,7 +138,8 @@ class RedisBus:
         bus = cls(url, prefix=prefix, backlog=backlog, replay=replay)
         bus._listener = asyncio.create_task(bus._listen(), name=f"redis-bus {bus.channel}")
         try:
-            await asyncio.wait_for(bus._ready.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancel
+                await bus._ready.wait()
         except TimeoutError:
             await bus.close()
             raise ConnectionError(f"Redis at {_safe(url)} did not answer within {timeout:.0f}s") from None

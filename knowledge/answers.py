@@ -145,8 +145,9 @@ async def _generate(messages: list[dict[str, str]], model: str, timeout: float,
 
     register_builtin_provider()
     try:
-        response = await asyncio.wait_for(
-            litellm.acompletion(model=model, messages=messages, timeout=timeout, **litellm_kwargs), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancel
+            response = await litellm.acompletion(model=model, messages=messages, timeout=timeout,
+                                                 **litellm_kwargs)
         return str(response.choices[0].message.content or ""), model
     except Exception as exc:  # timeouts, provider and auth errors: never leave the visitor without a reply
         logger.warning("model %s failed (%s: %s); using the built-in answerer", model,

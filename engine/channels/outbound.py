@@ -142,8 +142,10 @@ class OutboundDispatcher:
             await self.sweep()
             deadline = loop.time() + self.ctx.settings.delivery_sweep_seconds
             while (left := deadline - loop.time()) > 0:
-                try:
-                    _stream, event = await asyncio.wait_for(self._subscription.get(), left)
+                try:  # asyncio.timeout, not wait_for: on 3.11 wait_for returns an event that came
+                    # with a cancel and swallows the cancel, so the dispatcher never stopped
+                    async with asyncio.timeout(left):
+                        _stream, event = await self._subscription.get()
                 except TimeoutError:
                     break
                 except ConnectionResetError:
@@ -229,8 +231,8 @@ class OutboundDispatcher:
         if transport is None:
             raise DeliveryError(f"no transport for channel {outgoing.channel}", retryable=False)
         try:
-            return await asyncio.wait_for(transport.send(outgoing),
-                                          self.ctx.settings.delivery_timeout_seconds)
+            async with asyncio.timeout(self.ctx.settings.delivery_timeout_seconds):  # as in _follow
+                return await transport.send(outgoing)
         except TimeoutError as exc:
             raise DeliveryError(f"{outgoing.channel} send timed out", retryable=True) from exc
         except DeliveryError:
