@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from typing import Any
 
 import anyio
 import pytest
@@ -216,17 +217,35 @@ async def test_the_bus_brings_replies_of_conversations_handled_elsewhere(ctx: Se
 
 
 @pytest.mark.anyio
-async def test_a_cancel_that_comes_with_an_event_stops_the_dispatcher(ctx: ServiceContext) -> None:
+async def test_a_cancel_that_comes_with_an_event_stops_the_dispatcher(
+        ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> None:
     """An event that is ready at the moment the dispatcher is cancelled (the app stopping while a
     message comes in): on Python 3.11 ``asyncio.wait_for`` returned the event and swallowed the
     cancel, so the dispatcher carried on and its shutdown hung (once in about 25 runs of this module)."""
     ctx.settings = ctx.settings.model_copy(update={"delivery_sweep_seconds": 60})
+    waiting = asyncio.Event()  # set when the dispatcher waits on its subscription
+    subscribe = ctx.bus.subscribe
+
+    def watched(*streams: str) -> Any:
+        subscription = subscribe(*streams)
+        get = subscription.get
+
+        async def waiting_get() -> Any:
+            waiting.set()
+            return await get()
+
+        subscription.get = waiting_get  # type: ignore[method-assign]
+        return subscription
+
+    monkeypatch.setattr(ctx.bus, "subscribe", watched)
     dispatcher = OutboundDispatcher(ctx, {Channel.sms: MemoryTransport(Channel.sms)})
     for _ in range(5):
+        waiting.clear()
         task = await running(dispatcher)
-        await asyncio.sleep(0.1)  # the first sweep is done: it waits on its subscription
+        async with asyncio.timeout(10):
+            await waiting.wait()  # its first sweep is done
         await ctx.bus.publish(OPERATORS, QueueUpdated(queued=0))
-        await asyncio.sleep(0)  # the event is handed to the waiting dispatcher
+        await asyncio.sleep(0)  # one turn of the loop: the event is handed over, not yet returned
         await stop(task)  # ends within 10 s, or the test fails
 
 
