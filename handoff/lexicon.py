@@ -245,7 +245,7 @@ HUMAN_REQUEST = re.compile(
             r"(?: (?:please|now|asap|right now|here|to (?:talk|speak|chat) (?:to|with)))*"
             r"(?= *(?:[,.;:!?]|$))",
             rf"^{QUALIFIER}(?:{STAFF}|{ANYONE}|live ?chat|live "
-            rf"support)(?: (?:please|now|asap|as soon as possible|"
+            rf"support|human (?:support|help|assistance))(?: (?:please|now|asap|as soon as possible|"
             rf"here|needed))*[ !?.]*$",
             rf"\b(?:is|are) (?:there|you) (?:a |an |any )?(?:real "
             rf"|live |actual )?(?:{STAFF}|{ANYONE}|real|human)\b(?! else){NOT_QUALIFYING}",
@@ -259,7 +259,10 @@ HUMAN_REQUEST = re.compile(
             r"\b(?:no|not|stop|enough|done with|tired of|hate|"
             r"don't want|do not want)(?: (?:the|this|a|an|talking to|"
             r"chatting with|more))* (?:bot|robot|machine|automated (?:system|assistant|replies)|ai)s?\b",
-            r"\bescalate (?:this|my|it)\b",
+            # "escalate this", "I want to escalate", "can you escalate" (not "I don't want to escalate":
+            # NEGATED_REQUEST)
+            r"\bescalate (?:this|my|it)\b|\b(?:want|need|'d like|would like|please|can you|could you) "
+            r"(?:to )?escalate\b",
             rf"\b(?:need|want|get|have|like|send) (?:a |an |some |one |the )?(?:{ANYONE}|{STAFF}) "
             rf"(?:to|who can|that can) {LOOK_AT}",
             rf"\bcan (?:a |an |some |one of your |the )?(?:{ANYONE}|{STAFF}) (?:please )?{LOOK_AT}",
@@ -310,6 +313,7 @@ NEGATED_REQUEST = re.compile(
     r"\b(?:don't|do not|no need to|not|never) (?:need|want|have)(?: to)?"
     r"(?: (?:talk|speak|chat))?(?: (?:to|with))?"
     r" (?:a |an )?(?:human|person|agent|operator|representative|someone)\b"
+    r"|\b(?:don't|do not|no need to|not|never) (?:need|want)(?: to)? escalate\b"
     # "no quiero hablar con", "je ne veux pas parler", "ich möchte nicht mit", "não quero falar"
     r"|\b(?:no|não|nao|non) (?:quiero|necesito|quero|preciso|voglio|ho bisogno)\b"
     r"|\bne (?:veux|voudrais) pas\b|\b(?:möchte|will|brauche) (?:nicht|keinen|keine)\b|\bwil (?:niet|geen)\b"

@@ -9,6 +9,9 @@ import pytest
 from handoff import Transcript, Turn
 
 ESCALATE = [
+    "human support please",
+    "I want to escalate",
+    "can you escalate please",
     "can i talk 2 a real person",
     "agent pls",
     "pls call me back",
@@ -179,9 +182,11 @@ def test_someone_else_is_another_option_not_a_person(detector):
     assert decision.action != "escalate", decision.explanation
 
 
-def test_a_declined_person_is_not_a_request(detector):
-    decision = detector.decide(first_turn("I don't need a human, just tell me the opening hours"))
-    assert decision.action != "escalate"
+@pytest.mark.parametrize("text", ["I don't need a human, just tell me the opening hours",
+                                  "i dont want to escalate this further, just tell me the refund time"])
+def test_a_declined_person_is_not_a_request(detector, text):
+    decision = detector.decide(first_turn(text))
+    assert decision.action != "escalate", decision.explanation
 
 
 def test_request_late_in_a_conversation_escalates_at_that_turn(detector):
