@@ -244,9 +244,8 @@ async def test_a_cancel_that_comes_with_an_event_stops_the_dispatcher(
         task = await running(dispatcher)
         async with asyncio.timeout(10):
             await waiting.wait()  # its first sweep is done
-        await ctx.bus.publish(OPERATORS, QueueUpdated(queued=0))
-        await asyncio.sleep(0)  # one turn of the loop: the event is handed over, not yet returned
-        await stop(task)  # ends within 10 s, or the test fails
+        await ctx.bus.publish(OPERATORS, QueueUpdated(queued=0))  # handed to the waiting get()
+        await stop(task)  # cancelled before it returns; ends within 10 s, or the test fails
 
 
 def test_text_channels_get_the_source_link_and_the_way_to_a_person() -> None:
